@@ -1,0 +1,1 @@
+"""Immune-system building blocks: term roles, observables, and escape mechanisms."""

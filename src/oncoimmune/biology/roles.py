@@ -1,0 +1,36 @@
+"""Roles: tags on terms that mechanisms and interventions act on.
+
+A library model tags each term with what it *does* biologically; an escape
+mechanism or a therapy then modulates every term with a role without knowing
+the model's equations (``Model.scale_terms(role, factor)``).
+"""
+
+from __future__ import annotations
+
+#: Intrinsic tumour growth (logistic, Gompertz, ...).
+TUMOUR_GROWTH = "tumour_growth"
+#: Killing of tumour cells by effector T cells or NK cells (needs antigen recognition).
+KILL = "kill"
+#: Tumour-stimulated effector recruitment/expansion (antigen-driven priming and proliferation).
+RECRUITMENT = "recruitment"
+#: Baseline supply of effector cells from outside the tumour site (thymus, lymph nodes, blood).
+EFFECTOR_SUPPLY = "effector_supply"
+#: Death of effector cells.
+EFFECTOR_DEATH = "effector_death"
+#: Inactivation/exhaustion of effector cells by tumour contact.
+INACTIVATION = "inactivation"
+#: NK-cell killing of tumour cells (innate; MHC-independent).
+NK_KILL = "nk_kill"
+#: Cytokine production and decay.
+CYTOKINE = "cytokine"
+
+ALL_ROLES = (
+    TUMOUR_GROWTH,
+    KILL,
+    RECRUITMENT,
+    EFFECTOR_SUPPLY,
+    EFFECTOR_DEATH,
+    INACTIVATION,
+    NK_KILL,
+    CYTOKINE,
+)

@@ -1,0 +1,415 @@
+"""The :class:`Model`: a tumour-immune system declared as data.
+
+A model is an immutable bundle of states, parameters, terms (rate laws with
+their effects) and observables, plus its citation. Changing a model means
+making a new one (``with_parameters``, ``add``, ``scale_terms``, ``compose``),
+so interventions are pure functions ``Model -> Model``.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any, Callable, Iterable, Mapping
+
+from .._errors import ModelSpecError, ParameterValueError, UnknownNameError
+from .components import Observable, Parameter, Source, State, Term, _as_float, check_in_bounds
+from .expr import Expr, Num, Sym, as_expr, free_symbols, substitute, to_text
+
+__all__ = ["Model"]
+
+
+@dataclass(frozen=True)
+class Model:
+    """A declarative ODE model of tumour-immune dynamics (time in days).
+
+    Parameters
+    ----------
+    id : str
+        Short identifier, e.g. ``"kuznetsov1994"``.
+    title : str
+        Human-readable title.
+    states, parameters, terms, observables : tuple
+        The model's components; names are unique across states, parameters
+        and observables.
+    description : str
+        Plain-English summary shown by :meth:`describe`.
+    references : tuple of Source
+        Papers the model comes from.
+    tumour_state : str, optional
+        Name of the state holding tumour cells (used by RECIST, escape
+        mechanisms and plots).
+
+    Examples
+    --------
+    >>> from oncoimmune.library import get_model
+    >>> m = get_model("kuznetsov1994")
+    >>> m2 = m.with_parameters(s=5000.0)
+    >>> m2.parameter("s").value
+    5000.0
+    """
+
+    id: str
+    title: str
+    states: tuple[State, ...]
+    parameters: tuple[Parameter, ...]
+    terms: tuple[Term, ...]
+    observables: tuple[Observable, ...] = ()
+    description: str = ""
+    references: tuple[Source, ...] = ()
+    tumour_state: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise ModelSpecError(f"Model.id must be a non-empty string; got {self.id!r}")
+        for attr in ("states", "parameters", "terms", "observables", "references", "notes"):
+            object.__setattr__(self, attr, tuple(getattr(self, attr)))
+        if not self.states:
+            raise ModelSpecError(f"Model {self.id!r}: at least one state is required")
+        names: dict[str, str] = {}
+        for kind, items in (
+            ("state", self.states),
+            ("parameter", self.parameters),
+            ("observable", self.observables),
+        ):
+            for it in items:
+                if it.name in names:
+                    raise ModelSpecError(
+                        f"Model {self.id!r}: name {it.name!r} is used by a {names[it.name]} "
+                        f"and a {kind}; names must be unique"
+                    )
+                names[it.name] = kind
+        term_names = [t.name for t in self.terms]
+        dup = {n for n in term_names if term_names.count(n) > 1}
+        if dup:
+            raise ModelSpecError(f"Model {self.id!r}: duplicate term name(s) {sorted(dup)}")
+        state_names = {s.name for s in self.states}
+        known = set(names) | {"t"}
+        for term in self.terms:
+            for s in term.effects:
+                if s not in state_names:
+                    raise ModelSpecError(
+                        f"Model {self.id!r}: term {term.name!r} acts on unknown state {s!r}; "
+                        f"states: {', '.join(sorted(state_names))}"
+                    )
+            missing = term.symbols - known
+            if missing:
+                raise ModelSpecError(
+                    f"Model {self.id!r}: term {term.name!r} uses unknown symbol(s) {sorted(missing)}"
+                )
+        for ob in self.observables:
+            missing = free_symbols(ob.expr) - known
+            if missing:
+                raise ModelSpecError(
+                    f"Model {self.id!r}: observable {ob.name!r} uses unknown symbol(s) {sorted(missing)}"
+                )
+        if self.tumour_state is not None and self.tumour_state not in state_names:
+            raise ModelSpecError(
+                f"Model {self.id!r}: tumour_state {self.tumour_state!r} is not a state"
+            )
+        self._observable_order  # raises on cycles
+
+    # lookup ------------------------------------------------------------------
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states)
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)
+
+    @property
+    def observable_names(self) -> tuple[str, ...]:
+        return tuple(o.name for o in self.observables)
+
+    def state(self, name: str) -> State:
+        for s in self.states:
+            if s.name == name:
+                return s
+        raise UnknownNameError(f"state of model {self.id!r}", name, self.state_names)
+
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise UnknownNameError(f"parameter of model {self.id!r}", name, self.parameter_names)
+
+    def term(self, name: str) -> Term:
+        for t in self.terms:
+            if t.name == name:
+                return t
+        raise UnknownNameError(f"term of model {self.id!r}", name, [t.name for t in self.terms])
+
+    def terms_with_role(self, role: str) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if role in t.roles)
+
+    @property
+    def parameter_values(self) -> dict[str, float]:
+        return {p.name: p.value for p in self.parameters}
+
+    @property
+    def initial_values(self) -> dict[str, float]:
+        return {s.name: s.initial for s in self.states}
+
+    # derived equations ---------------------------------------------------------
+    @cached_property
+    def _observable_order(self) -> tuple[Observable, ...]:
+        obs = {o.name: o for o in self.observables}
+        order: list[Observable] = []
+        state: dict[str, int] = {}
+
+        def visit(name: str, path: tuple[str, ...]) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                raise ModelSpecError(
+                    f"Model {self.id!r}: observables depend on each other in a cycle: "
+                    + " -> ".join(path + (name,))
+                )
+            state[name] = 1
+            for dep in free_symbols(obs[name].expr) & obs.keys():
+                visit(dep, path + (name,))
+            state[name] = 2
+            order.append(obs[name])
+
+        for name in obs:
+            visit(name, ())
+        return tuple(order)
+
+    @cached_property
+    def _inlined_observables(self) -> dict[str, Expr]:
+        """Observables with other observables substituted (states/params/t only)."""
+        out: dict[str, Expr] = {}
+        for ob in self._observable_order:
+            out[ob.name] = substitute(ob.expr, out)
+        return out
+
+    def derivative(self, state: str, *, inline: bool = False) -> Expr:
+        """Right-hand side of ``d(state)/dt`` as an expression."""
+        self.state(state)
+        rhs: Expr = Num(0.0)
+        for term in self.terms:
+            c = term.effects.get(state)
+            if c is None:
+                continue
+            rate = substitute(term.rate, self._inlined_observables) if inline else term.rate
+            if c == 1.0:
+                rhs = rhs + rate
+            elif c == -1.0:
+                rhs = rhs - rate
+            elif c < 0:
+                rhs = rhs - Num(-c) * rate
+            else:
+                rhs = rhs + Num(c) * rate
+        return rhs
+
+    # making new models ---------------------------------------------------------
+    def with_parameters(self, values: Mapping[str, Any] | None = None, **kw: Any) -> "Model":
+        """A copy with new parameter values (validated against each parameter's bounds).
+
+        Raises
+        ------
+        UnknownNameError
+            For a name that is not a parameter (the message lists the valid ones).
+        ParameterValueError
+            For a NaN, an infinity or a value out of bounds.
+        """
+        updates = dict(values or {}, **kw)
+        if not updates:
+            return self
+        by_name = {p.name: p for p in self.parameters}
+        for k in updates:
+            if k not in by_name:
+                raise UnknownNameError(f"parameter of model {self.id!r}", k, self.parameter_names)
+        params = tuple(
+            p.with_value(updates[p.name]) if p.name in updates else p for p in self.parameters
+        )
+        return replace(self, parameters=params)
+
+    def with_initial(self, values: Mapping[str, Any] | None = None, **kw: Any) -> "Model":
+        """A copy with new initial values for states."""
+        updates = dict(values or {}, **kw)
+        if not updates:
+            return self
+        by_name = {s.name: s for s in self.states}
+        for k in updates:
+            if k not in by_name:
+                raise UnknownNameError(f"state of model {self.id!r}", k, self.state_names)
+        states = tuple(
+            replace(s, initial=updates[s.name]) if s.name in updates else s for s in self.states
+        )
+        return replace(self, states=states)
+
+    def with_values(self, values: Mapping[str, Any]) -> "Model":
+        """Set parameters and/or initial values by name (one namespace, as in the CLI's ``--set``)."""
+        pnames, snames = set(self.parameter_names), set(self.state_names)
+        params = {k: v for k, v in values.items() if k in pnames}
+        inits = {k: v for k, v in values.items() if k in snames}
+        unknown = [k for k in values if k not in pnames and k not in snames]
+        if unknown:
+            raise UnknownNameError(
+                f"parameter or state of model {self.id!r}",
+                unknown[0],
+                list(self.parameter_names) + list(self.state_names),
+            )
+        return self.with_parameters(params).with_initial(inits)
+
+    def add(
+        self,
+        *,
+        states: Iterable[State] = (),
+        parameters: Iterable[Parameter] = (),
+        terms: Iterable[Term] = (),
+        observables: Iterable[Observable] = (),
+        references: Iterable[Source] = (),
+        notes: Iterable[str] = (),
+        id: str | None = None,
+        title: str | None = None,
+    ) -> "Model":
+        """A new model with extra components; components already present with an
+        identical definition are kept once, conflicting ones raise."""
+        return replace(
+            self,
+            id=id or self.id,
+            title=title or self.title,
+            states=_merge("state", self.states, states),
+            parameters=_merge("parameter", self.parameters, parameters),
+            terms=_merge("term", self.terms, terms),
+            observables=_merge("observable", self.observables, observables),
+            references=tuple(dict.fromkeys(tuple(self.references) + tuple(references))),
+            notes=tuple(dict.fromkeys(tuple(self.notes) + tuple(notes))),
+        )
+
+    def replace_term(self, name: str, new: Term) -> "Model":
+        """A copy with the term ``name`` replaced by ``new``."""
+        self.term(name)
+        return replace(self, terms=tuple(new if t.name == name else t for t in self.terms))
+
+    def remove_terms(self, names: Iterable[str]) -> "Model":
+        names = set(names)
+        for n in names:
+            self.term(n)
+        return replace(self, terms=tuple(t for t in self.terms if t.name not in names))
+
+    def scale_terms(self, role: str, factor: Expr | float, *, required: bool = True) -> "Model":
+        """Multiply the rate of every term carrying ``role`` by ``factor``.
+
+        This is how mechanisms act on a model without knowing its equations:
+        a PD-L1 brake scales every ``"kill"`` term, lymphopenia scales
+        ``"effector_supply"`` terms, and so on.
+        """
+        factor = as_expr(factor)
+        hits = self.terms_with_role(role)
+        if required and not hits:
+            roles = sorted({r for t in self.terms for r in t.roles})
+            raise ModelSpecError(
+                f"Model {self.id!r} has no term with role {role!r}; roles present: {', '.join(roles)}"
+            )
+        new_terms = tuple(
+            replace(t, rate=t.rate * factor) if role in t.roles else t for t in self.terms
+        )
+        return replace(self, terms=new_terms)
+
+    def compose(self, other: "Model", *, id: str | None = None, title: str | None = None) -> "Model":
+        """Union of two models; shared names must have identical definitions."""
+        return self.add(
+            states=other.states,
+            parameters=other.parameters,
+            terms=other.terms,
+            observables=other.observables,
+            references=other.references,
+            notes=other.notes,
+            id=id or f"{self.id}+{other.id}",
+            title=title or f"{self.title} + {other.title}",
+        )
+
+    # compile -------------------------------------------------------------------
+    def compile(self) -> "CompiledModel":
+        """Compile once into index maps, value vectors and one right-hand side."""
+        from .compile import CompiledModel
+
+        return CompiledModel.from_model(self)
+
+    # explain -------------------------------------------------------------------
+    def equations(self) -> list[str]:
+        """The ODEs as text, one per state."""
+        return [f"d{s.name}/dt = {to_text(self.derivative(s.name))}" for s in self.states]
+
+    def describe(self) -> str:
+        """Equations, states, parameters (with sources) and observables in plain English."""
+        w = textwrap.TextWrapper(width=96, subsequent_indent="      ")
+        lines = [f"{self.title}  [{self.id}]", "=" * min(96, len(self.title) + len(self.id) + 4)]
+        if self.description:
+            lines += textwrap.wrap(" ".join(self.description.split()), 96)
+        lines += ["", "Equations (time t in days):"]
+        lines += [f"  {eq}" for eq in self.equations()]
+        if self.observables:
+            lines += ["", "where"]
+            lines += [f"  {o.name} = {to_text(o.expr)}" for o in self.observables]
+        lines += ["", "Processes:"]
+        for t in self.terms:
+            eff = ", ".join(
+                f"{'+' if c > 0 else '-'}{'' if abs(c) == 1 else f'{abs(c):g}*'}{s}"
+                for s, c in t.effects.items()
+            )
+            roles = f" [{', '.join(sorted(t.roles))}]" if t.roles else ""
+            lines.append(w.fill(f"  {t.name}: {t.description} (rate {to_text(t.rate)}; {eff}){roles}"))
+        lines += ["", "States:"]
+        for s in self.states:
+            lines.append(w.fill(f"  {s.name} [{s.units}]: {s.description}; starts at {s.initial:g}"))
+        lines += ["", "Parameters:"]
+        for p in self.parameters:
+            lines.append(
+                w.fill(f"  {p.name} = {p.value:g} {p.units}: {p.description}. Source: {p.source}")
+            )
+            if p.source.note:
+                lines.append(w.fill(f"      note: {p.source.note}"))
+        if self.observables:
+            lines += ["", "Observables:"]
+            for o in self.observables:
+                lines.append(w.fill(f"  {o.name} [{o.units}]: {o.description}"))
+        if self.notes:
+            lines += ["", "Notes:"]
+            for n in self.notes:
+                lines.append(w.fill(f"  - {n}"))
+        if self.references:
+            lines += ["", "References:"]
+            for r in self.references:
+                lines.append(w.fill(f"  {r}"))
+        return "\n".join(lines)
+
+    def citation(self) -> str:
+        """The model's references, one per line."""
+        return "\n".join(str(r) for r in self.references)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data summary (for provenance and JSON output)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "parameters": self.parameter_values,
+            "initial": self.initial_values,
+            "equations": self.equations(),
+            "references": [str(r) for r in self.references],
+        }
+
+
+def _merge(kind: str, old: Iterable[Any], new: Iterable[Any]) -> tuple[Any, ...]:
+    out = {x.name: x for x in old}
+    for x in new:
+        if x.name in out:
+            if out[x.name] != x:
+                raise ModelSpecError(
+                    f"cannot compose: {kind} {x.name!r} is defined twice with different definitions; "
+                    "rename one of them"
+                )
+            continue
+        out[x.name] = x
+    return tuple(out.values())
+
+
+# late import for type checkers
+from .compile import CompiledModel  # noqa: E402
