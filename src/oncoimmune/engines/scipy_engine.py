@@ -13,7 +13,9 @@ References
 from __future__ import annotations
 
 import numpy as np
-from scipy.integrate import solve_ivp
+from scipy.integrate import BDF, DOP853, LSODA, RK45, Radau
+
+METHODS = {"LSODA": LSODA, "BDF": BDF, "Radau": Radau, "DOP853": DOP853, "RK45": RK45}
 
 from ..model.events import segment_times
 from .base import AbstractEngine, Problem, Solution, apply_events, register_engine
@@ -65,6 +67,7 @@ class ScipyEngine(AbstractEngine):
         nsteps = 0
         scale = np.abs(y).copy()
         status, reason = "ok", ""
+        solver_cls = METHODS[method]
         segments = segment_times(pb.t0, pb.t1, pb.events)
         for k, (ta, tb, evs) in enumerate(segments):
             apply_events(y, p, evs, cm)
@@ -72,42 +75,41 @@ class ScipyEngine(AbstractEngine):
             # save points owned by this segment: [ta, tb) or [ta, tb] for the last
             mask = (save >= ta) & ((save <= tb) if last else (save < tb))
             idx = np.nonzero(mask)[0]
-            if np.any(np.abs(save[idx] - ta) < 1e-12):
-                out[idx[save[idx] - ta < 1e-12]] = y
+            at_start = idx[save[idx] - ta < 1e-12]
+            out[at_start] = y
+            pending = idx[save[idx] - ta >= 1e-12]
             kw = {"jac": jac} if jac_fn is not None else {}
             try:
-                sol = solve_ivp(
-                    rhs,
-                    (ta, tb),
-                    y,
-                    method=method,
-                    rtol=pb.rtol,
-                    atol=pb.atol,
-                    dense_output=True,
-                    **kw,
-                    **pb.options,
-                )
+                solver = solver_cls(rhs, ta, y.copy(), tb, rtol=pb.rtol, atol=pb.atol, **kw, **pb.options)
+                while solver.status == "running":
+                    msg = solver.step()
+                    if solver.status == "failed":
+                        status = "failed"
+                        reason = f"solver {method} stopped at t={solver.t:.6g} d: {msg}"
+                        break
+                    nsteps += 1
+                    # dense output of this step fills the save points it covers
+                    n_done = int(np.searchsorted(save[pending], solver.t, side="right"))
+                    if n_done:
+                        dense = solver.dense_output()
+                        out[pending[:n_done]] = np.atleast_2d(dense(save[pending[:n_done]])).T
+                        pending = pending[n_done:]
+                    scale = np.maximum(scale, np.abs(solver.y))
+                    if not np.all(np.isfinite(solver.y)):
+                        status, reason = "failed", f"non-finite state at t={solver.t:.6g} d"
+                        break
             except _Budget:
                 status = "failed"
-                reason = f"work budget exceeded: more than {budget} right-hand-side evaluations (max_nfev) before t={tb:g} d"
-                break
+                reason = (
+                    f"work budget exceeded: more than {budget} right-hand-side evaluations "
+                    f"(max_nfev) before t={tb:g} d"
+                )
             except _NonFinite as exc:
                 status = "failed"
                 reason = f"non-finite derivative at t={float(exc.args[0]):.6g} d"
+            if status != "ok":
                 break
-            nsteps += int(sol.t.size - 1)
-            if not sol.success:
-                status = "failed"
-                reason = f"solver {method} stopped at t={sol.t[-1]:.6g} d: {sol.message}"
-                break
-            rest = idx[save[idx] - ta >= 1e-12]
-            if rest.size:
-                out[rest] = sol.sol(save[rest]).T
-            y = sol.y[:, -1].copy()
-            scale = np.maximum(scale, np.max(np.abs(sol.y), axis=1))
-            if not np.all(np.isfinite(y)):
-                status, reason = "failed", f"non-finite state at t={tb:g} d"
-                break
+            y = np.array(solver.y, dtype=float)
         # contract item 6: clip tiny undershoots of populations, report large ones
         tol = 10.0 * (pb.atol + pb.rtol * scale)
         for i in np.nonzero(cm.nonnegative)[0]:
