@@ -127,3 +127,15 @@ def test_compiled_rhs_and_jacobian_agree_with_hand_written():
         [-n * T, a - 2 * a * b * T - n * E],
     ]
     np.testing.assert_allclose(J, Jwant, rtol=1e-12)
+
+
+def test_bind_parameter_turns_a_knob_into_an_expression():
+    m = get_model("kuznetsov1994")
+    bound = m.bind_parameter("s", Sym("E") * 0.0 + 2.0 * 1.3e4)
+    assert "s" not in bound.parameter_names and "s" in bound.observable_names
+    cm = bound.compile()
+    y = np.array([1e5, 1e6])
+    base = m.compile()
+    diff = cm.rhs(np)(0.0, y, cm.p0) - base.rhs(np)(0.0, y, base.p0)
+    np.testing.assert_allclose(diff, [1.3e4, 0.0], atol=1e-6)
+    assert m.parameter("s").value == 1.3e4  # pure

@@ -1,29 +1,39 @@
 """Published tumour-immune models, one module each.
 
 Each module defines ``ID``, ``TITLE``, ``REFERENCE`` (a :class:`~oncoimmune.model.Source`)
-and ``build() -> Model``; its docstring carries the equations, the parameter
+and ``build() -> Model`` (modules are discovered automatically); its docstring carries the equations, the parameter
 table and its sources. :func:`get_model` and :func:`list_models` are the registry.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from functools import lru_cache
 from typing import Any
 
 from .._errors import UnknownNameError
 from ..model.model import Model
 
-#: model id -> module name in this package
-_MODULES: dict[str, str] = {
-    "kuznetsov1994": "kuznetsov1994",
-}
+
+@lru_cache(maxsize=1)
+def _modules() -> dict[str, str]:
+    """model id -> module name: every public module of this package that defines ``ID`` and ``build``."""
+    out: dict[str, str] = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(mod, "ID") and hasattr(mod, "build"):
+            out[mod.ID] = info.name
+    return out
 
 
 def _module(model_id: str) -> Any:
-    if model_id not in _MODULES:
-        raise UnknownNameError("model", model_id, sorted(_MODULES))
-    return importlib.import_module(f"{__name__}.{_MODULES[model_id]}")
+    mods = _modules()
+    if model_id not in mods:
+        raise UnknownNameError("model", model_id, sorted(mods))
+    return importlib.import_module(f"{__name__}.{mods[model_id]}")
 
 
 @lru_cache(maxsize=None)
@@ -35,10 +45,27 @@ def get_model(model_id: str) -> Model:
 def list_models() -> list[dict[str, str]]:
     """``[{"id", "title", "citation"}]`` for every library model."""
     out = []
-    for mid in sorted(_MODULES):
+    for mid in sorted(_modules()):
         mod = _module(mid)
         out.append({"id": mid, "title": mod.TITLE, "citation": str(mod.REFERENCE)})
     return out
 
 
 __all__ = ["get_model", "list_models"]
+
+
+def default_events(model_id: str) -> tuple:
+    """The events of the model's published default experiment (e.g. a CAR-T infusion), or ``()``.
+
+    A library module may define ``default_events() -> tuple[Event, ...]``.
+    """
+    mod = _module(model_id)
+    return tuple(mod.default_events()) if hasattr(mod, "default_events") else ()
+
+
+def default_days(model_id: str) -> float:
+    """Horizon of the model's default experiment in days (module constant ``DEFAULT_DAYS``, else 365)."""
+    return float(getattr(_module(model_id), "DEFAULT_DAYS", 365.0))
+
+
+__all__ += ["default_events", "default_days"]

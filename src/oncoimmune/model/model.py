@@ -283,6 +283,26 @@ class Model:
             notes=tuple(dict.fromkeys(tuple(self.notes) + tuple(notes))),
         )
 
+    def bind_parameter(self, name: str, expr: Expr | float, *, description: str | None = None) -> "Model":
+        """Turn parameter ``name`` into an observable computed by ``expr``.
+
+        Every term that used the constant now uses the expression, so a mechanism
+        can expose a knob (e.g. ``pd1_occupancy``) that a therapy later drives from
+        a drug concentration, without either knowing the other's equations.
+        """
+        par = self.parameter(name)
+        ob = Observable(
+            name=name,
+            expr=as_expr(expr),
+            units=par.units,
+            description=description or par.description,
+        )
+        return replace(
+            self,
+            parameters=tuple(p for p in self.parameters if p.name != name),
+            observables=self.observables + (ob,),
+        )
+
     def replace_term(self, name: str, new: Term) -> "Model":
         """A copy with the term ``name`` replaced by ``new``."""
         self.term(name)

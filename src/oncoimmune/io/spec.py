@@ -1,0 +1,437 @@
+"""Simulation specs: one run of one library model, as data (TOML <-> pydantic).
+
+A :class:`SimulationSpec` holds everything needed to rerun a simulation: the
+model id, the horizon, parameter and initial-value overrides (``set``), the
+engine and its options, the seed and the version of oncoimmune that wrote it.
+The CLI copies it next to its outputs as ``spec.toml``, so
+
+.. code-block:: console
+
+    $ oncoimmune simulate --spec run1/spec.toml --out run2
+
+reproduces ``run1``. A spec file looks like::
+
+    model = "kuznetsov1994"
+    days = 100.0
+    engine = "scipy"
+    method = "LSODA"
+    rtol = 1e-08
+    atol = 1e-10
+    max_nfev = 2000000
+    seed = 1
+    oncoimmune_version = "0.1.0"
+
+    [set]
+    T = 5e8
+
+Every validation error is a :class:`~oncoimmune._errors.SpecFileError` whose
+message names the field (``set.T``, ``days``), what came and the fix; the
+error also carries ``field`` and ``reason`` attributes so front ends (the CLI)
+can name the field in their own terms.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .._errors import OncoimmuneError, SpecFileError
+from .._version import __version__
+
+__all__ = ["SimulationSpec", "load_spec", "dumps_toml", "spec_error"]
+
+
+def spec_error(field: str, reason: str, source: str | os.PathLike[str] | None = None) -> SpecFileError:
+    """Build a :class:`SpecFileError` naming ``field`` (and the file, if any).
+
+    Parameters
+    ----------
+    field : str
+        Dotted field name, e.g. ``"days"`` or ``"set.T"``.
+    reason : str
+        What is wrong and how to fix it (one line).
+    source : path-like, optional
+        The spec file, prefixed to the message.
+
+    Returns
+    -------
+    SpecFileError
+        With attributes ``field``, ``reason`` and ``source``.
+    """
+    where = f"{os.fspath(source)}: " if source is not None else ""
+    err = SpecFileError(f"{where}field {field!r}: {reason}")
+    err.field = field  # type: ignore[attr-defined]
+    err.reason = reason  # type: ignore[attr-defined]
+    err.source = None if source is None else os.fspath(source)  # type: ignore[attr-defined]
+    return err
+
+
+_HINTS = {
+    "model": "a library model id in quotes, e.g. model = \"kuznetsov1994\" (list them with `oncoimmune models`)",
+    "days": "a number of days > 0, e.g. days = 100",
+    "engine": "an engine name in quotes, e.g. engine = \"scipy\"",
+    "method": "a method name in quotes, e.g. method = \"LSODA\"",
+    "rtol": "a number > 0, e.g. rtol = 1e-8",
+    "atol": "a number > 0, e.g. atol = 1e-10",
+    "max_nfev": "a whole number > 0, e.g. max_nfev = 2000000",
+    "seed": "a whole number >= 0, e.g. seed = 1 (or leave it out)",
+    "oncoimmune_version": "a version string in quotes, e.g. oncoimmune_version = \"0.1.0\"",
+    "set": "a table of NAME = number, e.g. [set] then T = 1e6",
+}
+
+
+class SimulationSpec(BaseModel):
+    """One simulation of a library model, validated when built.
+
+    Parameters
+    ----------
+    model : str
+        Library model id (see :func:`oncoimmune.library.list_models`).
+    days : float
+        Horizon in days (> 0).
+    set : dict of str to float
+        Parameter and initial-value overrides by name, applied with
+        :meth:`~oncoimmune.model.Model.with_values` (so bounds and
+        non-negativity are checked).
+    engine : str
+        Engine name (``"scipy"``).
+    method : str, optional
+        Engine method; ``None`` means the engine's default. Specs written by
+        the CLI record the method actually used.
+    rtol, atol : float
+        Tolerances (> 0).
+    max_nfev : int
+        Work budget (> 0).
+    seed : int, optional
+        Recorded in the provenance.
+    oncoimmune_version : str
+        Version of oncoimmune that wrote the spec.
+
+    Raises
+    ------
+    SpecFileError
+        For any invalid field; the message names the field and the fix.
+
+    Examples
+    --------
+    >>> spec = SimulationSpec(model="kuznetsov1994", days=30, set={"T": 1e7})
+    >>> spec.set
+    {'T': 10000000.0}
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        allow_inf_nan=False,
+        protected_namespaces=(),
+    )
+
+    model: str
+    days: float = Field(gt=0)
+    set: dict[str, float] = Field(default_factory=dict)
+    engine: str = "scipy"
+    method: str | None = None
+    rtol: float = Field(default=1e-8, gt=0)
+    atol: float = Field(default=1e-10, gt=0)
+    max_nfev: int = Field(default=2_000_000, gt=0)
+    seed: int | None = Field(default=None, ge=0)
+    oncoimmune_version: str = __version__
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _from_validation_error(exc, type(self)) from None
+        self._check_against_library()
+
+    # semantic checks (need the model library and engine registry) ---------------
+    def _check_against_library(self) -> None:
+        from ..engines.base import ENGINES
+        from ..library import get_model
+
+        try:
+            model = get_model(self.model)
+        except OncoimmuneError as exc:
+            raise spec_error("model", str(exc)) from None
+        for name, value in self.set.items():
+            try:
+                model.with_values({name: value})
+            except OncoimmuneError as exc:
+                raise spec_error(f"set.{name}", str(exc)) from None
+        if self.engine not in ENGINES:
+            raise spec_error(
+                "engine", f"unknown engine {self.engine!r}; valid choices: {', '.join(sorted(ENGINES))}"
+            )
+        methods = ENGINES[self.engine].methods
+        if self.method is not None and methods and self.method not in methods:
+            raise spec_error(
+                "method",
+                f"unknown method {self.method!r} of engine {self.engine!r}; valid choices: {', '.join(methods)}",
+            )
+
+    # running -----------------------------------------------------------------------
+    def build_model(self) -> Any:
+        """The library model with the ``set`` overrides applied.
+
+        Returns
+        -------
+        Model
+        """
+        from ..library import get_model
+
+        model = get_model(self.model)
+        return model.with_values(self.set) if self.set else model
+
+    def run(self) -> Any:
+        """Simulate this spec.
+
+        Returns
+        -------
+        xarray.Dataset
+            As :func:`oncoimmune.simulate`; ``attrs["spec"]`` holds the
+            resolved spec (method used, this package's version) as TOML.
+        """
+        from ..simulate import simulate
+
+        ds = simulate(
+            self.build_model(),
+            self.days,
+            engine=self.engine,
+            method=self.method,
+            rtol=self.rtol,
+            atol=self.atol,
+            max_nfev=self.max_nfev,
+            seed=self.seed,
+        )
+        ds.attrs["spec"] = self.resolved(ds).to_toml()
+        return ds
+
+    def resolved(self, ds: Any) -> "SimulationSpec":
+        """This spec as actually run: the method the engine used and the running version.
+
+        Parameters
+        ----------
+        ds : xarray.Dataset
+            A result of :meth:`run` (its ``attrs["method"]`` is used).
+        """
+        method = ds.attrs.get("method") or self.method
+        return self.model_copy(update={"method": method or None, "oncoimmune_version": __version__})
+
+    # TOML ----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, ``None`` fields left out (TOML has no null)."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+    def to_toml(self) -> str:
+        """The spec as TOML text (readable back by :meth:`from_toml`)."""
+        header = (
+            "# oncoimmune simulation spec: rerun with\n"
+            "#   oncoimmune simulate --spec spec.toml --out NEW_DIR\n"
+        )
+        return header + dumps_toml(self.to_dict())
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Write the spec as TOML atomically (temp file, fsync, ``os.replace``)."""
+        from .results import atomic_write
+
+        data = self.to_toml().encode("utf-8")
+        return atomic_write(path, lambda f: f.write(data))
+
+    @classmethod
+    def from_toml(cls, text: str, *, source: str | os.PathLike[str] | None = None) -> "SimulationSpec":
+        """Parse and validate TOML text.
+
+        Raises
+        ------
+        SpecFileError
+            For invalid TOML (with line and column) or an invalid field.
+        """
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            where = f"{os.fspath(source)}: " if source is not None else ""
+            raise SpecFileError(f"{where}not valid TOML: {exc}; fix the syntax at that line") from None
+        return cls.from_dict(data, source=source)
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], *, source: str | os.PathLike[str] | None = None
+    ) -> "SimulationSpec":
+        """Validate a mapping (as read from TOML)."""
+        if not isinstance(data, Mapping):
+            raise SpecFileError(f"a spec must be a table of fields; got {type(data).__name__}")
+        try:
+            return cls(**dict(data))
+        except SpecFileError as exc:
+            if source is None or getattr(exc, "field", None) is None:
+                raise
+            raise spec_error(exc.field, exc.reason, source) from None  # type: ignore[attr-defined]
+
+
+def load_spec(path: str | os.PathLike[str]) -> SimulationSpec:
+    """Read a :class:`SimulationSpec` from a TOML file.
+
+    Raises
+    ------
+    SpecFileError
+        If the file cannot be read, is not TOML, or a field is invalid.
+    """
+    p = Path(path)
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise SpecFileError(f"spec file {os.fspath(path)!r} does not exist; check the path") from None
+    except IsADirectoryError:
+        raise SpecFileError(
+            f"spec file {os.fspath(path)!r} is a directory; give the spec.toml inside it"
+        ) from None
+    except UnicodeDecodeError:
+        raise SpecFileError(f"spec file {os.fspath(path)!r} is not UTF-8 text; give a TOML file") from None
+    except OSError as exc:
+        raise SpecFileError(f"spec file {os.fspath(path)!r} cannot be read: {exc.strerror}") from None
+    return SimulationSpec.from_toml(text, source=path)
+
+
+# pydantic errors -> one line naming the field ---------------------------------------------------------
+
+
+def _from_validation_error(exc: ValidationError, cls: type[BaseModel]) -> SpecFileError:
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    loc = tuple(str(x) for x in err.get("loc", ()))
+    field = ".".join(loc) if loc else "(spec)"
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    got = err.get("input")
+    top = loc[0] if loc else ""
+    if kind == "missing":
+        reason = f"is required; give {_HINTS.get(top, 'a value')}"
+        got = _NOTHING
+    elif kind == "extra_forbidden":
+        valid = ", ".join(cls.model_fields)
+        reason = f"is not a known field; valid fields: {valid}"
+        got = _NOTHING
+    elif kind in ("float_type", "float_parsing"):
+        reason = "must be a number"
+    elif kind in ("int_type", "int_parsing", "int_from_float"):
+        reason = "must be a whole number"
+    elif kind == "string_type":
+        reason = "must be a string in quotes"
+    elif kind == "dict_type":
+        reason = "must be a table"
+    elif kind == "finite_number":
+        reason = "must be a finite number (not nan or inf)"
+    elif kind == "greater_than":
+        reason = f"must be > {ctx.get('gt')}"
+    elif kind == "greater_than_equal":
+        reason = f"must be >= {ctx.get('ge')}"
+    else:
+        reason = str(err.get("msg", "is invalid"))
+    if got is not _NOTHING and not isinstance(got, (dict, list)):
+        reason += f"; got {got!r}"
+    if top in _HINTS and kind not in ("missing", "extra_forbidden"):
+        reason += f"; give {_HINTS[top]}"
+    if len(errors) > 1:
+        reason += f" (and {len(errors) - 1} more error(s))"
+    return spec_error(field, reason)
+
+
+_NOTHING = object()
+
+
+# a small TOML writer -------------------------------------------------------------------------------------
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def _key(k: Any) -> str:
+    if not isinstance(k, str):
+        raise SpecFileError(f"TOML keys must be strings; got {k!r}")
+    return k if _BARE_KEY.match(k) else _string(k)
+
+
+def _string(s: str) -> str:
+    out = []
+    for ch in s:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _value(v: Any, where: str) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)  # shortest round-trip form: 1e-08, 100.0, 1.5e+16
+    if isinstance(v, str):
+        return _string(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_value(x, f"{where}[]") for x in v) + "]"
+    if isinstance(v, Mapping):
+        return "{" + ", ".join(f"{_key(k)} = {_value(x, f'{where}.{k}')}" for k, x in v.items() if x is not None) + "}"
+    # numpy scalars and the like
+    if hasattr(v, "item"):
+        return _value(v.item(), where)
+    raise SpecFileError(f"field {where!r}: cannot write a {type(v).__name__} to TOML; use numbers, strings, lists or tables")
+
+
+def _is_table_array(v: Any) -> bool:
+    return isinstance(v, (list, tuple)) and len(v) > 0 and all(isinstance(x, Mapping) for x in v)
+
+
+def _emit(data: Mapping[str, Any], prefix: tuple[str, ...], lines: list[str]) -> None:
+    scalars = [(k, v) for k, v in data.items() if v is not None and not isinstance(v, Mapping) and not _is_table_array(v)]
+    tables = [(k, v) for k, v in data.items() if isinstance(v, Mapping)]
+    arrays = [(k, v) for k, v in data.items() if _is_table_array(v)]
+    for k, v in scalars:
+        lines.append(f"{_key(k)} = {_value(v, '.'.join(prefix + (str(k),)))}")
+    for k, v in tables:
+        path = prefix + (k,)
+        lines.append("")
+        lines.append("[" + ".".join(_key(x) for x in path) + "]")
+        _emit(v, path, lines)
+    for k, v in arrays:
+        path = prefix + (k,)
+        for item in v:
+            lines.append("")
+            lines.append("[[" + ".".join(_key(x) for x in path) + "]]")
+            _emit(item, path, lines)
+
+
+def dumps_toml(data: Mapping[str, Any]) -> str:
+    """Write a mapping as TOML.
+
+    Supports strings, booleans, integers, floats (shortest round-trip form),
+    lists, nested tables and arrays of tables; ``None`` values are left out
+    (TOML has no null). ``tomllib.loads(dumps_toml(d))`` gives ``d`` back.
+
+    Parameters
+    ----------
+    data : mapping
+        String keys to values.
+
+    Returns
+    -------
+    str
+    """
+    lines: list[str] = []
+    _emit(data, (), lines)
+    return "\n".join(lines).lstrip("\n") + "\n"
