@@ -55,14 +55,19 @@ class ScipyEngine(AbstractEngine):
             counter["nfev"] += 1
             if counter["nfev"] > budget:
                 raise _Budget
-            d = f(t, yy, p)
+            with np.errstate(all="ignore"):
+                d = f(t, yy, p)
             if not np.all(np.isfinite(d)):
                 raise _NonFinite(t)
             return d
 
         def jac(t: float, yy: np.ndarray) -> np.ndarray:
             counter["njev"] += 1
-            return jac_fn(t, yy, p)
+            with np.errstate(all="ignore"):
+                J = jac_fn(t, yy, p)
+            if not np.all(np.isfinite(J)):
+                raise _NonFinite(t, "Jacobian")
+            return J
 
         nsteps = 0
         scale = np.abs(y).copy()
@@ -106,7 +111,11 @@ class ScipyEngine(AbstractEngine):
                 )
             except _NonFinite as exc:
                 status = "failed"
-                reason = f"non-finite derivative at t={float(exc.args[0]):.6g} d"
+                what = exc.args[1] if len(exc.args) > 1 else "derivative"
+                reason = f"non-finite {what} at t={float(exc.args[0]):.6g} d"
+            except (ArithmeticError, ValueError) as exc:  # e.g. FloatingPointError under np.seterr
+                status = "failed"
+                reason = f"numerical error in solver {method}: {exc}"
             if status != "ok":
                 break
             y = np.array(solver.y, dtype=float)

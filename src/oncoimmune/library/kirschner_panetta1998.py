@@ -83,7 +83,12 @@ _T1 = Source(
     citation=_CIT,
     location="Table 1 (checked against BioModels BIOMD0000000732)",
     doi=_DOI,
+    note="Identical to the BioModels encoding and the validation catalogue; the paper's table itself "
+    "could not be re-read when this module was written (re-check against the PDF).",
 )
+
+#: Horizon (days) of the default experiment: several oscillation periods at the default antigenicity.
+DEFAULT_DAYS = 1000.0
 
 
 def build() -> Model:
