@@ -15,6 +15,7 @@ __all__ = [
     "ScheduleError",
     "EngineError",
     "SpecFileError",
+    "ResultsFileError",
 ]
 
 
@@ -58,3 +59,7 @@ class EngineError(OncoimmuneError, RuntimeError):
 
 class SpecFileError(OncoimmuneError, ValueError):
     """An experiment spec file (TOML) is invalid; the message names the field."""
+
+
+class ResultsFileError(OncoimmuneError, ValueError):
+    """A results file or output directory cannot be written or read as asked."""

@@ -19,6 +19,7 @@ reproduces ``run1``. A spec file looks like::
     atol = 1e-10
     max_nfev = 2000000
     seed = 1
+    default_events = true
     oncoimmune_version = "0.1.0"
 
     [set]
@@ -47,7 +48,9 @@ from .._version import __version__
 __all__ = ["SimulationSpec", "load_spec", "dumps_toml", "spec_error"]
 
 
-def spec_error(field: str, reason: str, source: str | os.PathLike[str] | None = None) -> SpecFileError:
+def spec_error(
+    field: str, reason: str, source: str | os.PathLike[str] | None = None, *, hint: str | None = None
+) -> SpecFileError:
     """Build a :class:`SpecFileError` naming ``field`` (and the file, if any).
 
     Parameters
@@ -58,16 +61,20 @@ def spec_error(field: str, reason: str, source: str | os.PathLike[str] | None = 
         What is wrong and how to fix it (one line).
     source : path-like, optional
         The spec file, prefixed to the message.
+    hint : str, optional
+        How to write the field in a spec file, appended as ``"; give {hint}"``.
 
     Returns
     -------
     SpecFileError
-        With attributes ``field``, ``reason`` and ``source``.
+        With attributes ``field``, ``reason``, ``hint`` and ``source``.
     """
     where = f"{os.fspath(source)}: " if source is not None else ""
-    err = SpecFileError(f"{where}field {field!r}: {reason}")
+    tail = f"; give {hint}" if hint else ""
+    err = SpecFileError(f"{where}field {field!r}: {reason}{tail}")
     err.field = field  # type: ignore[attr-defined]
     err.reason = reason  # type: ignore[attr-defined]
+    err.hint = hint  # type: ignore[attr-defined]
     err.source = None if source is None else os.fspath(source)  # type: ignore[attr-defined]
     return err
 
@@ -81,6 +88,7 @@ _HINTS = {
     "atol": "a number > 0, e.g. atol = 1e-10",
     "max_nfev": "a whole number > 0, e.g. max_nfev = 2000000",
     "seed": "a whole number >= 0, e.g. seed = 1 (or leave it out)",
+    "default_events": "true or false, e.g. default_events = true",
     "oncoimmune_version": "a version string in quotes, e.g. oncoimmune_version = \"0.1.0\"",
     "set": "a table of NAME = number, e.g. [set] then T = 1e6",
 }
@@ -110,6 +118,10 @@ class SimulationSpec(BaseModel):
         Work budget (> 0).
     seed : int, optional
         Recorded in the provenance.
+    default_events : bool
+        Apply the model's published default experiment (its
+        :func:`~oncoimmune.library.default_events`, e.g. a cell infusion);
+        ``False`` runs the bare model.
     oncoimmune_version : str
         Version of oncoimmune that wrote the spec.
 
@@ -142,6 +154,7 @@ class SimulationSpec(BaseModel):
     atol: float = Field(default=1e-10, gt=0)
     max_nfev: int = Field(default=2_000_000, gt=0)
     seed: int | None = Field(default=None, ge=0)
+    default_events: bool = True
     oncoimmune_version: str = __version__
 
     def __init__(self, **data: Any) -> None:
@@ -198,11 +211,13 @@ class SimulationSpec(BaseModel):
             As :func:`oncoimmune.simulate`; ``attrs["spec"]`` holds the
             resolved spec (method used, this package's version) as TOML.
         """
+        from ..library import default_events
         from ..simulate import simulate
 
         ds = simulate(
             self.build_model(),
             self.days,
+            events=default_events(self.model) if self.default_events else (),
             engine=self.engine,
             method=self.method,
             rtol=self.rtol,
@@ -272,7 +287,7 @@ class SimulationSpec(BaseModel):
         except SpecFileError as exc:
             if source is None or getattr(exc, "field", None) is None:
                 raise
-            raise spec_error(exc.field, exc.reason, source) from None  # type: ignore[attr-defined]
+            raise spec_error(exc.field, exc.reason, source, hint=exc.hint) from None  # type: ignore[attr-defined]
 
 
 def load_spec(path: str | os.PathLike[str]) -> SimulationSpec:
@@ -311,17 +326,20 @@ def _from_validation_error(exc: ValidationError, cls: type[BaseModel]) -> SpecFi
     ctx = err.get("ctx") or {}
     got = err.get("input")
     top = loc[0] if loc else ""
+    hint = _HINTS.get(top)
     if kind == "missing":
-        reason = f"is required; give {_HINTS.get(top, 'a value')}"
+        reason = "is required"
         got = _NOTHING
     elif kind == "extra_forbidden":
         valid = ", ".join(cls.model_fields)
         reason = f"is not a known field; valid fields: {valid}"
-        got = _NOTHING
+        got, hint = _NOTHING, None
     elif kind in ("float_type", "float_parsing"):
         reason = "must be a number"
     elif kind in ("int_type", "int_parsing", "int_from_float"):
         reason = "must be a whole number"
+    elif kind == "bool_type":
+        reason = "must be true or false"
     elif kind == "string_type":
         reason = "must be a string in quotes"
     elif kind == "dict_type":
@@ -329,18 +347,20 @@ def _from_validation_error(exc: ValidationError, cls: type[BaseModel]) -> SpecFi
     elif kind == "finite_number":
         reason = "must be a finite number (not nan or inf)"
     elif kind == "greater_than":
-        reason = f"must be > {ctx.get('gt')}"
+        reason = f"must be > {_num(ctx.get('gt'))}"
     elif kind == "greater_than_equal":
-        reason = f"must be >= {ctx.get('ge')}"
+        reason = f"must be >= {_num(ctx.get('ge'))}"
     else:
         reason = str(err.get("msg", "is invalid"))
     if got is not _NOTHING and not isinstance(got, (dict, list)):
         reason += f"; got {got!r}"
-    if top in _HINTS and kind not in ("missing", "extra_forbidden"):
-        reason += f"; give {_HINTS[top]}"
     if len(errors) > 1:
         reason += f" (and {len(errors) - 1} more error(s))"
-    return spec_error(field, reason)
+    return spec_error(field, reason, hint=hint)
+
+
+def _num(x: Any) -> str:
+    return f"{x:g}" if isinstance(x, (int, float)) else str(x)
 
 
 _NOTHING = object()

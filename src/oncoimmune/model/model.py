@@ -251,7 +251,7 @@ class Model:
         unknown = [k for k in values if k not in pnames and k not in snames]
         if unknown:
             raise UnknownNameError(
-                f"parameter or state of model {self.id!r}",
+                "parameter or state",
                 unknown[0],
                 list(self.parameter_names) + list(self.state_names),
             )

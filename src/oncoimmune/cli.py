@@ -1,0 +1,385 @@
+"""Command-line interface: a thin layer over the public API.
+
+.. code-block:: console
+
+    $ oncoimmune models [--json]
+    $ oncoimmune describe kuznetsov1994
+    $ oncoimmune simulate kuznetsov1994 --days 200 --set T=5e8 --out run1
+    $ oncoimmune simulate --spec run1/spec.toml --out run2      # reproduces run1
+
+``simulate`` writes ``DIR/trajectory.parquet``, ``DIR/trajectory.png`` and
+``DIR/spec.toml`` (everything needed to rerun it). The directory is built in a
+temporary sibling and renamed at the end, so it is either complete or absent.
+
+Exit codes
+----------
+0
+    Success.
+1
+    The simulation ran but *failed* (``status = "failed"``: work budget,
+    solver failure, non-finite values). Its outputs are still written, with
+    the status and reason recorded in the Parquet metadata and the plot
+    title, so the failure can be inspected; the reason is printed on stderr.
+    Also used when the outputs cannot be written (disk full, permissions).
+2
+    Bad input (unknown model, parameter or option, a value that is not a
+    finite number or out of bounds, ``--days <= 0``, bad ``--set`` syntax,
+    an existing output directory without ``--overwrite``): one line on
+    stderr naming the field and the fix; nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Iterator, NoReturn, Optional, Sequence
+
+import typer
+from typer.core import TyperGroup
+
+from . import __version__
+from ._errors import OncoimmuneError, SpecFileError
+
+
+def _typer_error_class(name: str) -> type[Exception]:
+    """The click/typer exception class ``name``, found through public ``typer.BadParameter``.
+
+    Typer >= 0.2x vendors click privately; older versions re-export click's
+    classes. Walking the MRO of the public class works with both.
+    """
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
+
+
+_ClickException = _typer_error_class("ClickException")
+_UsageError = _typer_error_class("UsageError")
+_ClickAbort = typer.Abort
+
+__all__ = ["app", "main"]
+
+EXIT_FAILED_RUN = 1
+EXIT_BAD_INPUT = 2
+
+
+def _one_line(msg: str) -> str:
+    return " ".join(str(msg).split())
+
+
+def _fail(msg: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    typer.echo(f"error: {_one_line(msg)}", err=True)
+    raise typer.Exit(code)
+
+
+class _OneLineErrorGroup(TyperGroup):
+    """Typer group whose usage errors (unknown option, bad value) are one stderr line, exit 2."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _ClickException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                typer.echo(exc.format_message(), err=True)
+                sys.exit(exc.exit_code)
+            msg = _one_line(exc.format_message())
+            ctx = getattr(exc, "ctx", None)
+            if isinstance(exc, _UsageError) and ctx is not None:
+                msg += f" (see '{ctx.command_path} --help')"
+            typer.echo(f"error: {msg}", err=True)
+            sys.exit(exc.exit_code)
+        except _ClickAbort:
+            typer.echo("aborted", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+app = typer.Typer(
+    name="oncoimmune",
+    cls=_OneLineErrorGroup,
+    help="Simulate how the immune system fights cancer and how immunotherapy changes that fight.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@contextmanager
+def _bad_input(field: str | None = None) -> Iterator[None]:
+    """Turn oncoimmune errors into one stderr line and exit code 2."""
+    try:
+        yield
+    except OncoimmuneError as exc:
+        _fail(f"{field}: {exc}" if field else str(exc))
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"oncoimmune {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Simulate how the immune system fights cancer and how immunotherapy changes that fight."""
+
+
+# models / describe -------------------------------------------------------------------------------------
+
+
+@app.command("models")
+def models_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the library models: id, title and citation."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .library import list_models
+
+    rows = list_models()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table(title="oncoimmune library models", show_lines=True)
+    table.add_column("id", style="bold", no_wrap=True)
+    table.add_column("title")
+    table.add_column("citation")
+    for r in rows:
+        table.add_row(r["id"], r["title"], r["citation"])
+    Console().print(table)
+
+
+@app.command("describe")
+def describe_cmd(
+    model: Annotated[str, typer.Argument(help="Library model id (see `oncoimmune models`).", metavar="MODEL")],
+) -> None:
+    """Print a model's equations, processes, parameters with sources, and references."""
+    from .library import get_model
+
+    with _bad_input("MODEL"):
+        m = get_model(model)
+    typer.echo(m.describe())
+
+
+# simulate ----------------------------------------------------------------------------------------------
+
+#: spec field -> how the CLI spells it (for error messages)
+_OPTION_NAMES = {
+    "model": "MODEL",
+    "days": "--days",
+    "engine": "--engine",
+    "method": "--method",
+    "rtol": "--rtol",
+    "atol": "--atol",
+    "max_nfev": "--max-nfev",
+    "seed": "--seed",
+    "default_events": "--default-events/--no-default-events",
+    "set": "--set",
+}
+
+
+def parse_set(items: Sequence[str]) -> dict[str, float]:
+    """Parse ``--set NAME=VALUE`` items into a mapping.
+
+    Parameters
+    ----------
+    items : sequence of str
+        E.g. ``["T=5e8", "s=1.3e4"]``.
+
+    Returns
+    -------
+    dict of str to float
+
+    Raises
+    ------
+    SpecFileError
+        For a missing ``=``, an empty name, a value that is not a number, or
+        a name given twice (``field`` is ``"set"`` or ``"set.NAME"``).
+    """
+    from .io.spec import spec_error
+
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        name, raw = name.strip(), raw.strip()
+        if not sep or not name or not raw:
+            raise spec_error("set", f"expected NAME=VALUE, e.g. --set T=1e6; got {item!r}")
+        try:
+            value = float(raw)
+        except ValueError:
+            raise spec_error(f"set.{name}", f"value must be a number, e.g. --set {name}=1e6; got {raw!r}") from None
+        if name in out:
+            raise spec_error(f"set.{name}", f"given twice ({out[name]:g} and {value:g}); give each name once")
+        out[name] = value
+    return out
+
+
+#: spec field -> an example of the option (the fix shown in error messages)
+_OPTION_EXAMPLES = {
+    "days": "--days 100",
+    "rtol": "--rtol 1e-8",
+    "atol": "--atol 1e-10",
+    "max_nfev": "--max-nfev 2000000",
+    "seed": "--seed 1",
+    "set": "--set T=1e6",
+}
+
+
+def _cli_message(exc: SpecFileError) -> str:
+    """A spec error in CLI terms: ``--set T: ...; e.g. --set T=1e6``."""
+    field = str(getattr(exc, "field", ""))
+    reason = str(getattr(exc, "reason", exc))
+    top, _, rest = field.partition(".")
+    opt = _OPTION_NAMES.get(top, field)
+    if rest:
+        opt = f"{opt} {rest}"
+    example = _OPTION_EXAMPLES.get(top)
+    if example and "e.g." not in reason and "valid choices" not in reason:
+        reason += f"; e.g. {example}" if top != "set" else f"; e.g. --set {rest or 'T'}=1e6"
+    return f"{opt}: {reason}"
+
+
+@app.command("simulate")
+def simulate_cmd(
+    model: Annotated[
+        Optional[str], typer.Argument(
+            help="Library model id (see `oncoimmune models`); optional with --spec.", metavar="MODEL"
+        )
+    ] = None,
+    spec_file: Annotated[
+        Optional[Path],
+        typer.Option("--spec", help="Rerun a spec.toml; other options given override its fields.", metavar="FILE"),
+    ] = None,
+    days: Annotated[
+        Optional[float],
+        typer.Option("--days", help="Days to simulate (> 0); default: the model's default experiment.", metavar="D"),
+    ] = None,
+    set_: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--set",
+            help="Set a parameter or initial value, e.g. --set T=5e8 (repeatable).",
+            metavar="NAME=VALUE",
+        ),
+    ] = None,
+    out: Annotated[
+        Optional[Path],
+        typer.Option("--out", help="Output directory; default ./<model id>.", metavar="DIR"),
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace DIR if it exists.")] = False,
+    engine: Annotated[Optional[str], typer.Option("--engine", help="Engine name; default scipy.")] = None,
+    method: Annotated[
+        Optional[str], typer.Option("--method", help="Engine method (scipy: LSODA, BDF, Radau, DOP853, RK45).")
+    ] = None,
+    rtol: Annotated[Optional[float], typer.Option("--rtol", help="Relative tolerance; default 1e-8.")] = None,
+    atol: Annotated[Optional[float], typer.Option("--atol", help="Absolute tolerance; default 1e-10.")] = None,
+    max_nfev: Annotated[
+        Optional[int], typer.Option("--max-nfev", help="Work budget in right-hand-side evaluations.")
+    ] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed recorded in the provenance.")] = None,
+    default_events: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--default-events/--no-default-events",
+            help="Apply the model's published default experiment (e.g. an infusion); default on.",
+            show_default=False,
+        ),
+    ] = None,
+    plot: Annotated[bool, typer.Option("--plot/--no-plot", help="Draw trajectory.png.")] = True,
+) -> None:
+    """Simulate a library model and write DIR/trajectory.parquet, DIR/trajectory.png and DIR/spec.toml.
+
+    Bad input exits 2 and writes nothing. A run that fails numerically exits 1
+    but still writes its outputs, with status "failed" and the reason recorded.
+    """
+    from .io import SimulationSpec, check_output_dir, load_spec, write_run
+
+    # 1. the spec: file, then command-line overrides; all validated before anything is written
+    data: dict[str, Any] = {}
+    if spec_file is not None:
+        with _bad_input("--spec"):
+            base = load_spec(spec_file)
+        data = base.model_dump(exclude_none=True)
+        if base.oncoimmune_version != __version__:
+            typer.echo(
+                f"warning: {spec_file} was written by oncoimmune {base.oncoimmune_version}; "
+                f"this is {__version__}, results may differ",
+                err=True,
+            )
+        if model is not None and model != base.model:
+            _fail(f"MODEL: {model!r} differs from the spec's model {base.model!r}; omit MODEL or edit the spec")
+    elif model is None:
+        _fail("MODEL: give a library model id (see `oncoimmune models`) or --spec FILE")
+    try:
+        overrides = parse_set(set_ or [])
+    except SpecFileError as exc:
+        _fail(_cli_message(exc))
+    given = {
+        "model": model,
+        "days": days,
+        "engine": engine,
+        "method": method,
+        "rtol": rtol,
+        "atol": atol,
+        "max_nfev": max_nfev,
+        "seed": seed,
+        "default_events": default_events,
+    }
+    data.update({k: v for k, v in given.items() if v is not None})
+    if "days" not in data:
+        from .library import default_days
+
+        with _bad_input("MODEL"):
+            data["days"] = default_days(data["model"])
+    data["set"] = {**data.get("set", {}), **overrides}
+    data["oncoimmune_version"] = __version__
+    try:
+        spec = SimulationSpec(**data)
+    except SpecFileError as exc:
+        _fail(_cli_message(exc))
+
+    out_dir = out if out is not None else Path(spec.model)
+    with _bad_input("--out"):
+        check_output_dir(out_dir, overwrite=overwrite)
+
+    # 2. run (in memory), 3. write the directory atomically
+    with _bad_input():
+        ds = spec.run()
+    try:
+        write_run(ds, spec, out_dir, overwrite=overwrite, plot=plot)
+    except OncoimmuneError as exc:
+        _fail(f"--out: {exc}")
+    except OSError as exc:
+        _fail(f"--out: cannot write {str(out_dir)!r}: {exc.strerror or exc}", EXIT_FAILED_RUN)
+
+    status = ds.attrs.get("status")
+    if status != "ok":
+        _fail(
+            f"simulation failed: {ds.attrs.get('status_reason')}; outputs with status 'failed' written to {out_dir}",
+            EXIT_FAILED_RUN,
+        )
+    typer.echo(f"wrote {out_dir} (trajectory.parquet{', trajectory.png' if plot else ''}, spec.toml); status ok")
+    for name in ds.data_vars:
+        v = float(ds[name].values[-1])
+        units = ds[name].attrs.get("units", "")
+        typer.echo(f"  {name} at day {float(ds['time'].values[-1]):g}: {v:.4g} {units}".rstrip())
+
+
+def main() -> None:
+    """Entry point for ``python -m oncoimmune``."""
+    app(prog_name="oncoimmune")
+
