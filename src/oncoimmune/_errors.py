@@ -16,6 +16,7 @@ __all__ = [
     "EngineError",
     "SpecFileError",
     "ResultsFileError",
+    "PatientInputError",
 ]
 
 
@@ -63,3 +64,10 @@ class SpecFileError(OncoimmuneError, ValueError):
 
 class ResultsFileError(OncoimmuneError, ValueError):
     """A results file or output directory cannot be written or read as asked."""
+
+
+class PatientInputError(OncoimmuneError, ValueError):
+    """A patient description is invalid (a number out of range, contradictory facts).
+
+    The message names the field, what came, and what is accepted.
+    """

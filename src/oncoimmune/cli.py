@@ -379,6 +379,58 @@ def simulate_cmd(
         typer.echo(f"  {name} at day {float(ds['time'].values[-1]):g}: {v:.4g} {units}".rstrip())
 
 
+# eligible ----------------------------------------------------------------------------------------------
+
+
+@app.command("eligible")
+def eligible_cmd(
+    cancer: Annotated[str, typer.Option("--cancer", help="Cancer type or abbreviation (nsclc, b-all, pv, ...).")],
+    stage: Annotated[Optional[str], typer.Option("--stage", help="Stage, e.g. IV, IIIB, IV-M1a.")] = None,
+    pdl1: Annotated[Optional[float], typer.Option("--pdl1", help="PD-L1 tumour proportion score, %.")] = None,
+    msi: Annotated[Optional[str], typer.Option("--msi", help="MSI status: high or stable.")] = None,
+    age: Annotated[Optional[float], typer.Option("--age", help="Age in years.")] = None,
+    prior_lines: Annotated[
+        Optional[int], typer.Option("--prior-lines", help="Number of earlier lines of treatment.")
+    ] = None,
+    prior: Annotated[
+        Optional[list[str]], typer.Option("--prior", help="An earlier treatment (repeatable).")
+    ] = None,
+    region: Annotated[str, typer.Option("--region", help="uk (NICE/MHRA, default) or us (FDA).")] = "uk",
+    setting: Annotated[
+        Optional[str], typer.Option("--setting", help="advanced or adjuvant (where it matters).")
+    ] = None,
+    histology: Annotated[
+        Optional[str], typer.Option("--histology", help="e.g. squamous or non-squamous for NSCLC.")
+    ] = None,
+    tmb: Annotated[Optional[float], typer.Option("--tmb", help="Tumour mutational burden, mut/Mb.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Which immunotherapies could this patient have, and why not the others (with sources).
+
+    Information, not medical advice.
+    """
+    from .patients import check_eligibility
+
+    with _bad_input():
+        report = check_eligibility(
+            cancer,
+            stage=stage,
+            pdl1=pdl1,
+            msi=msi,
+            age=age,
+            prior_lines=prior_lines,
+            prior=tuple(prior or ()),
+            region=region,
+            setting=setting,
+            histology=histology,
+            tmb=tmb,
+        )
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(report.to_text())
+
+
 def main() -> None:
     """Entry point for ``python -m oncoimmune``."""
     app(prog_name="oncoimmune")

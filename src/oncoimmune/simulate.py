@@ -156,10 +156,11 @@ def to_dataset(model: Model, sol: Any, problem: Problem, *, seed: int | None = N
 
 def _parameters_over_time(problem: Problem, t: np.ndarray) -> np.ndarray:
     p = np.repeat(np.asarray(problem.p, dtype=float)[:, None], t.size, axis=1)
-    for e in problem.events:
+    for e in problem.events:  # sorted by time, applied in order as the engine does
         if e.kind == "parameter":
             j = problem.compiled.param_index(e.target)
-            p[j, t >= e.time] = e.value
+            after = t >= e.time
+            p[j, after] = p[j, after] + e.value if e.op == "add" else e.value
     return p
 
 

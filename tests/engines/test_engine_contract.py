@@ -102,7 +102,7 @@ def test_event_validation():
     with pytest.raises(ScheduleError, match="finite"):
         Event(1.0, "T", "add", float("inf"))
     with pytest.raises(ScheduleError, match="parameter"):
-        Event(1.0, "s", "add", 1.0, kind="parameter")
+        Event(1.0, "s", "multiply", 1.0, kind="parameter")
 
 
 def test_registry():

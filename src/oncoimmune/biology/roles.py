@@ -24,6 +24,15 @@ NK_KILL = "nk_kill"
 #: Cytokine production and decay.
 CYTOKINE = "cytokine"
 
+#: Drug entering the body (bolus/infusion input into a compartment).
+DRUG_INPUT = "drug_input"
+#: First-order absorption from a subcutaneous depot.
+DRUG_ABSORPTION = "drug_absorption"
+#: Drug elimination (clearance).
+DRUG_ELIMINATION = "drug_elimination"
+#: Inter-compartmental distribution.
+DRUG_DISTRIBUTION = "drug_distribution"
+
 ALL_ROLES = (
     TUMOUR_GROWTH,
     KILL,
@@ -33,4 +42,8 @@ ALL_ROLES = (
     INACTIVATION,
     NK_KILL,
     CYTOKINE,
+    DRUG_INPUT,
+    DRUG_ABSORPTION,
+    DRUG_ELIMINATION,
+    DRUG_DISTRIBUTION,
 )

@@ -172,4 +172,5 @@ def apply_events(y: np.ndarray, p: np.ndarray, events: tuple[Event, ...], cm: Co
             if cm.nonnegative[i] and y[i] < 0:
                 y[i] = 0.0
         else:
-            p[cm.param_index(e.target)] = e.value
+            j = cm.param_index(e.target)
+            p[j] = p[j] + e.value if e.op == "add" else e.value

@@ -32,7 +32,8 @@ class Event:
         Name of the state or parameter it changes.
     op : {"add", "set", "multiply"}
         ``add`` for a bolus dose or a cell challenge, ``set`` for switching an
-        infusion rate on or off, ``multiply`` for e.g. a resection.
+        infusion rate on or off, ``multiply`` for e.g. a resection. Parameters
+        accept ``set`` and ``add`` (overlapping infusions stack).
     value : float
         Amount added, new value, or factor.
     kind : {"state", "parameter"}
@@ -59,9 +60,10 @@ class Event:
             raise ScheduleError(f"Event.op must be one of {', '.join(_OPS)}; got {self.op!r}")
         if self.kind not in _KINDS:
             raise ScheduleError(f"Event.kind must be one of {', '.join(_KINDS)}; got {self.kind!r}")
-        if self.kind == "parameter" and self.op != "set":
+        if self.kind == "parameter" and self.op == "multiply":
             raise ScheduleError(
-                f"Event on parameter {self.target!r}: only op='set' is allowed for parameters; got {self.op!r}"
+                f"Event on parameter {self.target!r}: op must be 'set' or 'add' for parameters "
+                f"(e.g. switching or stacking infusion rates); got {self.op!r}"
             )
         try:
             v = float(self.value)

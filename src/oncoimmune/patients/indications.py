@@ -1,0 +1,404 @@
+"""The indication table: approved and recommended uses, each with its source and date.
+
+Rows live in ``data/indications.toml`` (see the comments at its top for the
+fields). :func:`load_indications` reads the file with :mod:`tomllib` and
+validates every row when it is built (:class:`Indication`), so an unknown
+drug, cancer, stage, biomarker category or a missing source is refused with
+the row id and the field named.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from .._errors import SpecFileError, UnknownNameError
+from .biomarkers import ASSAYS
+from .cancers import CANCERS, normalise_name, resolve_cancer
+from .drugs import DRUGS, TREATMENTS, resolve_drug
+
+__all__ = [
+    "REGIONS",
+    "SETTINGS",
+    "ACCESS",
+    "Indication",
+    "IndicationTable",
+    "load_indications",
+    "indication_table_markdown",
+]
+
+REGIONS: Mapping[str, str] = MappingProxyType({"uk": "UK (NICE / MHRA)", "us": "US (FDA)"})
+_REGION_ALIASES = {
+    "uk": "uk",
+    "gb": "uk",
+    "united-kingdom": "uk",
+    "england": "uk",
+    "nice": "uk",
+    "us": "us",
+    "usa": "us",
+    "united-states": "us",
+    "fda": "us",
+}
+
+SETTINGS: Mapping[str, str] = MappingProxyType(
+    {
+        "advanced": "advanced disease (cannot be removed by surgery, or has spread)",
+        "adjuvant": "treatment after the cancer has been completely removed by surgery (adjuvant)",
+        "any": "any setting",
+    }
+)
+ACCESS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "routine": ("uk", "recommended by NICE for routine NHS use"),
+        "managed-access": ("uk", "recommended by NICE for use within the Cancer Drugs Fund (managed access)"),
+        "licensed-only": (
+            "uk",
+            "licensed in the UK, but not recommended by NICE or routinely funded on the NHS",
+        ),
+        "off-label": (
+            "uk",
+            "not licensed for this use; specialists may use it off-label following professional guidelines",
+        ),
+        "approved": ("us", "approved by the FDA"),
+        "accelerated": ("us", "FDA accelerated approval (continued approval depends on confirmatory trials)"),
+        "status-unconfirmed": ("us", "approval status could not be confirmed"),
+    }
+)
+
+# -- the indication table -------------------------------------------------------
+
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_FIELDS = {
+    "id", "region", "drugs", "regimen", "cancers", "setting", "stages", "line",
+    "min_prior_lines", "max_prior_lines", "histology", "biomarkers", "min_age", "max_age",
+    "requires_prior", "excludes_prior", "conditions", "access", "source", "date",
+    "verified", "evidence", "note",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Indication:
+    """One approved or recommended use: drug(s) x cancer x setting x line x biomarker x age.
+
+    Built from a row of ``indications.toml`` and validated when built; see the
+    comments at the top of that file for the meaning of each field.
+    """
+
+    id: str
+    region: str
+    drugs: tuple[str, ...]
+    regimen: str
+    cancers: tuple[str, ...]
+    setting: str
+    line: str
+    access: str
+    source: str
+    date: str
+    verified: bool
+    stages: tuple[str, ...] = ()
+    min_prior_lines: int | None = None
+    max_prior_lines: int | None = None
+    histology: tuple[str, ...] = ()
+    biomarkers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    min_age: float | None = None
+    max_age: float | None = None
+    requires_prior: tuple[str, ...] = ()
+    excludes_prior: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    evidence: str = ""
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        where = f"indication {self.id!r}"
+
+        def bad(msg: str) -> SpecFileError:
+            return SpecFileError(f"{where}: {msg}")
+
+        if not isinstance(self.id, str) or not _ID.match(self.id):
+            raise SpecFileError(
+                f"indication id must be lower-case letters, digits and hyphens; got {self.id!r}"
+            )
+        if self.region not in REGIONS:
+            raise bad(f"region must be one of {', '.join(REGIONS)}; got {self.region!r}")
+        if not self.drugs or any(d not in DRUGS for d in self.drugs):
+            raise bad(f"drugs must name drugs from {', '.join(DRUGS)}; got {list(self.drugs)!r}")
+        if not self.cancers or any(c not in CANCERS for c in self.cancers):
+            raise bad(f"cancers must name cancer ids from {', '.join(CANCERS)}; got {list(self.cancers)!r}")
+        if self.setting not in SETTINGS:
+            raise bad(f"setting must be one of {', '.join(SETTINGS)}; got {self.setting!r}")
+        for c in self.cancers:
+            ct = CANCERS[c]
+            if ct.category == "blood" and self.setting != "any":
+                raise bad(f"setting must be 'any' for the blood cancer {c!r}; got {self.setting!r}")
+            for s in self.stages:
+                if s not in ct.stages:
+                    raise bad(
+                        f"stage {s!r} is not a stage of {c!r}; valid: {', '.join(ct.stages) or '(none)'}"
+                    )
+        for name in ("min_prior_lines", "max_prior_lines"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+                raise bad(f"{name} must be a whole number >= 0; got {v!r}")
+        if (
+            self.min_prior_lines is not None
+            and self.max_prior_lines is not None
+            and self.min_prior_lines > self.max_prior_lines
+        ):
+            raise bad("min_prior_lines must not exceed max_prior_lines")
+        for h in self.histology:
+            if h not in ("squamous", "non-squamous"):
+                raise bad(f"histology must be 'squamous' or 'non-squamous'; got {h!r}")
+        if self.histology and self.cancers != ("nsclc",):
+            raise bad("histology applies to NSCLC rows only")
+        bm = {}
+        for assay, cats in dict(self.biomarkers).items():
+            if assay not in ASSAYS:
+                raise bad(f"biomarker {assay!r} is not an assay; valid: {', '.join(ASSAYS)}")
+            cats = tuple(cats)
+            for cat in cats:
+                if cat not in ASSAYS[assay].categories:
+                    raise bad(
+                        f"biomarker {assay} category {cat!r} is not valid; "
+                        f"valid: {', '.join(ASSAYS[assay].categories)}"
+                    )
+            if not cats:
+                raise bad(f"biomarker {assay} needs at least one accepted category")
+            bm[assay] = cats
+        object.__setattr__(self, "biomarkers", MappingProxyType(bm))
+        for name in ("min_age", "max_age"):
+            v = getattr(self, name)
+            if v is not None and (
+                isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 130
+            ):
+                raise bad(f"{name} must be a number of years in [0, 130]; got {v!r}")
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            raise bad("min_age must not exceed max_age")
+        for name in ("requires_prior", "excludes_prior"):
+            for t in getattr(self, name):
+                if t not in TREATMENTS and t not in DRUGS:
+                    raise bad(f"{name} entry {t!r} is not a treatment class; valid: {', '.join(TREATMENTS)}")
+        if self.access not in ACCESS:
+            raise bad(f"access must be one of {', '.join(ACCESS)}; got {self.access!r}")
+        if ACCESS[self.access][0] != self.region:
+            raise bad(f"access {self.access!r} does not apply to region {self.region!r}")
+        if not isinstance(self.source, str) or not self.source.strip():
+            raise bad("source must name the document (e.g. 'NICE TA531' or 'FDA label Keytruda')")
+        if not isinstance(self.date, str) or not _DATE.match(self.date):
+            raise bad(f"date must be YYYY, YYYY-MM or YYYY-MM-DD; got {self.date!r}")
+        if not isinstance(self.verified, bool):
+            raise bad(f"verified must be true or false; got {self.verified!r}")
+        if not self.verified and not self.note:
+            raise bad("an unverified row needs a note saying what was not checked")
+        if not self.regimen or not self.line:
+            raise bad("regimen and line must be non-empty plain-English text")
+
+    @classmethod
+    def from_dict(cls, row: Mapping[str, Any]) -> Indication:
+        """Build from a TOML table, refusing unknown or missing fields."""
+        rid = row.get("id", "?")
+        extra = set(row) - _FIELDS
+        if extra:
+            raise SpecFileError(
+                f"indication {rid!r}: unknown field(s) {', '.join(sorted(extra))}; "
+                f"valid: {', '.join(sorted(_FIELDS))}"
+            )
+        required = {
+            "id",
+            "region",
+            "drugs",
+            "regimen",
+            "cancers",
+            "setting",
+            "line",
+            "access",
+            "source",
+            "date",
+            "verified",
+        }
+        missing = required - set(row)
+        if missing:
+            raise SpecFileError(f"indication {rid!r}: missing field(s) {', '.join(sorted(missing))}")
+        kw = dict(row)
+        for k in (
+            "drugs",
+            "cancers",
+            "stages",
+            "histology",
+            "requires_prior",
+            "excludes_prior",
+            "conditions",
+        ):
+            if k in kw:
+                if isinstance(kw[k], str) or not isinstance(kw[k], (list, tuple)):
+                    raise SpecFileError(f"indication {rid!r}: {k} must be a list; got {kw[k]!r}")
+                kw[k] = tuple(kw[k])
+        return cls(**kw)
+
+    @property
+    def drug_display(self) -> str:
+        """``"Nivolumab (Opdivo) + ipilimumab (Yervoy)"``."""
+        parts = [DRUGS[d].display for d in self.drugs]
+        return " + ".join([parts[0]] + [p[0].lower() + p[1:] for p in parts[1:]])
+
+    @property
+    def access_text(self) -> str:
+        """Plain-English funding / approval status."""
+        return ACCESS[self.access][1]
+
+    @property
+    def citation(self) -> str:
+        """``"NICE TA531 (2018-07-18)"``."""
+        return f"{self.source} ({self.date})"
+
+    def describe(self) -> str:
+        """One plain-English line describing the row."""
+        bits = [
+            f"{self.drug_display}, {self.regimen}",
+            f"for {', '.join(CANCERS[c].name for c in self.cancers)}",
+        ]
+        if self.setting != "any":
+            bits.append(SETTINGS[self.setting])
+        if self.stages:
+            bits.append(f"stage {', '.join(self.stages)}")
+        bits.append(self.line)
+        for a, cats in self.biomarkers.items():
+            bits.append(f"{ASSAYS[a].label}: {' or '.join(ASSAYS[a].describe_category(c) for c in cats)}")
+        if self.histology:
+            bits.append(f"{' or '.join(self.histology)} histology")
+        if self.min_age is not None or self.max_age is not None:
+            bits.append(_age_range_text(self.min_age, self.max_age))
+        return "; ".join(bits)
+
+
+def _age_range_text(lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f"ages {lo:g} to {hi:g}"
+    if lo is not None:
+        return "adults (18 and over)" if lo == 18 else f"ages {lo:g} and over"
+    return f"ages {hi:g} and under"
+
+
+@dataclass(frozen=True)
+class IndicationTable:
+    """The loaded table: its rows and its ``[meta]`` block."""
+
+    rows: tuple[Indication, ...]
+    meta: Mapping[str, Any]
+    path: str
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for r in self.rows:
+            if r.id in seen:
+                raise SpecFileError(f"{self.path}: indication id {r.id!r} appears twice")
+            seen.add(r.id)
+        object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def select(
+        self, *, region: str | None = None, cancer: str | None = None, drug: str | None = None
+    ) -> tuple[Indication, ...]:
+        """Rows for a region, cancer and/or drug (names resolved, aliases accepted)."""
+        reg = _resolve_region(region) if region is not None else None
+        cid = resolve_cancer(cancer).id if cancer is not None else None
+        did = resolve_drug(drug).id if drug is not None else None
+        return tuple(
+            r
+            for r in self.rows
+            if (reg is None or r.region == reg)
+            and (cid is None or cid in r.cancers)
+            and (did is None or did in r.drugs)
+        )
+
+
+def load_indications(path: str | Path | None = None) -> IndicationTable:
+    """Read and validate an indication table (TOML).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A TOML file with ``[[indication]]`` rows. Default: the table shipped
+        with oncoimmune (cached).
+
+    Raises
+    ------
+    SpecFileError
+        If the file is not valid TOML or a row is invalid; the message names
+        the row and the field.
+    """
+    if path is None:
+        return _default_table()
+    return _read_table(Path(path))
+
+
+@functools.lru_cache(maxsize=1)
+def _default_table() -> IndicationTable:
+    ref = resources.files("oncoimmune.patients").joinpath("data/indications.toml")
+    with resources.as_file(ref) as p:
+        return _read_table(Path(p))
+
+
+def _read_table(path: Path) -> IndicationTable:
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise SpecFileError(f"indication table not found: {path}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise SpecFileError(f"{path}: not valid TOML: {e}") from None
+    rows = data.get("indication")
+    if not isinstance(rows, list) or not rows:
+        raise SpecFileError(f"{path}: needs at least one [[indication]] table")
+    return IndicationTable(tuple(Indication.from_dict(r) for r in rows), data.get("meta", {}), str(path))
+
+
+def _resolve_region(region: Any) -> str:
+    key = normalise_name(str(region))
+    if key in _REGION_ALIASES:
+        return _REGION_ALIASES[key]
+    raise UnknownNameError("region", str(region), tuple(REGIONS))
+
+
+def indication_table_markdown(table: IndicationTable | None = None, region: str | None = None) -> str:
+    """The table as Markdown (for the documentation), one line per row."""
+    tab = table or load_indications()
+    rows = tab.rows if region is None else tab.select(region=region)
+    out = [
+        "| id | treatment | cancer | who (setting, stage, line, test, age) | status | source (date) "
+        "| verified |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        who = []
+        if r.setting != "any":
+            who.append(r.setting)
+        if r.stages:
+            who.append("stage " + "/".join(r.stages))
+        who.append(r.line)
+        for a, cats in r.biomarkers.items():
+            who.append(f"{a} {'/'.join(cats)}")
+        if r.histology:
+            who.append("/".join(r.histology))
+        if r.min_age is not None or r.max_age is not None:
+            who.append(_age_range_text(r.min_age, r.max_age))
+        if r.requires_prior:
+            who.append("after " + " and ".join(r.requires_prior))
+        treat = " + ".join(DRUGS[d].name for d in r.drugs) + f" ({r.regimen})"
+        out.append(
+            f"| `{r.id}` | {treat} | {', '.join(r.cancers)} | {'; '.join(who)} | {r.access} | "
+            f"{r.source} ({r.date}) | {'yes' if r.verified else '**no**'} |"
+        )
+    return "\n".join(out)

@@ -1,0 +1,567 @@
+r"""Drug catalogue, PK part: typical popPK values, covariate reference, label schedules.
+
+Each :class:`DrugPK` holds the typical-patient two-compartment parameters of a
+published population-PK analysis (with the paper and table of every value),
+the body weight the analysis is referenced to and its allometric exponents,
+the clearance time course, the target affinity used for receptor occupancy,
+and the dosing schedules of the prescribing information.
+
+======================  =====================================  ======================================
+drug                    popPK source                           label schedules
+======================  =====================================  ======================================
+pembrolizumab (PD-1)    Ahamadi 2017, CPT:PSP 6:49, Table 3    200 mg Q3W or 400 mg Q6W, 30-min IV
+nivolumab (PD-1)        Bajaj 2017, CPT:PSP 6:58, Table 1      240 mg Q2W or 480 mg Q4W, 30-min IV
+trastuzumab (HER2)      Bruno 2005, CCP 56:361, Table 3        8 mg/kg (90 min) then 6 mg/kg Q3W
+rituximab (CD20)        Rozman 2017, BJCP 83:1782, Table 2     375 mg/m^2 weekly x4
+======================  =====================================  ======================================
+
+Values were checked against each paper's abstract (CL, V1 and, for Rozman,
+the clearance time course) and against the nlmixr2lib encodings of the
+tables (``inst/modeldb/specificDrugs/<Author>_<year>_<drug>.R``), which cite the
+table for each number; see ``docs/pk.md`` for what was and was not read in
+the primary source.
+
+References
+----------
+.. [1] Ahamadi M, Freshwater T, Prohn M, et al. (2017). Model-based
+   characterization of the pharmacokinetics of pembrolizumab: a humanized
+   anti-PD-1 monoclonal antibody in advanced solid tumors. CPT
+   Pharmacometrics Syst Pharmacol 6:49-57. doi:10.1002/psp4.12139
+.. [2] Bajaj G, Wang X, Agrawal S, Gupta M, Roy A, Feng Y (2017). Model-based
+   population pharmacokinetic analysis of nivolumab in patients with solid
+   tumors. CPT Pharmacometrics Syst Pharmacol 6:58-66. doi:10.1002/psp4.12143
+.. [3] Bruno R, Washington CB, Lu JF, Lieberman G, Banken L, Klein P (2005).
+   Population pharmacokinetics of trastuzumab in patients with HER2+
+   metastatic breast cancer. Cancer Chemother Pharmacol 56:361-369.
+   doi:10.1007/s00280-005-1026-z
+.. [4] Rozman S, Grabnar I, Novakovic S, Mrhar A, Jezersek Novakovic B (2017).
+   Population pharmacokinetics of rituximab in patients with diffuse large
+   B-cell lymphoma and association with clinical outcome. Br J Clin
+   Pharmacol 83:1782-1790. doi:10.1111/bcp.13271
+.. [5] KEYTRUDA, OPDIVO, HERCEPTIN and RITUXAN US Prescribing Information,
+   sections 2 (Dosage and Administration), 11 (Description) and 12.3
+   (Pharmacokinetics).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from .._errors import ModelSpecError, ParameterValueError, UnknownNameError
+from ..model import Model, Source
+from .pk import (
+    AbstractClearance,
+    ConstantClearance,
+    DecayingClearance,
+    SigmoidTimeClearance,
+    _Parts,
+    _pk_parts,
+    add_two_compartment_pk,
+    two_compartment_half_lives,
+)
+from .schedule import Dose, IVInfusion, Schedule
+
+__all__ = ["DRUGS", "DrugPK", "get_drug", "kd_ug_per_ml", "list_drugs"]
+
+_PK_KEYS = ("CL", "V1", "Q", "V2")
+
+
+def kd_ug_per_ml(kd_nM: float, molecular_weight_kDa: float) -> float:
+    """Convert a dissociation constant from nmol/L to ug/mL: ``KD[nM] * MW[kDa] / 1000``."""
+    return float(kd_nM) * float(molecular_weight_kDa) / 1000.0
+
+
+@dataclass(frozen=True)
+class DrugPK:
+    """Typical-patient popPK of one drug, with sources and label schedules.
+
+    Parameters
+    ----------
+    name : str
+        Identifier (lower case INN), also the default model prefix.
+    CL, V1, Q, V2 : float
+        Typical values (L/day, L) for ``reference_patient``. With a
+        :class:`~oncoimmune.therapy.pk.DecayingClearance`, ``CL`` is the
+        time-stationary part; with a sigmoid time course, the value at the first dose.
+    sources : mapping
+        ``Source`` for each of ``CL``, ``V1``, ``Q``, ``V2`` (paper + table).
+    citation : Source
+        The popPK paper.
+    reference_weight_kg : float
+        Body weight the typical values refer to.
+    reference_patient : str
+        The covariate vector of the typical values, in words.
+    weight_exponents : mapping
+        Allometric exponents ``{parameter: exponent}``; ``value * (wt/ref)^exponent``.
+    weight_source : Source, optional
+        Where the exponents come from (required when there are any).
+    clearance : AbstractClearance
+        Time course of clearance.
+    target : str
+        The drug's target (for documentation; the full catalogue adds classes).
+    kd_ug_per_ml : float, optional
+        Equilibrium dissociation constant (ug/mL) for receptor occupancy.
+    kd_source : Source, optional
+    molecular_weight_kDa : float, optional
+    schedules : mapping of str to Schedule
+        Label regimens.
+    label : Source
+        The prescribing information for the schedules.
+    notes : tuple of str
+    """
+
+    name: str
+    CL: float
+    V1: float
+    Q: float
+    V2: float
+    sources: Mapping[str, Source]
+    citation: Source
+    reference_weight_kg: float
+    reference_patient: str
+    label: Source
+    weight_exponents: Mapping[str, float] = field(default_factory=dict)
+    weight_source: Source | None = None
+    clearance: AbstractClearance = field(default_factory=ConstantClearance)
+    target: str = ""
+    kd_ug_per_ml: float | None = None
+    kd_source: Source | None = None
+    molecular_weight_kDa: float | None = None
+    schedules: Mapping[str, Schedule] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ModelSpecError(
+                f"DrugPK.name must be an identifier such as 'pembrolizumab'; got {self.name!r}"
+            )
+        for k in _PK_KEYS:
+            v = getattr(self, k)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise ParameterValueError(f"DrugPK {self.name}: {k} must be a finite number > 0; got {v!r}")
+            if not isinstance(self.sources.get(k), Source):
+                raise ModelSpecError(f"DrugPK {self.name}: sources[{k!r}] must be a Source (paper + table)")
+        for attr in ("citation", "label"):
+            if not isinstance(getattr(self, attr), Source):
+                raise ModelSpecError(f"DrugPK {self.name}: {attr} must be a Source")
+        if not (math.isfinite(self.reference_weight_kg) and self.reference_weight_kg > 0):
+            raise ParameterValueError(f"DrugPK {self.name}: reference_weight_kg must be > 0")
+        bad = set(self.weight_exponents) - {*_PK_KEYS, "CL_t"}
+        if bad:
+            raise ModelSpecError(f"DrugPK {self.name}: weight_exponents has unknown key(s) {sorted(bad)}")
+        if self.weight_exponents and not isinstance(self.weight_source, Source):
+            raise ModelSpecError(f"DrugPK {self.name}: weight_exponents need weight_source=Source(...)")
+        if (self.kd_ug_per_ml is None) != (self.kd_source is None):
+            raise ModelSpecError(f"DrugPK {self.name}: give kd_ug_per_ml and kd_source together")
+        object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
+        object.__setattr__(self, "weight_exponents", MappingProxyType(dict(self.weight_exponents)))
+        object.__setattr__(self, "schedules", MappingProxyType(dict(self.schedules)))
+        for key, s in self.schedules.items():
+            if not isinstance(s, Schedule):
+                raise ModelSpecError(f"DrugPK {self.name}: schedules[{key!r}] must be a Schedule")
+
+    # values ----------------------------------------------------------------------------
+    def typical(self, weight_kg: float | None = None) -> dict[str, float]:
+        """``CL``, ``V1``, ``Q``, ``V2`` for a patient of ``weight_kg`` (default: the reference)."""
+        vals = {k: float(getattr(self, k)) for k in _PK_KEYS}
+        if weight_kg is None:
+            return vals
+        w = float(weight_kg)
+        if not (math.isfinite(w) and w > 0):
+            raise ParameterValueError(f"weight_kg must be a finite number > 0; got {weight_kg!r}")
+        for k, e in self.weight_exponents.items():
+            if k in vals:
+                vals[k] *= (w / self.reference_weight_kg) ** e
+        return vals
+
+    def half_lives(self, weight_kg: float | None = None) -> dict[str, float]:
+        """Terminal half-life (days) with the clearance at the first dose and in the late limit."""
+        v = self.typical(weight_kg)
+        cl0 = self.clearance.value(v["CL"], 0.0)
+        cl_late = self.clearance.value(v["CL"], math.inf)
+        return {
+            "first_dose": two_compartment_half_lives(cl0, v["V1"], v["Q"], v["V2"])[1],
+            "late": two_compartment_half_lives(cl_late, v["V1"], v["Q"], v["V2"])[1],
+        }
+
+    @property
+    def vss(self) -> float:
+        """Volume of distribution at steady state ``V1 + V2`` (L) for the reference patient."""
+        return float(self.V1 + self.V2)
+
+    # models ----------------------------------------------------------------------------
+    def pk_parts(self, prefix: str | None = None, *, weight_kg: float | None = None) -> _Parts:
+        """Components of the PK module (used by :func:`~oncoimmune.therapy.pk.pk_model`)."""
+        v = self.typical(weight_kg)
+        return _pk_parts(
+            prefix or self.name,
+            v["CL"],
+            v["V1"],
+            v["Q"],
+            v["V2"],
+            source=self.citation,
+            sources=self._scaled_sources(weight_kg),
+            clearance=self.clearance,
+            ka=None,
+            bioavailability=None,
+            kd=self.kd_ug_per_ml,
+            kd_source=self.kd_source,
+            drug_name=self.name,
+        )
+
+    def add_to(self, model: Model, *, prefix: str | None = None, weight_kg: float | None = None) -> Model:
+        """``model`` with this drug's typical two-compartment PK added (see ``add_two_compartment_pk``)."""
+        v = self.typical(weight_kg)
+        return add_two_compartment_pk(
+            model,
+            prefix or self.name,
+            v["CL"],
+            v["V1"],
+            v["Q"],
+            v["V2"],
+            source=self.citation,
+            sources=self._scaled_sources(weight_kg),
+            clearance=self.clearance,
+            kd=self.kd_ug_per_ml,
+            kd_source=self.kd_source,
+            drug_name=self.name,
+        )
+
+    def _scaled_sources(self, weight_kg: float | None) -> dict[str, Source]:
+        if weight_kg is None:
+            return dict(self.sources)
+        out = {}
+        for k, s in self.sources.items():
+            e = self.weight_exponents.get(k)
+            if e is None:
+                out[k] = s
+            else:
+                note = (s.note + "; " if s.note else "") + (
+                    f"scaled to {float(weight_kg):g} kg by (WT/{self.reference_weight_kg:g})^{e:g} ({self.weight_source})"
+                )
+                out[k] = Source(s.citation, s.location, s.doi, note)
+        return out
+
+    def schedule(self, key: str) -> Schedule:
+        """A label schedule by key (the error lists the keys)."""
+        if key not in self.schedules:
+            raise UnknownNameError(f"schedule of {self.name}", key, sorted(self.schedules))
+        return self.schedules[key]
+
+    def describe(self) -> str:
+        """The entry in plain English."""
+        hl = self.half_lives()
+        lines = [
+            f"{self.name} ({self.target}): CL {self.CL:g} L/day, V1 {self.V1:g} L, Q {self.Q:g} L/day, V2 {self.V2:g} L",
+            f"  typical patient: {self.reference_patient}",
+            f"  clearance: {self.clearance.describe()}",
+            f"  terminal half-life {hl['first_dose']:.1f} d at the first dose, {hl['late']:.1f} d late",
+            f"  source: {self.citation}",
+        ]
+        for key, s in self.schedules.items():
+            lines.append(f"  label schedule {key}: {s.describe()}")
+        lines.append(f"  label: {self.label}")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# sources
+_AHAMADI = Source(
+    citation="Ahamadi M et al. (2017), CPT Pharmacometrics Syst Pharmacol 6:49-57",
+    location="Table 3 (final model parameter estimates)",
+    doi="10.1002/psp4.12139",
+)
+_BAJAJ = Source(
+    citation="Bajaj G et al. (2017), CPT Pharmacometrics Syst Pharmacol 6:58-66",
+    location="Table 1 (final model parameter estimates)",
+    doi="10.1002/psp4.12143",
+)
+_BRUNO = Source(
+    citation="Bruno R et al. (2005), Cancer Chemother Pharmacol 56:361-369",
+    location="Table 3 (population estimates) and abstract",
+    doi="10.1007/s00280-005-1026-z",
+)
+_ROZMAN = Source(
+    citation="Rozman S et al. (2017), Br J Clin Pharmacol 83:1782-1790",
+    location="Table 2 (final model) and abstract",
+    doi="10.1111/bcp.13271",
+)
+_KEYTRUDA = Source(
+    citation="KEYTRUDA (pembrolizumab) US Prescribing Information, Merck Sharp & Dohme",
+    location="section 2 (200 mg Q3W or 400 mg Q6W, 30-min IV infusion, up to 24 months); section 11 (MW ~149 kDa); "
+    "section 12.3 (CL 252 -> 195 mL/day, Vss 6.0 L, t1/2 22 d, steady state by 16 weeks, accumulation 2.1-fold)",
+)
+_OPDIVO = Source(
+    citation="OPDIVO (nivolumab) US Prescribing Information, Bristol-Myers Squibb",
+    location="section 2 (240 mg Q2W or 480 mg Q4W, 30-min IV infusion, until progression); section 11 (MW 146 kDa); "
+    "section 12.3 (t1/2 25 d, Vss 6.6 L, CLss 7.9 mL/h, steady state by 12 weeks, accumulation 3.7-fold at 3 mg/kg Q2W)",
+    note="section 12.3 values cross-checked against the Swiss Fachinformation (OPDIVO, Pharmakokinetik)",
+)
+_HERCEPTIN = Source(
+    citation="HERCEPTIN (trastuzumab) US Prescribing Information, Genentech",
+    location="section 2.3 (8 mg/kg over 90 min, then 6 mg/kg over 30-90 min every 3 weeks; adjuvant: 52 weeks); "
+    "section 11 (MW ~148 kDa)",
+)
+_RITUXAN = Source(
+    citation="RITUXAN (rituximab) US Prescribing Information, Genentech",
+    location="section 2 (NHL: 375 mg/m2 IV weekly for 4 doses; first infusion 50 mg/h rising by 50 mg/h every "
+    "30 min to 400 mg/h); section 11 (MW ~145 kDa, CD20 binding affinity ~8.0 nM); section 12.3 (median terminal "
+    "t1/2 22 d, range 6.1-52 d, popPK of 298 NHL patients)",
+)
+
+
+def _src(base: Source, location: str, note: str = "") -> Source:
+    return Source(base.citation, location, base.doi, note)
+
+
+# ---------------------------------------------------------------------------------------
+# entries
+PEMBROLIZUMAB = DrugPK(
+    name="pembrolizumab",
+    target="PD-1",
+    CL=0.22,
+    V1=3.48,
+    Q=0.795,
+    V2=4.06,
+    sources={
+        "CL": _src(_AHAMADI, "Table 3: CL = 0.22 L/day"),
+        "V1": _src(_AHAMADI, "Table 3: Vc = 3.48 L"),
+        "Q": _src(_AHAMADI, "Table 3: Q = 0.795 L/day"),
+        "V2": _src(_AHAMADI, "Table 3: Vp = 4.06 L"),
+    },
+    citation=_AHAMADI,
+    reference_weight_kg=76.8,
+    reference_patient=(
+        "76.8 kg, albumin 39.6 g/L, tumour burden 89.6 mm, eGFR 88.47 mL/min/1.73m2, male, melanoma, "
+        "ECOG 0, ipilimumab-naive (Ahamadi 2017 Table 3 footnotes)"
+    ),
+    weight_exponents={"CL": 0.595, "Q": 0.595, "V1": 0.489, "V2": 0.489},
+    weight_source=_src(_AHAMADI, "Table 3: body-weight exponent 0.595 on CL and Q, 0.489 on Vc and Vp"),
+    clearance=ConstantClearance(),
+    kd_ug_per_ml=kd_ug_per_ml(0.027, 149.0),
+    kd_source=Source(
+        citation="Sci Rep (2019), article s41598-019-54231-w",
+        location="Introduction: KD of pembrolizumab for PD-1 = 27 pM",
+        doi="10.1038/s41598-019-54231-w",
+        note="secondary source quoting the structural studies it cites; 27 pM x 149 kDa (KEYTRUDA USPI section 11) "
+        "= 0.00402 ug/mL",
+    ),
+    molecular_weight_kDa=149.0,
+    schedules={
+        "200mg_q3w": Schedule(
+            "pembrolizumab", Dose(200, "mg"), every_days=21, cycles=35, route=IVInfusion.minutes(30)
+        ),
+        "400mg_q6w": Schedule(
+            "pembrolizumab", Dose(400, "mg"), every_days=42, cycles=18, route=IVInfusion.minutes(30)
+        ),
+    },
+    label=_KEYTRUDA,
+    notes=(
+        (
+            "Ahamadi 2017 is a stationary-clearance model; the label's clearance fall over time "
+            "(252 -> 195 mL/day) comes from a later time-varying analysis and is not part of this entry."
+        ),
+        "cycles: the label's 'up to 24 months' is 35 doses Q3W or 18 doses Q6W.",
+    ),
+)
+
+_NIVO_CL_NOTE = (
+    "Table 1 CL_REF = 9.4 mL/h for the reference white female (80 kg, eGFR 90, ECOG 0); "
+    "x 24/1000 -> 0.2256 L/day; x exp(0.165) (CL_SEX, male) -> 0.266 L/day"
+)
+NIVOLUMAB = DrugPK(
+    name="nivolumab",
+    target="PD-1",
+    CL=9.4 * 24.0 / 1000.0 * math.exp(0.165),
+    V1=3.63 * math.exp(0.152),
+    Q=32.1 * 24.0 / 1000.0,
+    V2=2.78,
+    sources={
+        "CL": _src(_BAJAJ, "Table 1: CL_REF = 9.4 mL/h, CL_SEX = 0.165", _NIVO_CL_NOTE),
+        "V1": _src(
+            _BAJAJ, "Table 1: VC_REF = 3.63 L, VC_SEX = 0.152", "x exp(0.152) for a male patient -> 4.23 L"
+        ),
+        "Q": _src(_BAJAJ, "Table 1: Q = 32.1 mL/h", "x 24/1000 -> 0.770 L/day"),
+        "V2": _src(_BAJAJ, "Table 1: VP = 2.78 L"),
+    },
+    citation=_BAJAJ,
+    reference_weight_kg=80.0,
+    reference_patient="80 kg male, eGFR 90 mL/min/1.73m2, ECOG 0, non-Asian (Bajaj 2017 Table 1 reference with the male effect)",
+    weight_exponents={"CL": 0.566, "V1": 0.597},
+    weight_source=_src(_BAJAJ, "Table 1: CL_BW = 0.566, VC_BW = 0.597 (reference 80 kg)"),
+    clearance=SigmoidTimeClearance(
+        emax=-0.295,
+        t50_days=1410.0 / 24.0,
+        hill=3.15,
+        source=_src(
+            _BAJAJ,
+            "Table 1: CL_EMAX = -0.295, CL_T50 = 1.41e3 h, CL_HILL = 3.15; Eq. 8",
+            "T50 1410 h / 24 = 58.75 d",
+        ),
+    ),
+    kd_ug_per_ml=kd_ug_per_ml(3.06, 146.0),
+    kd_source=Source(
+        citation="Wang C et al. (2014), Cancer Immunol Res 2:846-856",
+        location="Results, surface plasmon resonance: KD of nivolumab for human PD-1 = 3.06 nM",
+        doi="10.1158/2326-6066.CIR-14-0040",
+        note="3.06 nM x 146 kDa (OPDIVO USPI section 11) = 0.447 ug/mL",
+    ),
+    molecular_weight_kDa=146.0,
+    schedules={
+        "240mg_q2w": Schedule(
+            "nivolumab", Dose(240, "mg"), every_days=14, cycles=None, route=IVInfusion.minutes(30)
+        ),
+        "480mg_q4w": Schedule(
+            "nivolumab", Dose(480, "mg"), every_days=28, cycles=None, route=IVInfusion.minutes(30)
+        ),
+    },
+    label=_OPDIVO,
+    notes=(
+        "cycles=None: the label doses until progression or unacceptable toxicity; pass until=<day> to events().",
+    ),
+)
+
+TRASTUZUMAB = DrugPK(
+    name="trastuzumab",
+    target="HER2",
+    CL=0.225,
+    V1=2.95,
+    Q=0.164 * 2.95,
+    V2=0.164 * 2.95 / 0.101,
+    sources={
+        "CL": _src(_BRUNO, "abstract and Table 3: CL = 0.225 L/day"),
+        "V1": _src(_BRUNO, "abstract and Table 3: V1 = 2.95 L"),
+        "Q": _src(_BRUNO, "Table 3: k12 = 0.164 /day", "Q = k12 x V1 = 0.484 L/day"),
+        "V2": _src(_BRUNO, "Table 3: k12 = 0.164 /day, k21 = 0.101 /day", "V2 = k12 x V1 / k21 = 4.79 L"),
+    },
+    citation=_BRUNO,
+    reference_weight_kg=70.0,
+    reference_patient="70 kg, HER2 extracellular domain 8.23 ng/mL, fewer than four metastatic sites (Bruno 2005)",
+    weight_exponents={"V1": 0.556},
+    weight_source=_src(_BRUNO, "Table 3: body-weight exponent 0.556 on V1 (reference 70 kg)"),
+    clearance=ConstantClearance(),
+    kd_ug_per_ml=kd_ug_per_ml(0.1, 148.0),
+    kd_source=Source(
+        citation="Carter P et al. (1992), Proc Natl Acad Sci USA 89:4285-4289",
+        location="humanized 4D5 (humAb4D5-8) binding to the p185HER2 extracellular domain: Kd = 0.1 nM",
+        doi="10.1073/pnas.89.10.4285",
+        note="0.1 nM x 148 kDa (HERCEPTIN USPI section 11) = 0.0148 ug/mL",
+    ),
+    molecular_weight_kDa=148.0,
+    schedules={
+        "8_6mgkg_q3w": Schedule(
+            "trastuzumab",
+            Dose(6, "mg/kg"),
+            every_days=21,
+            cycles=18,
+            route=IVInfusion.minutes(30),
+            loading=Dose(8, "mg/kg"),
+            loading_route=IVInfusion.minutes(90),
+        ),
+        "4_2mgkg_qw": Schedule(
+            "trastuzumab",
+            Dose(2, "mg/kg"),
+            every_days=7,
+            cycles=52,
+            route=IVInfusion.minutes(30),
+            loading=Dose(4, "mg/kg"),
+            loading_route=IVInfusion.minutes(90),
+        ),
+    },
+    label=_HERCEPTIN,
+    notes=(
+        (
+            "cycles: 18 doses Q3W (or 52 weekly) cover the label's 52 weeks of adjuvant treatment; "
+            "metastatic disease is treated until progression."
+        ),
+        "Bruno 2005 parameterises distribution with k12/k21; Q and V2 are derived (notes on the sources).",
+    ),
+)
+
+RITUXIMAB = DrugPK(
+    name="rituximab",
+    target="CD20",
+    CL=0.252,
+    V1=4.62,
+    Q=1.02,
+    V2=8.61,
+    sources={
+        "CL": _src(_ROZMAN, "abstract and Table 2: CL1 (non-specific) = 0.252 L/day"),
+        "V1": _src(_ROZMAN, "Table 2: V1 = 4.62 L (male)"),
+        "Q": _src(_ROZMAN, "Table 2: Q = 1.02 L/day"),
+        "V2": _src(_ROZMAN, "Table 2: V2 = 8.61 L"),
+    },
+    citation=_ROZMAN,
+    reference_weight_kg=70.0,
+    reference_patient="male DLBCL patient on R-CHOP, 60 years, 70 kg, no disease progression (Rozman 2017 Table 2)",
+    weight_exponents={"CL": 1.23},
+    weight_source=_src(
+        _ROZMAN,
+        "Table 2: body-weight exponent 1.23 on CL1",
+        "reference weight 70 kg as encoded by nlmixr2lib Rozman_2017_rituximab; not read in the paper's Eq. 3",
+    ),
+    clearance=DecayingClearance(
+        cl_t=0.278,
+        kdes=0.143,
+        source=_src(
+            _ROZMAN, "abstract and Table 2: CL2,0 = 0.278 L/day, kdes = 0.143 /day (no progression); Eq. 1"
+        ),
+    ),
+    kd_ug_per_ml=kd_ug_per_ml(8.0, 145.0),
+    kd_source=_src(
+        _RITUXAN,
+        "description: binding affinity for CD20 approximately 8.0 nM; MW approximately 145 kD",
+        "8.0 nM x 145 kDa = 1.16 ug/mL",
+    ),
+    molecular_weight_kDa=145.0,
+    schedules={
+        "375mgm2_weekly_x4": Schedule(
+            "rituximab",
+            Dose(375, "mg/m2"),
+            every_days=7,
+            cycles=4,
+            route=IVInfusion.hours(4.0),
+        ),
+        "375mgm2_q3w_x8": Schedule(
+            "rituximab",
+            Dose(375, "mg/m2"),
+            every_days=21,
+            cycles=8,
+            route=IVInfusion.hours(4.0),
+        ),
+    },
+    label=_RITUXAN,
+    notes=(
+        (
+            "The label escalates the infusion rate (first infusion 50 -> 400 mg/h); a 4-h constant-rate "
+            "infusion approximates it (about 3.5 h for a 700 mg first dose at the label escalation)."
+        ),
+        "375mgm2_q3w_x8 is the R-CHOP regimen of the Rozman 2017 cohort (DLBCL label: day 1 of each cycle, up to 8).",
+        "kdes is 82.2 % lower in patients who progressed (Rozman 2017); the entry is the non-progressor typical value.",
+    ),
+)
+
+#: The PK catalogue: drug name -> entry.
+DRUGS: Mapping[str, DrugPK] = MappingProxyType(
+    {d.name: d for d in (PEMBROLIZUMAB, NIVOLUMAB, TRASTUZUMAB, RITUXIMAB)}
+)
+
+
+def get_drug(name: str) -> DrugPK:
+    """The catalogue entry ``name``; an unknown name raises with the list of drugs."""
+    key = name.strip().lower() if isinstance(name, str) else name
+    if key not in DRUGS:
+        raise UnknownNameError("drug", str(name), sorted(DRUGS))
+    return DRUGS[key]
+
+
+def list_drugs() -> list[dict[str, Any]]:
+    """``[{"name", "target", "citation", "schedules"}]`` for every entry."""
+    return [
+        {"name": d.name, "target": d.target, "citation": str(d.citation), "schedules": sorted(d.schedules)}
+        for d in DRUGS.values()
+    ]

@@ -1,0 +1,143 @@
+"""The indication table: every row sourced, dated and valid; bad rows refused by field."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from oncoimmune import SpecFileError
+from oncoimmune.patients import DRUGS, indication_table_markdown, load_indications
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "eligibility.md"
+
+
+@pytest.fixture(scope="module")
+def table():
+    return load_indications()
+
+
+def test_table_size_and_regions(table):
+    assert 25 <= len(table) <= 45
+    regions = {r.region for r in table}
+    assert regions == {"uk", "us"}
+
+
+def test_every_row_has_a_source_and_a_date(table):
+    for r in table:
+        assert r.source.strip(), r.id
+        assert re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", r.date), r.id
+        assert 1990 <= int(r.date[:4]) <= 2026, r.id
+
+
+def test_verified_rows_say_how_and_unverified_rows_say_why(table):
+    for r in table:
+        if r.verified:
+            assert r.evidence.strip(), r.id
+        else:
+            assert r.note.strip(), r.id
+
+
+def test_every_drug_of_the_mission_appears(table):
+    used = {d for r in table for d in r.drugs}
+    assert used == set(DRUGS)
+
+
+def test_ids_unique_and_prefixed_by_region(table):
+    ids = [r.id for r in table]
+    assert len(ids) == len(set(ids))
+    for r in table:
+        assert r.id.startswith(r.region + "-"), r.id
+
+
+def test_access_matches_region(table):
+    for r in table:
+        if r.region == "uk":
+            assert r.access in {"routine", "managed-access", "licensed-only", "off-label"}
+        else:
+            assert r.access in {"approved", "accelerated", "status-unconfirmed"}
+
+
+def test_select(table):
+    rows = table.select(region="UK", cancer="DLBCL")
+    assert {r.id for r in rows} == {
+        "uk-rituximab-dlbcl-1l",
+        "uk-axicabtagene-lbcl-3l",
+        "uk-axicabtagene-lbcl-2l",
+    }
+    assert all("tisagenlecleucel" in r.drugs for r in table.select(drug="Kymriah"))
+
+
+_GOOD = """
+[[indication]]
+id = "uk-test-row"
+region = "uk"
+drugs = ["pembrolizumab"]
+regimen = "alone"
+cancers = ["nsclc"]
+setting = "advanced"
+line = "first line"
+access = "routine"
+source = "NICE TA000"
+date = "2020-01"
+verified = true
+"""
+
+
+def _write(tmp_path, text):
+    p = tmp_path / "t.toml"
+    p.write_text(text)
+    return p
+
+
+def test_good_minimal_table_loads(tmp_path):
+    t = load_indications(_write(tmp_path, _GOOD))
+    assert len(t) == 1 and t.rows[0].id == "uk-test-row"
+
+
+@pytest.mark.parametrize(
+    "old, new, field",
+    [
+        ('drugs = ["pembrolizumab"]', 'drugs = ["aspirin"]', "drugs"),
+        ('cancers = ["nsclc"]', 'cancers = ["lung"]', "cancers"),
+        ('setting = "advanced"', 'setting = "palliative"', "setting"),
+        ('access = "routine"', 'access = "approved"', "access"),
+        ('date = "2020-01"', 'date = "Jan 2020"', "date"),
+        ('source = "NICE TA000"', 'source = ""', "source"),
+        ("verified = true", "verified = false", "note"),
+        ('line = "first line"', 'line = "first line"\nstages = ["V"]', "stage"),
+        ('line = "first line"', 'line = "first line"\nbiomarkers = { pdl1 = ["very high"] }', "pdl1"),
+        ('line = "first line"', 'line = "first line"\nbiomarkers = { ki67 = ["high"] }', "biomarker"),
+        ('line = "first line"', 'line = "first line"\nrequires_prior = ["magic"]', "requires_prior"),
+        ('line = "first line"', 'line = "first line"\nmin_prior_lines = -1', "min_prior_lines"),
+        ('line = "first line"', 'line = "first line"\nmax_age = 200', "max_age"),
+        ('line = "first line"', 'line = "first line"\ncolour = "blue"', "colour"),
+        ('id = "uk-test-row"\n', "", "id"),
+    ],
+)
+def test_bad_rows_are_refused_naming_the_field(tmp_path, old, new, field):
+    with pytest.raises(SpecFileError, match=field):
+        load_indications(_write(tmp_path, _GOOD.replace(old, new)))
+
+
+def test_duplicate_ids_and_bad_toml_refused(tmp_path):
+    with pytest.raises(SpecFileError, match="twice"):
+        load_indications(_write(tmp_path, _GOOD + _GOOD))
+    with pytest.raises(SpecFileError, match="TOML"):
+        load_indications(_write(tmp_path, "[[indication]\nid="))
+    with pytest.raises(SpecFileError, match="not found"):
+        load_indications(tmp_path / "missing.toml")
+
+
+def test_markdown_has_one_line_per_row(table):
+    md = indication_table_markdown(table)
+    assert md.count("\n| `") == len(table)
+
+
+def test_docs_list_every_row():
+    if not DOCS.exists():
+        pytest.skip("docs/eligibility.md not present")
+    text = DOCS.read_text()
+    missing = [r.id for r in load_indications() if f"`{r.id}`" not in text]
+    assert not missing, f"docs/eligibility.md lacks rows {missing}; regenerate the table"
