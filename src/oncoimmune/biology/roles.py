@@ -33,6 +33,17 @@ DRUG_ELIMINATION = "drug_elimination"
 #: Inter-compartmental distribution.
 DRUG_DISTRIBUTION = "drug_distribution"
 
+#: CAR-T (or other engineered effector) proliferation on antigen contact.
+CART_EXPANSION = "cart_expansion"
+#: Conversion of effector cells into long-lived memory cells.
+MEMORY_FORMATION = "memory_formation"
+#: Re-activation of memory cells into effectors on antigen contact.
+MEMORY_ACTIVATION = "memory_activation"
+#: Death of memory cells.
+MEMORY_DEATH = "memory_death"
+#: Homeostatic regrowth of normal lymphocytes competing for space/cytokines (e.g. after lymphodepletion).
+LYMPHOCYTE_HOMEOSTASIS = "lymphocyte_homeostasis"
+
 ALL_ROLES = (
     TUMOUR_GROWTH,
     KILL,
@@ -46,4 +57,9 @@ ALL_ROLES = (
     DRUG_ABSORPTION,
     DRUG_ELIMINATION,
     DRUG_DISTRIBUTION,
+    CART_EXPANSION,
+    MEMORY_FORMATION,
+    MEMORY_ACTIVATION,
+    MEMORY_DEATH,
+    LYMPHOCYTE_HOMEOSTASIS,
 )

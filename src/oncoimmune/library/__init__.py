@@ -36,9 +36,20 @@ def _module(model_id: str) -> Any:
     return importlib.import_module(f"{__name__}.{mods[model_id]}")
 
 
+def get_model(model_id: str, **options: Any) -> Model:
+    """The library model ``model_id`` with its published parameter values.
+
+    ``options`` go to the module's ``build`` (e.g. ``cell_line="raji"`` for
+    CARTmath); an option the module does not take raises a ``TypeError``
+    naming it.
+    """
+    if not options:
+        return _cached(model_id)
+    return _module(model_id).build(**options)
+
+
 @lru_cache(maxsize=None)
-def get_model(model_id: str) -> Model:
-    """The library model ``model_id`` with its published parameter values."""
+def _cached(model_id: str) -> Model:
     return _module(model_id).build()
 
 
@@ -54,13 +65,13 @@ def list_models() -> list[dict[str, str]]:
 __all__ = ["get_model", "list_models"]
 
 
-def default_events(model_id: str) -> tuple:
+def default_events(model_id: str, **options: Any) -> tuple:
     """The events of the model's published default experiment (e.g. a CAR-T infusion), or ``()``.
 
-    A library module may define ``default_events() -> tuple[Event, ...]``.
+    A library module may define ``default_events(**options) -> tuple[Event, ...]``.
     """
     mod = _module(model_id)
-    return tuple(mod.default_events()) if hasattr(mod, "default_events") else ()
+    return tuple(mod.default_events(**options)) if hasattr(mod, "default_events") else ()
 
 
 def default_days(model_id: str) -> float:
