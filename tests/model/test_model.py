@@ -139,3 +139,15 @@ def test_bind_parameter_turns_a_knob_into_an_expression():
     diff = cm.rhs(np)(0.0, y, cm.p0) - base.rhs(np)(0.0, y, base.p0)
     np.testing.assert_allclose(diff, [1.3e4, 0.0], atol=1e-6)
     assert m.parameter("s").value == 1.3e4  # pure
+
+
+def test_rename_rewrites_every_expression_and_allows_composition():
+    m = get_model("kuznetsov1994")
+    r = m.rename({"E": "CTL", "n": "k_kill", "tumour_kill": "ctl_kill"})
+    assert r.state_names == ("CTL", "T") and "k_kill" in r.parameter_names
+    assert "ctl_kill" in [t.name for t in r.terms]
+    assert "dT/dt = a*T*(1 - b*T) - k_kill*CTL*T" in r.equations()
+    y = np.array([2e5, 3e7])
+    np.testing.assert_array_equal(r.compile().rhs(np)(0, y, r.compile().p0), m.compile().rhs(np)(0, y, m.compile().p0))
+    with pytest.raises(UnknownNameError, match="'zz'"):
+        m.rename({"zz": "q"})

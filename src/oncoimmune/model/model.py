@@ -283,6 +283,43 @@ class Model:
             notes=tuple(dict.fromkeys(tuple(self.notes) + tuple(notes))),
         )
 
+    def rename(self, mapping: Mapping[str, str]) -> "Model":
+        """A copy with states, parameters, observables or terms renamed (``{"E": "CAR_E"}``).
+
+        Every expression is rewritten, so two published models that both call a
+        state ``E`` can be composed after renaming one of them.
+        """
+        known = set(self.state_names) | set(self.parameter_names) | set(self.observable_names)
+        term_names = {t.name for t in self.terms}
+        for old in mapping:
+            if old not in known and old not in term_names:
+                raise UnknownNameError(
+                    f"name in model {self.id!r}", old, sorted(known | term_names)
+                )
+        subs = {old: Sym(new) for old, new in mapping.items() if old in known}
+
+        def nm(name: str) -> str:
+            return mapping.get(name, name)
+
+        return replace(
+            self,
+            states=tuple(replace(s, name=nm(s.name)) for s in self.states),
+            parameters=tuple(replace(p, name=nm(p.name)) for p in self.parameters),
+            observables=tuple(
+                replace(o, name=nm(o.name), expr=substitute(o.expr, subs)) for o in self.observables
+            ),
+            terms=tuple(
+                replace(
+                    t,
+                    name=nm(t.name),
+                    rate=substitute(t.rate, subs),
+                    effects={nm(k): v for k, v in t.effects.items()},
+                )
+                for t in self.terms
+            ),
+            tumour_state=nm(self.tumour_state) if self.tumour_state else None,
+        )
+
     def bind_parameter(self, name: str, expr: Expr | float, *, description: str | None = None) -> "Model":
         """Turn parameter ``name`` into an observable computed by ``expr``.
 
