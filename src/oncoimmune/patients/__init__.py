@@ -29,8 +29,26 @@ from .cancers import CANCERS, CancerType, PatientInputError, cancer_ids, resolve
 from .drugs import DRUGS, TREATMENTS, Drug, resolve_drug, resolve_treatment
 from .eligibility import DISCLAIMER, Assessment, EligibilityReport, Patient, check_eligibility
 from .indications import REGIONS, Indication, IndicationTable, indication_table_markdown, load_indications
+from .cohort import Inclusion, Population, ScreeningResult, patient_rng, sample_cohort, sample_patient, screen
+from .link import LinkCoefficients, LinkedPatient, link_patient
+from .virtual import VirtualPatient, draw_patient, get_profile, sld_from_cells, tumour_cells_from_burden
 
 __all__ = [
+    "Inclusion",
+    "LinkCoefficients",
+    "LinkedPatient",
+    "Population",
+    "ScreeningResult",
+    "VirtualPatient",
+    "draw_patient",
+    "get_profile",
+    "link_patient",
+    "patient_rng",
+    "sample_cohort",
+    "sample_patient",
+    "screen",
+    "sld_from_cells",
+    "tumour_cells_from_burden",
     "ASSAYS",
     "Assay",
     "AssayResult",

@@ -1,0 +1,716 @@
+r"""Trials as data: a virtual clinical trial read from TOML and validated by pydantic.
+
+A :class:`TrialSpec` names everything a virtual trial needs and nothing about
+how it is run: the model (a library id, the escape mechanisms linked to
+patient covariates, and link coefficients), the population and its inclusion
+criteria (biomarker cut-offs as assay categories), the arms (regimen strings
+checked against the drug catalogue), randomisation, the horizon, the
+assessment schedule, dropout, background (non-cancer) mortality and the rule
+that counts a tumour as lethal. ``examples/keynote024.toml`` is a worked
+example.
+
+Every error is a :class:`~oncoimmune._errors.SpecFileError` whose message names
+the field path (``arms[1].regimens[0]``, ``population.inclusion.biomarkers.pdl1``),
+what came and how to fix it; the error carries ``field``, ``reason`` and
+``hint`` attributes.
+
+File layout
+-----------
+.. code-block:: toml
+
+    name = "KEYNOTE-024 (virtual)"
+    seed = 2016                 # trial seed: patient i is drawn from SeedSequence([seed, i])
+    n_patients = 305            # patients to enrol
+    horizon_months = 36
+
+    [model]
+    id = "kuznetsov1994"
+    escape = ["lymphopenia", "pdl1_checkpoint", "antigen_loss"]
+    [model.link]                # LinkCoefficients overrides
+    tumour_scale = 1e-3
+
+    [population]
+    cancer = "nsclc"
+    stages = ["IV"]
+    prior_lines = 0
+    [population.inclusion]
+    max_ecog = 1
+    max_prior_lines = 0
+    biomarkers = { pdl1 = ["high"] }
+    exclude_drivers = ["egfr", "alk"]
+
+    [[arms]]
+    name = "pembrolizumab"
+    regimens = ["pembrolizumab:200mg:q3w*35"]
+
+    [[arms]]
+    name = "chemotherapy"
+    regimens = ["carboplatin_paclitaxel:1:q3w*4"]
+    crossover = { to_arm = "pembrolizumab", probability = 0.54 }
+
+    [randomisation]
+    seed = 24
+    block_size = 4
+
+    [[assessment.phases]]
+    every_weeks = 9
+
+    [dropout]
+    hazard_per_year = 0.05
+    [background_mortality]
+    hazard_per_year = 0.02
+    [death]
+    rule = "tumour_cells_above"
+    threshold = 1e12
+
+Regimens
+--------
+Arm regimens are the therapy catalogue's text form ``NAME[:DOSE][:SCHEDULE]``
+(``"pembrolizumab:200mg:q3w*35"``: 35 doses; ``"carboplatin_paclitaxel:1:q3w*4"``),
+validated by :func:`oncoimmune.therapy.regimen.parse_therapy`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .._errors import OncoimmuneError, SpecFileError
+from .._version import __version__
+from ..io.spec import dumps_toml, spec_error
+from .recist import DAYS_PER_MONTH  # one month length for the whole trials package
+
+__all__ = [
+    "ArmSpec",
+    "AssessmentPhase",
+    "AssessmentSpec",
+    "CrossoverSpec",
+    "DeathRuleSpec",
+    "HazardSpec",
+    "InclusionSpec",
+    "ModelSpec",
+    "PopulationSpec",
+    "RandomisationSpec",
+    "TrialSpec",
+    "load_trial_spec",
+    "parse_regimen_text",
+]
+
+_DAYS_PER_YEAR = 365.25
+
+_CONFIG = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False, protected_namespaces=())
+
+
+class _Section(BaseModel):
+    model_config = _CONFIG
+
+
+# ---------------------------------------------------------------------------
+# sections
+# ---------------------------------------------------------------------------
+class ModelSpec(_Section):
+    """``[model]``: the library model, the linked escape mechanisms and link coefficients."""
+
+    id: str
+    escape: list[str] = Field(default_factory=lambda: ["lymphopenia", "pdl1_checkpoint", "antigen_loss"])
+    link: dict[str, float] = Field(default_factory=dict)
+
+
+class InclusionSpec(_Section):
+    """``[population.inclusion]``: see :class:`oncoimmune.patients.cohort.Inclusion`."""
+
+    min_age: float | None = Field(default=None, ge=0)
+    max_age: float | None = Field(default=None, ge=0)
+    max_ecog: int | None = Field(default=None, ge=0)
+    min_prior_lines: int | None = Field(default=None, ge=0)
+    max_prior_lines: int | None = Field(default=None, ge=0)
+    biomarkers: dict[str, list[str]] = Field(default_factory=dict)
+    exclude_drivers: list[str] = Field(default_factory=list)
+    excludes_prior: list[str] = Field(default_factory=list)
+    requires_prior: list[str] = Field(default_factory=list)
+    measurable_disease: bool = True
+    min_lymphocytes: float | None = Field(default=None, ge=0)
+    indication: str | None = None
+
+
+class PopulationSpec(_Section):
+    """``[population]``: see :class:`oncoimmune.patients.cohort.Population`."""
+
+    cancer: str
+    stages: list[str] = Field(default_factory=list)
+    stage_weights: list[float] | None = None
+    setting: str | None = None
+    prior_lines: int | None = Field(default=None, ge=0)
+    prior: list[str] = Field(default_factory=list)
+    inclusion: InclusionSpec = Field(default_factory=InclusionSpec)
+    plausibility: dict[str, Any] | None = None
+    max_draws: int = Field(default=200, ge=1)
+
+
+class CrossoverSpec(_Section):
+    """Switch to another arm's regimens after progression.
+
+    How the runner models it: at the first confirmed progression in this arm,
+    the patient crosses over with probability ``probability`` (one uniform
+    draw from the patient's ``events`` stream) and starts ``to_arm``'s
+    regimens ``delay_days`` later. Progression-based endpoints are unchanged;
+    overall survival includes the effect of crossover, as in the trial.
+    """
+
+    to_arm: str
+    trigger: Literal["progression"] = "progression"
+    probability: float = Field(default=1.0, ge=0, le=1)
+    delay_days: float = Field(default=0.0, ge=0)
+    source: str = ""
+
+
+class ArmSpec(_Section):
+    """``[[arms]]``: a name, regimen strings, an allocation ratio and optional crossover."""
+
+    name: str = Field(min_length=1)
+    regimens: list[str] = Field(default_factory=list)
+    ratio: int = Field(default=1, ge=1)
+    crossover: CrossoverSpec | None = None
+    description: str = ""
+
+
+class RandomisationSpec(_Section):
+    """``[randomisation]``: permuted blocks with their own seed."""
+
+    seed: int = Field(ge=0)
+    block_size: int = Field(ge=1)
+    stratify: list[str] = Field(default_factory=list)
+
+
+class AssessmentPhase(_Section):
+    """One phase of the scan schedule: every ``every_weeks`` weeks until ``until_week`` (inclusive)."""
+
+    every_weeks: float = Field(gt=0)
+    until_week: float | None = Field(default=None, gt=0)
+
+
+class AssessmentSpec(_Section):
+    """``[assessment]``: tumour assessments (scans), as phases.
+
+    Scans follow phase 1 from week 0 (``every_weeks`` after baseline) up to its
+    ``until_week``; the next phase continues from the last scan of the one
+    before. ``q6w to week 48, then q9w`` is two phases:
+    ``{every_weeks = 6, until_week = 48}`` and ``{every_weeks = 9}``.
+    """
+
+    phases: list[AssessmentPhase] = Field(min_length=1)
+    source: str = ""
+
+    def days(self, horizon_days: float) -> tuple[float, ...]:
+        """Assessment days after baseline (day 0 excluded), up to ``horizon_days``."""
+        out: list[float] = []
+        t = 0.0
+        for ph in self.phases:
+            until = math.inf if ph.until_week is None else ph.until_week * 7.0
+            step = ph.every_weeks * 7.0
+            while True:
+                nxt = t + step
+                if nxt > until + 1e-9 or nxt > horizon_days + 1e-9:
+                    break
+                out.append(round(nxt, 9))
+                t = nxt
+            if t >= horizon_days:
+                break
+        return tuple(out)
+
+
+class HazardSpec(_Section):
+    """A constant hazard (per year) and where it comes from."""
+
+    hazard_per_year: float = Field(default=0.0, ge=0)
+    source: str = ""
+
+    @property
+    def per_day(self) -> float:
+        return self.hazard_per_year / _DAYS_PER_YEAR
+
+
+class DeathRuleSpec(_Section):
+    """``[death]``: when the tumour counts as lethal.
+
+    ``rule = "tumour_cells_above"``: real tumour cells (model tumour divided by
+    ``tumour_scale``) above ``threshold``; ``rule = "sld_above"``: the
+    sphere-equivalent diameter (mm) above ``threshold``.
+    """
+
+    rule: Literal["tumour_cells_above", "sld_above"] = "tumour_cells_above"
+    threshold: float = Field(gt=0)
+    source: str = ""
+
+
+# ---------------------------------------------------------------------------
+# the spec
+# ---------------------------------------------------------------------------
+_HINTS = {
+    "name": 'a title in quotes, e.g. name = "KEYNOTE-024 (virtual)"',
+    "seed": "a whole number >= 0, e.g. seed = 2016",
+    "n_patients": "a whole number >= 1, e.g. n_patients = 305",
+    "horizon_months": "a number of months > 0, e.g. horizon_months = 36",
+    "model": 'a [model] table with id = "kuznetsov1994"',
+    "model.id": 'a library model id, e.g. id = "kuznetsov1994" (list them with `oncoimmune models`)',
+    "model.escape": 'a list of mechanisms, e.g. escape = ["lymphopenia", "pdl1_checkpoint", "antigen_loss"]',
+    "model.escape[]": 'one of "lymphopenia", "pdl1_checkpoint", "antigen_loss"',
+    "model.link": "a table of coefficient = number, e.g. tumour_scale = 1e-3",
+    "population": 'a [population] table with cancer = "nsclc"',
+    "population.cancer": 'a cancer id, e.g. cancer = "nsclc"',
+    "population.stages": 'a list of stages, e.g. stages = ["IV"]',
+    "population.inclusion.biomarkers": (
+        'a table of assay = [categories], e.g. biomarkers = { pdl1 = ["high"] }'
+    ),
+    "arms": "one [[arms]] table per arm with name and regimens",
+    "arms[].name": 'a name in quotes, e.g. name = "pembrolizumab"',
+    "arms[].regimens": 'a list of regimen strings, e.g. regimens = ["pembrolizumab:200mg:q3w*35"]',
+    "arms[].regimens[]": 'a regimen string DRUG[:DOSE][:SCHEDULE], e.g. "pembrolizumab:200mg:q3w*35"',
+    "arms[].ratio": "a whole number >= 1, e.g. ratio = 1",
+    "arms[].crossover.to_arm": "the name of another arm",
+    "randomisation": "a [randomisation] table with seed and block_size",
+    "randomisation.block_size": "a multiple of the sum of the arm ratios, e.g. block_size = 4 for 1:1",
+    "randomisation.stratify[]": 'one of "ecog", "histology", "sex", "stage", "prior_lines"',
+    "assessment": "an [assessment] table with [[assessment.phases]] every_weeks = 9",
+    "assessment.phases": "one [[assessment.phases]] table per phase, e.g. every_weeks = 6, until_week = 48",
+    "assessment.phases[].every_weeks": "a number of weeks > 0, e.g. every_weeks = 9",
+    "assessment.phases[].until_week": (
+        "a week > the previous phase's until_week, or leave it out in the last phase"
+    ),
+    "dropout.hazard_per_year": "a number >= 0, e.g. hazard_per_year = 0.05",
+    "background_mortality.hazard_per_year": "a number >= 0, e.g. hazard_per_year = 0.02",
+    "death.rule": 'rule = "tumour_cells_above" or rule = "sld_above"',
+    "death.threshold": "a number > 0, e.g. threshold = 1e12 (cells) or 300 (mm)",
+}
+
+_STRATA = ("ecog", "histology", "sex", "stage", "prior_lines")
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(spec)"
+
+
+def _generic(path: str) -> str:
+    return re.sub(r"\[\d+\]", "[]", path)
+
+
+def _hint(path: str) -> str | None:
+    g = _generic(path)
+    while g:
+        if g in _HINTS:
+            return _HINTS[g]
+        if g.endswith("[]"):
+            g = g[:-2]
+            continue
+        g = g.rpartition(".")[0]
+    return None
+
+
+class TrialSpec(BaseModel):
+    """A virtual clinical trial, validated when built.
+
+    Parameters
+    ----------
+    name : str
+    seed : int
+        Trial seed; patient ``i`` is drawn from ``SeedSequence([seed, i])``.
+    n_patients : int
+        Patients to enrol (across arms).
+    horizon_months : float
+        Follow-up from randomisation.
+    model : ModelSpec
+    population : PopulationSpec
+    arms : list of ArmSpec
+        At least one arm; names unique.
+    randomisation : RandomisationSpec, optional
+        Required with more than one arm.
+    assessment : AssessmentSpec
+    dropout, background_mortality : HazardSpec
+        Constant hazards per year (loss to follow-up; non-cancer death).
+    death : DeathRuleSpec, optional
+        When the tumour is lethal; ``None``: deaths only from background mortality.
+    description : str
+    references : list of str
+    oncoimmune_version : str
+
+    Raises
+    ------
+    SpecFileError
+        For any invalid field; the message names the field path and the fix.
+    """
+
+    model_config = _CONFIG
+
+    name: str = Field(min_length=1)
+    seed: int = Field(ge=0)
+    n_patients: int = Field(ge=1)
+    horizon_months: float = Field(gt=0)
+    model: ModelSpec
+    population: PopulationSpec
+    arms: list[ArmSpec] = Field(min_length=1)
+    randomisation: RandomisationSpec | None = None
+    assessment: AssessmentSpec
+    dropout: HazardSpec = Field(default_factory=HazardSpec)
+    background_mortality: HazardSpec = Field(default_factory=HazardSpec)
+    death: DeathRuleSpec | None = None
+    description: str = ""
+    references: list[str] = Field(default_factory=list)
+    oncoimmune_version: str = __version__
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _from_validation_error(exc) from None
+        self._check_semantics()
+
+    # -- semantic checks ------------------------------------------------------------
+    def _check_semantics(self) -> None:
+        self._check_model()
+        self.to_population()  # raises SpecFileError naming the field
+        self._check_arms()
+        self._check_assessment()
+
+    def _check_model(self) -> None:
+        from ..biology.escape import get_mechanism
+        from ..library import get_model
+        from ..patients.link import DEFAULT_COEFFICIENTS, DEFAULT_ESCAPE
+
+        try:
+            model = get_model(self.model.id)
+        except OncoimmuneError as exc:
+            raise spec_error("model.id", str(exc), hint=_hint("model.id")) from None
+        seen: set[str] = set()
+        for i, name in enumerate(self.model.escape):
+            where = f"model.escape[{i}]"
+            if name not in DEFAULT_ESCAPE:
+                raise spec_error(
+                    where,
+                    f"{name!r} is not linked to patient covariates; valid: {', '.join(DEFAULT_ESCAPE)}",
+                    hint=_hint(where),
+                )
+            if name in seen:
+                raise spec_error(where, f"{name!r} is listed twice; list each mechanism once")
+            seen.add(name)
+            try:
+                get_mechanism(name)(model, 0.0)
+            except OncoimmuneError as exc:
+                raise spec_error(where, f"cannot be applied to model {model.id!r}: {exc}") from None
+        for k, v in self.model.link.items():
+            try:
+                DEFAULT_COEFFICIENTS.with_values({k: v})
+            except OncoimmuneError as exc:
+                raise spec_error(f"model.link.{k}", str(exc), hint=_hint("model.link")) from None
+        if model.tumour_state is None:
+            raise spec_error(
+                "model.id", f"model {model.id!r} has no tumour_state; choose a tumour-immune model"
+            )
+        units = model.state(model.tumour_state).units
+        if units != "cells" and "tumour_scale" not in self.model.link:
+            raise spec_error(
+                "model.link.tumour_scale",
+                f"is required: the tumour state {model.tumour_state!r} of {model.id!r} "
+                f"is in {units!r}, not cells",
+                hint="model units per tumour cell, e.g. tumour_scale = 1e-9",
+            )
+
+    def _check_arms(self) -> None:
+        names = [a.name for a in self.arms]
+        for i, a in enumerate(self.arms):
+            if names.index(a.name) != i:
+                raise spec_error(
+                    f"arms[{i}].name",
+                    f"{a.name!r} is used by arms[{names.index(a.name)}] too; names must be unique",
+                )
+            for j, text in enumerate(a.regimens):
+                where = f"arms[{i}].regimens[{j}]"
+                try:
+                    parse_regimen_text(text)
+                except (OncoimmuneError, ValueError) as exc:
+                    raise spec_error(where, str(exc), hint=_hint(where)) from None
+            if a.crossover is not None:
+                where = f"arms[{i}].crossover.to_arm"
+                if a.crossover.to_arm not in names:
+                    raise spec_error(
+                        where,
+                        f"unknown arm {a.crossover.to_arm!r}; arms: {', '.join(names)}",
+                        hint=_hint(where),
+                    )
+                if a.crossover.to_arm == a.name:
+                    raise spec_error(where, "an arm cannot cross over to itself")
+        if len(self.arms) > 1 and self.randomisation is None:
+            raise spec_error(
+                "randomisation", "is required with more than one arm", hint=_hint("randomisation")
+            )
+        if self.randomisation is not None:
+            total = sum(a.ratio for a in self.arms)
+            if self.randomisation.block_size % total:
+                raise spec_error(
+                    "randomisation.block_size",
+                    f"must be a multiple of the sum of the arm ratios ({total}); "
+                    f"got {self.randomisation.block_size}",
+                    hint=_hint("randomisation.block_size"),
+                )
+            for i, s in enumerate(self.randomisation.stratify):
+                if s not in _STRATA:
+                    raise spec_error(
+                        f"randomisation.stratify[{i}]", f"unknown factor {s!r}; valid: {', '.join(_STRATA)}"
+                    )
+
+    def _check_assessment(self) -> None:
+        phases = self.assessment.phases
+        prev = 0.0
+        for i, ph in enumerate(phases):
+            where = f"assessment.phases[{i}].until_week"
+            if ph.until_week is None and i < len(phases) - 1:
+                raise spec_error(where, "is required in every phase but the last", hint=_hint(where))
+            if ph.until_week is not None:
+                if ph.until_week <= prev:
+                    raise spec_error(
+                        where,
+                        f"must be after the previous phase's end (week {prev:g}); got {ph.until_week:g}",
+                    )
+                if ph.every_weeks > ph.until_week - prev:
+                    raise spec_error(
+                        f"assessment.phases[{i}].every_weeks",
+                        f"{ph.every_weeks:g} weeks is longer than the phase "
+                        f"(weeks {prev:g}-{ph.until_week:g})",
+                    )
+                prev = ph.until_week
+        if not self.assessment_days():
+            raise spec_error(
+                "assessment.phases[0].every_weeks",
+                f"no assessment falls within the horizon ({self.horizon_months:g} months); "
+                "shorten the interval",
+            )
+
+    # -- derived ----------------------------------------------------------------------
+    @property
+    def horizon_days(self) -> float:
+        """The horizon in days (``horizon_months * 365.25 / 12``)."""
+        return self.horizon_months * DAYS_PER_MONTH
+
+    def assessment_days(self) -> tuple[float, ...]:
+        """Scan days after baseline, within the horizon."""
+        return self.assessment.days(self.horizon_days)
+
+    def to_population(self) -> Any:
+        """The :class:`oncoimmune.patients.cohort.Population` of this trial."""
+        from ..patients.cohort import as_population
+
+        data = self.population.model_dump(exclude_none=True)
+        try:
+            return as_population(data)
+        except OncoimmuneError as exc:
+            field = getattr(exc, "field", None)
+            reason = getattr(exc, "reason", str(exc))
+            path = (
+                field
+                if field and field.startswith("population")
+                else f"population.{field}"
+                if field
+                else "population"
+            )
+            raise spec_error(path, reason, hint=_hint(path)) from None
+
+    def link_coefficients(self) -> Any:
+        """:data:`oncoimmune.patients.link.DEFAULT_COEFFICIENTS` with ``[model.link]`` applied."""
+        from ..patients.link import DEFAULT_COEFFICIENTS
+
+        return DEFAULT_COEFFICIENTS.with_values(self.model.link)
+
+    def build_model(self) -> Any:
+        """The untreated library model (escape mechanisms are applied per patient by
+        :func:`oncoimmune.patients.link.link_patient`)."""
+        from ..library import get_model
+
+        return get_model(self.model.id)
+
+    def arm(self, name: str) -> ArmSpec:
+        """An arm by name (``KeyError`` listing the names)."""
+        for a in self.arms:
+            if a.name == name:
+                return a
+        from .._errors import UnknownNameError
+
+        raise UnknownNameError("arm", name, [a.name for a in self.arms])
+
+    def allocation(self, n: int | None = None) -> tuple[str, ...]:
+        """Arm of each enrolled patient, in enrolment order, by permuted blocks.
+
+        Block ``b`` holds each arm ``ratio * block_size / sum(ratios)`` times in an
+        order permuted by ``numpy.random.default_rng(SeedSequence([randomisation.seed, b]))``,
+        so block ``b`` is the same however many patients are enrolled.
+        Stratified randomisation (``stratify``) is left to the runner, which
+        keeps one block sequence per stratum (keyed by the stratum's index).
+        """
+        n = self.n_patients if n is None else int(n)
+        if len(self.arms) == 1:
+            return (self.arms[0].name,) * n
+        assert self.randomisation is not None
+        total = sum(a.ratio for a in self.arms)
+        per = self.randomisation.block_size // total
+        block = [a.name for a in self.arms for _ in range(a.ratio * per)]
+        out: list[str] = []
+        b = 0
+        while len(out) < n:
+            rng = np.random.default_rng(np.random.SeedSequence([self.randomisation.seed, b]))
+            out.extend(block[k] for k in rng.permutation(len(block)))
+            b += 1
+        return tuple(out[:n])
+
+    # -- TOML -----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, ``None`` left out (TOML has no null)."""
+        return self.model_dump(exclude_none=True)
+
+    def to_toml(self) -> str:
+        """The spec as TOML (readable back by :meth:`from_toml`)."""
+        return "# oncoimmune trial spec\n" + dumps_toml(self.to_dict())
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Write the spec as TOML atomically."""
+        from ..io.results import atomic_write
+
+        data = self.to_toml().encode("utf-8")
+        return atomic_write(path, lambda f: f.write(data))
+
+    @classmethod
+    def from_toml(cls, text: str, *, source: str | os.PathLike[str] | None = None) -> TrialSpec:
+        """Parse and validate TOML text."""
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            where = f"{os.fspath(source)}: " if source is not None else ""
+            raise SpecFileError(f"{where}not valid TOML: {exc}; fix the syntax at that line") from None
+        return cls.from_dict(data, source=source)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str | os.PathLike[str] | None = None) -> TrialSpec:
+        """Validate a mapping (as read from TOML)."""
+        if not isinstance(data, Mapping):
+            raise SpecFileError(f"a trial spec must be a table of fields; got {type(data).__name__}")
+        try:
+            return cls(**dict(data))
+        except SpecFileError as exc:
+            if source is None or getattr(exc, "field", None) is None:
+                raise
+            raise spec_error(exc.field, exc.reason, source, hint=exc.hint) from None  # type: ignore[attr-defined]
+
+
+def load_trial_spec(path: str | os.PathLike[str]) -> TrialSpec:
+    """Read a :class:`TrialSpec` from a TOML file.
+
+    Raises
+    ------
+    SpecFileError
+        If the file cannot be read, is not TOML, or a field is invalid.
+    """
+    p = Path(path)
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise SpecFileError(f"trial spec {os.fspath(path)!r} does not exist; check the path") from None
+    except IsADirectoryError:
+        raise SpecFileError(f"trial spec {os.fspath(path)!r} is a directory; give the .toml file") from None
+    except UnicodeDecodeError:
+        raise SpecFileError(f"trial spec {os.fspath(path)!r} is not UTF-8 text; give a TOML file") from None
+    except OSError as exc:
+        raise SpecFileError(f"trial spec {os.fspath(path)!r} cannot be read: {exc.strerror}") from None
+    return TrialSpec.from_toml(text, source=path)
+
+
+# ---------------------------------------------------------------------------
+# regimens
+# ---------------------------------------------------------------------------
+def parse_regimen_text(text: str) -> Any:
+    """Validate an arm's regimen string with the therapy catalogue and return the parsed regimen.
+
+    The text form is the catalogue's ``NAME[:DOSE][:SCHEDULE]``
+    (``"pembrolizumab:200mg:q3w*35"``, ``"carboplatin_paclitaxel:1:q3w*4"``),
+    parsed by :func:`oncoimmune.therapy.regimen.parse_therapy` for a reference
+    patient (the runner re-parses it with each patient's weight and height).
+
+    Raises
+    ------
+    ValueError
+        With what is wrong and the valid choices (the catalogue's message).
+    """
+    from ..therapy.regimen import parse_therapy
+
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"a regimen must be a non-empty string like 'pembrolizumab:200mg:q3w'; got {text!r}")
+    try:
+        return parse_therapy(text)
+    except OncoimmuneError as exc:
+        raise ValueError(str(exc)) from None
+
+
+# ---------------------------------------------------------------------------
+# pydantic errors -> one line naming the field path
+# ---------------------------------------------------------------------------
+_NOTHING = object()
+
+
+def _from_validation_error(exc: ValidationError) -> SpecFileError:
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    loc = tuple(err.get("loc", ()))
+    path = _path(loc)
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    got = err.get("input", _NOTHING)
+    hint = _hint(path)
+    if kind == "missing":
+        reason, got = "is required", _NOTHING
+    elif kind == "extra_forbidden":
+        parent = _path(loc[:-1])
+        reason = f"is not a known field{' of ' + parent if parent != '(spec)' else ''}; check the spelling"
+        got, hint = _NOTHING, None
+    elif kind in ("float_type", "float_parsing"):
+        reason = "must be a number"
+    elif kind in ("int_type", "int_parsing", "int_from_float"):
+        reason = "must be a whole number"
+    elif kind == "bool_type":
+        reason = "must be true or false"
+    elif kind == "string_type":
+        reason = "must be a string in quotes"
+    elif kind in ("dict_type", "model_type"):
+        reason = "must be a table"
+    elif kind == "list_type":
+        reason = "must be a list [...]"
+    elif kind == "finite_number":
+        reason = "must be a finite number (not nan or inf)"
+    elif kind == "greater_than":
+        reason = f"must be > {ctx.get('gt')}"
+    elif kind == "greater_than_equal":
+        reason = f"must be >= {ctx.get('ge')}"
+    elif kind == "less_than_equal":
+        reason = f"must be <= {ctx.get('le')}"
+    elif kind == "too_short":
+        reason = f"must have at least {ctx.get('min_length')} item(s)"
+    elif kind == "string_too_short":
+        reason = "must not be empty"
+    elif kind == "literal_error":
+        reason = f"must be one of {ctx.get('expected')}"
+    else:
+        reason = str(err.get("msg", "is invalid"))
+    if got is not _NOTHING and not isinstance(got, (dict, list)):
+        reason += f"; got {got!r}"
+    if len(errors) > 1:
+        reason += f" (and {len(errors) - 1} more error(s))"
+    return spec_error(path, reason, hint=hint)
