@@ -1,4 +1,4 @@
-r"""Andersen et al. (2017) "Cancitis": inflammation-driven JAK2V617F myeloproliferative neoplasm, with interferon-alpha.
+r"""Andersen et al. (2017) "Cancitis": inflammation-driven JAK2V617F MPN, with interferon-alpha.
 
 Healthy haematopoietic stem cells ``x0`` and their mature progeny ``x1``,
 JAK2V617F-mutated stem cells ``y0`` and mature cells ``y1``, dead cells ``a``
@@ -25,9 +25,9 @@ burden is the mutant fraction of mature cells, ``y1/(x1 + y1)`` (observable
 Cancitis papers (heterozygous vs homozygous clones are not resolved).
 
 From one mutated stem cell in the healthy steady state the burden reaches
-1 %, 2 %, 50 % and 90 % after about 11.3, 13.2, 24.5 and 32.5 years
-(regression values of the BioModels encoding, reproduced with libroadrunner;
-not numbers printed in the paper).
+1 %, 2 %, 50 % and 90 % after 4114, 4821, 8962 and 11881 days (11.3, 13.2,
+24.6 and 32.6 years of 365 days): regression values of the BioModels
+encoding, reproduced with libroadrunner, not numbers printed in the paper.
 
 The model is very stiff (dead-cell clearance ``ea*s`` is about 7e9 per day);
 use ``method="BDF"`` for short runs that start away from the slow manifold
@@ -52,7 +52,9 @@ phase 2 study of Kiladjian et al. (2008), 45 % before treatment and 22.5,
 17.5, 5 and 3 % after 12, 18, 24 and 36 months (abstract). The
 fit starts IFN when the simulated burden from one mutated stem cell reaches
 45 % and minimises the squared differences in percentage points at the four
-times. The stored default is the result of that fit (see ``KIFN_FIT``).
+times. The stored default is the result of that fit (see ``KIFN_FIT``). The
+data are a cohort median (29 patients), so ``k_IFN`` describes a typical
+response, not an individual patient.
 
 Parameters
 ----------
@@ -111,13 +113,13 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from ..biology import roles
-from ..model import Event, Model, Observable, Parameter, Source, State, Sym, Term
+from ..model import Event, Model, Observable, Parameter, Source, State, Sym, Term, symbols
 
 ID = "andersen2017_mpn"
 TITLE = "Andersen et al. 2017 (Cancitis): inflammation-driven JAK2V617F MPN with interferon-alpha"
@@ -169,9 +171,9 @@ def build() -> Model:
         mutated cell (``y0 = y1 = 0``) and IFN off. Use
         ``with_initial(y0=1)`` for the one-mutated-stem-cell experiment.
     """
-    x0, x1, y0, y1, a, s = (Sym(n) for n in "x0 x1 y0 y1 a s".split())
+    x0, x1, y0, y1, a, s = symbols("x0 x1 y0 y1 a s")
     (rx, ry, ax, ay, Ax, Ay, dx0, dy0, dx1, dy1, cxx, cxy, cyx, cyy, rm, rs, es, ea, I, k_IFN, u_IFN) = (
-        Sym(n) for n in "rx ry ax ay Ax Ay dx0 dy0 dx1 dy1 cxx cxy cyx cyy rm rs es ea I k_IFN u_IFN".split()
+        symbols("rx ry ax ay Ax Ay dx0 dy0 dx1 dy1 cxx cxy cyx cyy rm rs es ea I k_IFN u_IFN")
     )
     psi_x, psi_y = Sym("psi_x"), Sym("psi_y")
     P = Parameter
@@ -180,8 +182,20 @@ def build() -> Model:
         P("ry", 1.3e-3, "1/(day*s unit)", "self-renewal rate of JAK2V617F stem cells", _src()),
         P("ax", 1.1e-5, "1/day", "differentiation rate of healthy stem cells", _src()),
         P("ay", 1.1e-5, "1/day", "differentiation rate of JAK2V617F stem cells", _src()),
-        P("Ax", 4.7e13, "1", "amplification of a differentiating healthy stem cell into mature cells", _src()),
-        P("Ay", 4.7e13, "1", "amplification of a differentiating JAK2V617F stem cell into mature cells", _src()),
+        P(
+            "Ax",
+            4.7e13,
+            "1",
+            "amplification of a differentiating healthy stem cell into mature cells",
+            _src(),
+        ),
+        P(
+            "Ay",
+            4.7e13,
+            "1",
+            "amplification of a differentiating JAK2V617F stem cell into mature cells",
+            _src(),
+        ),
         P("dx0", 2.0e-3, "1/day", "death (exhaustion) rate of healthy stem cells", _src()),
         P("dy0", 2.0e-3, "1/day", "death (exhaustion) rate of JAK2V617F stem cells", _src()),
         P("dx1", 129.0, "1/day", "death rate of healthy mature cells", _src()),
@@ -190,7 +204,13 @@ def build() -> Model:
         P("cxy", 7.5e-5, "1/cell", "niche feedback of mutated on healthy stem-cell self-renewal", _src()),
         P("cyx", 7.5e-5, "1/cell", "niche feedback of healthy on mutated stem-cell self-renewal", _src()),
         P("cyy", 7.5e-5, "1/cell", "niche feedback of mutated on mutated stem-cell self-renewal", _src()),
-        P("rm", 2.0e-8, "1/(day*s unit)", "JAK2V617F mutation rate of healthy stem cells per unit cytokine", _src()),
+        P(
+            "rm",
+            2.0e-8,
+            "1/(day*s unit)",
+            "JAK2V617F mutation rate of healthy stem cells per unit cytokine",
+            _src(),
+        ),
         P("rs", 3.0e-4, "s unit/(cell*day)", "cytokine release per dead cell", _src()),
         P("es", 2.0, "1/day", "elimination rate of the cytokine", _src()),
         P("ea", 2.0e9, "1/(s unit*day)", "dead-cell clearance per unit cytokine", _src()),
@@ -225,8 +245,12 @@ def build() -> Model:
         State("s", 3.61, "s unit", "inflammatory cytokine level"),
     )
     observables = (
-        Observable("psi_x", 1 / (1 + (cxx * x0 + cxy * y0) ** 2), "1", "niche feedback on healthy stem cells"),
-        Observable("psi_y", 1 / (1 + (cyx * x0 + cyy * y0) ** 2), "1", "niche feedback on JAK2V617F stem cells"),
+        Observable(
+            "psi_x", 1 / (1 + (cxx * x0 + cxy * y0) ** 2), "1", "niche feedback on healthy stem cells"
+        ),
+        Observable(
+            "psi_y", 1 / (1 + (cyx * x0 + cyy * y0) ** 2), "1", "niche feedback on JAK2V617F stem cells"
+        ),
         Observable(
             "jak2_burden",
             y1 / (x1 + y1),
@@ -235,11 +259,18 @@ def build() -> Model:
         ),
     )
     terms = (
-        Term("hsc_self_renewal", rx * psi_x * s * x0, {"x0": 1}, "healthy stem cells self-renew under inflammation"),
+        Term(
+            "hsc_self_renewal",
+            rx * psi_x * s * x0,
+            {"x0": 1},
+            "healthy stem cells self-renew under inflammation",
+        ),
         Term("hsc_death", dx0 * x0, {"x0": -1, "a": 1}, "healthy stem cells die"),
         Term("hsc_differentiation", ax * x0, {"x0": -1}, "healthy stem cells differentiate"),
         Term("hsc_mutation", rm * s * x0, {"x0": -1, "y0": 1}, "inflammation-driven JAK2V617F mutation"),
-        Term("hmc_production", ax * Ax * x0, {"x1": 1}, "differentiating healthy stem cells give mature cells"),
+        Term(
+            "hmc_production", ax * Ax * x0, {"x1": 1}, "differentiating healthy stem cells give mature cells"
+        ),
         Term("hmc_death", dx1 * x1, {"x1": -1, "a": 1}, "healthy mature cells die"),
         Term(
             "mpn_sc_self_renewal",
@@ -256,9 +287,16 @@ def build() -> Model:
             "IFN-alpha drives JAK2V617F stem cells into exhaustion",
         ),
         Term("mpn_sc_differentiation", ay * y0, {"y0": -1}, "JAK2V617F stem cells differentiate"),
-        Term("mpn_mc_production", ay * Ay * y0, {"y1": 1}, "differentiating JAK2V617F stem cells give mature cells"),
+        Term(
+            "mpn_mc_production",
+            ay * Ay * y0,
+            {"y1": 1},
+            "differentiating JAK2V617F stem cells give mature cells",
+        ),
         Term("mpn_mc_death", dy1 * y1, {"y1": -1, "a": 1}, "JAK2V617F mature cells die"),
-        Term("dead_cell_clearance", ea * a * s, {"a": -1}, "dead cells are cleared, faster with inflammation"),
+        Term(
+            "dead_cell_clearance", ea * a * s, {"a": -1}, "dead cells are cleared, faster with inflammation"
+        ),
         Term("cytokine_release", rs * a, {"s": 1}, "dead cells stimulate cytokine release", {roles.CYTOKINE}),
         Term("cytokine_elimination", es * s, {"s": -1}, "the cytokine is eliminated", {roles.CYTOKINE}),
         Term("inflammatory_stimulus", I, {"s": 1}, "external inflammatory stimulus", {roles.CYTOKINE}),
@@ -285,8 +323,9 @@ def build() -> Model:
                 doi="10.3390/cancers12082119",
             ),
             Source(
-                "Pedersen RK et al. (2021). Dose-dependent mathematical modeling of interferon-alpha-treatment "
-                "for personalized treatment of myeloproliferative neoplasms. Computational and Systems Oncology",
+                "Pedersen RK et al. (2021). Dose-dependent mathematical modeling of "
+                "interferon-alpha-treatment for personalized treatment of myeloproliferative "
+                "neoplasms. Computational and Systems Oncology",
                 doi="10.1002/cso2.1030",
             ),
             KILADJIAN_SOURCE,
@@ -357,7 +396,9 @@ class IFNFit:
     message: str
 
 
-def state_at_burden(burden: float = KILADJIAN_2008_BASELINE / 100.0, *, model: Model | None = None) -> tuple[float, dict[str, float]]:
+def state_at_burden(
+    burden: float = KILADJIAN_2008_BASELINE / 100.0, *, model: Model | None = None
+) -> tuple[float, dict[str, float]]:
     """Time (days) and full state when the burden from one mutated stem cell first reaches ``burden``."""
     from ..simulate import simulate
 
@@ -398,8 +439,9 @@ def fit_ifn_effect(
 
     Data used (and nothing else): baseline 45 %, then 22.5, 17.5, 5 and 3 %
     at 12, 18, 24 and 36 months (Kiladjian 2008, Blood 112:3065, abstract;
-    29 patients with sequential samples). The untreated model runs from one mutated stem cell until the
-    simulated burden first equals the baseline; IFN (``u_IFN = 1``) then
+    median of 29 patients with sequential samples). The untreated model runs
+    from one mutated stem cell until the simulated burden first equals the
+    baseline; IFN (``u_IFN = 1``) then
     starts, and :func:`scipy.optimize.least_squares` minimises the sum of
     squared differences (percentage points) between simulated and reported
     burdens over ``k_IFN >= 0``.
@@ -419,7 +461,9 @@ def fit_ifn_effect(
     def resid(v: np.ndarray) -> np.ndarray:
         return simulate_ifn_response(float(v[0]), months, start_state=start, model=m) - data
 
-    res = least_squares(resid, x0=[k0], bounds=([0.0], [1e3]), x_scale=[1.0], xtol=1e-12, ftol=1e-12, gtol=1e-12)
+    res = least_squares(
+        resid, x0=[k0], bounds=([0.0], [1e3]), x_scale=[1.0], xtol=1e-12, ftol=1e-12, gtol=1e-12
+    )
     k = float(res.x[0])
     model_vals = data + res.fun
     return IFNFit(

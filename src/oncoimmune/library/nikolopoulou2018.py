@@ -30,8 +30,11 @@ Behaviour (untreated, published parameters): a stable tumour-free state with
 T* = 6.78e-3`` and a stable state at ``C* = 0.6415, T* = 1.957e-3``
 (bistability); from the BioModels initial condition the tumour settles at
 ``C = 0.6414`` by day 300. A constant anti-PD-1 input clears that tumour within
-two years only above ``gamma_A ~ 2.86e-8`` g/cm^3/day: anti-PD-1 alone is a
-weak lever, as the paper concludes.
+two years only above ``gamma_A = 2.763e-8`` g/cm^3/day (a saddle-node of the
+tumorous states; at ``2e-8`` the tumour stays at ``C = 0.53``): anti-PD-1 alone
+is a weak lever, as the paper concludes. (The project's validation catalogue
+quotes 2.86e-8; this implementation and libroadrunner on the BioModels file
+both give 2.763e-8.)
 
 Known artefact and the ``exhaustion`` variant
 ---------------------------------------------
@@ -63,11 +66,12 @@ Pauken et al. 2016): blocking PD-1 must not lift every limit on the effector
 pool. ``T_max = 1 g/cm^3`` is the density of packed tissue (about 1e9 cells
 per cm^3, Del Monte 2009), i.e. the loosest physical bound, not a fitted
 value. Since ``F <= 1``, ``dT/dt <= a_0 + (lambda_TI2/2) T (1 - T/T_max) -
-d_T T`` with ``a_0 = F lambda_TI12 T_N/2``, so T stays below about
-``0.9 T_max + 0.01`` for every anti-PD-1 input. Because the new term is
-proportional to ``F``, it is small when PD-1 signalling is intact (``F ~
-0.09`` at the tumour-free state), and the untreated equilibria move only
-slightly (see ``docs/models/checkpoint_virus_mpn.md`` for the numbers).
+d_T T`` with ``a_0 = lambda_TI12 T_N/2``, so T stays below the positive root
+of the right-hand side, ``0.9116 T_max``, for every anti-PD-1 input (reached
+under full blockade). Because the new term is proportional to ``F``, it is
+small when PD-1 signalling is intact (``F ~ 0.09`` at the tumour-free state):
+the tumour-free ``T*`` moves from 0.1006 to 0.0959 (-4.6 %), the tumorous
+equilibria by less than 0.3 % and the clearance threshold by +0.13 %.
 
 Parameters
 ----------
@@ -132,7 +136,7 @@ from typing import Any
 import numpy as np
 
 from ..biology import roles
-from ..model import Model, Observable, Parameter, Source, State, Sym, Term, positive
+from ..model import Model, Observable, Parameter, Source, State, Sym, Term, positive, symbols
 
 ID = "nikolopoulou2018"
 TITLE = "Nikolopoulou et al. 2018: tumour, T cells and anti-PD-1 (reduced Lai-Friedman model)"
@@ -180,13 +184,30 @@ def build(*, exhaustion: bool = False) -> Model:
         encoding (``C = 0.3968``, ``T = 0.006``, ``A = 0``).
     """
     C, T, A = Sym("C"), Sym("T"), Sym("A")
-    (lambda_C, C_K, eta, lambda_TI12, T_N, I12, K_I12, lambda_TI2, I2, K_I2, d_T, K_TQ, rho_P, rho_L,
-     epsilon_C, sigma, gamma, mu_PA, d_A, gamma_A) = (
-        Sym(n)
-        for n in (
-            "lambda_C C_K eta lambda_TI12 T_N I12 K_I12 lambda_TI2 I2 K_I2 d_T K_TQ rho_P rho_L "
-            "epsilon_C sigma gamma mu_PA d_A gamma_A"
-        ).split()
+    (
+        lambda_C,
+        C_K,
+        eta,
+        lambda_TI12,
+        T_N,
+        I12,
+        K_I12,
+        lambda_TI2,
+        I2,
+        K_I2,
+        d_T,
+        K_TQ,
+        rho_P,
+        rho_L,
+        epsilon_C,
+        sigma,
+        gamma,
+        mu_PA,
+        d_A,
+        gamma_A,
+    ) = symbols(
+        "lambda_C C_K eta lambda_TI12 T_N I12 K_I12 lambda_TI2 I2 K_I2 d_T K_TQ rho_P rho_L "
+        "epsilon_C sigma gamma mu_PA d_A gamma_A"
     )
     P, Q, F = Sym("P"), Sym("Q"), Sym("F_Q")
     params = [
@@ -250,12 +271,14 @@ def build(*, exhaustion: bool = False) -> Model:
             {roles.RECRUITMENT},
         ),
         Term("t_cell_death", d_T * T, {"T": -1}, "T cells die", {roles.EFFECTOR_DEATH}),
-        Term("anti_pd1_input", gamma_A, {"A": 1}, "anti-PD-1 is given at a constant rate"),
+        Term(
+            "anti_pd1_input", gamma_A, {"A": 1}, "anti-PD-1 is given at a constant rate", {roles.DRUG_INPUT}
+        ),
         Term("anti_pd1_binding", mu_PA * P * A, {"A": -1}, "anti-PD-1 is consumed by binding PD-1"),
-        Term("anti_pd1_clearance", d_A * A, {"A": -1}, "anti-PD-1 is cleared"),
+        Term("anti_pd1_clearance", d_A * A, {"A": -1}, "anti-PD-1 is cleared", {roles.DRUG_ELIMINATION}),
     ]
     notes = [
-        "Anti-PD-1 input gamma_A replaces the BioModels rate law 'A' for the source of A (see module docstring).",
+        "Anti-PD-1 source is the input gamma_A, not the BioModels rate law 'A' (see docstring).",
         "Unbound PD-1 P is floored at 0 so that full blockade gives F(Q) = 1.",
     ]
     model_id, title = ID, TITLE
@@ -285,7 +308,8 @@ def build(*, exhaustion: bool = False) -> Model:
                 "t_cell_exhaustion",
                 F * lambda_TI2 * T * il2 * (T / T_max),
                 {"T": -1},
-                "a fraction T/T_max of IL-2-driven progeny is terminally exhausted and leaves the effector pool",
+                "a fraction T/T_max of IL-2-driven progeny is terminally exhausted and leaves "
+                "the effector pool",
                 {roles.INACTIVATION},
             )
         )

@@ -66,10 +66,10 @@ References
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..biology import roles
-from ..model import Event, Model, Observable, Parameter, Source, State, Sym, Term
+from ..model import Event, Model, Observable, Parameter, Source, State, Sym, Term, symbols
 
 ID = "wodarz2001"
 TITLE = "Wodarz 2001: oncolytic virus spreading through a tumour, with virus-specific CTL"
@@ -99,12 +99,16 @@ def build() -> Model:
         b = 0``) by default.
     """
     x, y, zv = Sym("x"), Sym("y"), Sym("zv")
-    r, k, d, beta, s, a, p_v, c_v, b = (Sym(n) for n in "r k d beta s a p_v c_v b".split())
+    r, k, d, beta, s, a, p_v, c_v, b = symbols("r k d beta s a p_v c_v b")
     params = (
         Parameter("r", 0.5, "1/day", "growth rate of uninfected tumour cells", _src()),
-        Parameter("k", 17.0, "cells (a.u.)", "carrying capacity of the tumour (uninfected + infected)", _src()),
+        Parameter(
+            "k", 17.0, "cells (a.u.)", "carrying capacity of the tumour (uninfected + infected)", _src()
+        ),
         Parameter("d", 0.1, "1/day", "death rate of uninfected tumour cells", _src()),
-        Parameter("beta", 0.5, "1/(a.u.*day)", "rate of virus spread from infected to uninfected cells", _src()),
+        Parameter(
+            "beta", 0.5, "1/(a.u.*day)", "rate of virus spread from infected to uninfected cells", _src()
+        ),
         Parameter(
             "s",
             0.0,
@@ -142,17 +146,42 @@ def build() -> Model:
     )
     crowd = 1 - (x + y) / k
     terms = (
-        Term("uninfected_growth", r * x * crowd, {"x": 1}, "uninfected tumour cells grow logistically",
-             {roles.TUMOUR_GROWTH}),
+        Term(
+            "uninfected_growth",
+            r * x * crowd,
+            {"x": 1},
+            "uninfected tumour cells grow logistically",
+            {roles.TUMOUR_GROWTH},
+        ),
         Term("uninfected_death", d * x, {"x": -1}, "uninfected tumour cells die"),
-        Term("infection", beta * x * y, {"x": -1, "y": 1}, "the virus spreads from infected to uninfected cells"),
-        Term("infected_growth", s * y * crowd, {"y": 1}, "infected tumour cells divide (if s > 0)",
-             {roles.TUMOUR_GROWTH}),
+        Term(
+            "infection",
+            beta * x * y,
+            {"x": -1, "y": 1},
+            "the virus spreads from infected to uninfected cells",
+        ),
+        Term(
+            "infected_growth",
+            s * y * crowd,
+            {"y": 1},
+            "infected tumour cells divide (if s > 0)",
+            {roles.TUMOUR_GROWTH},
+        ),
         Term("infected_death", a * y, {"y": -1}, "infected cells are killed by the virus"),
-        Term("ctl_kill_infected", p_v * y * zv, {"y": -1}, "virus-specific CTL kill infected cells",
-             {roles.KILL}),
-        Term("ctl_expansion", c_v * y * zv, {"zv": 1}, "virus-specific CTL expand on contact with infected cells",
-             {roles.RECRUITMENT}),
+        Term(
+            "ctl_kill_infected",
+            p_v * y * zv,
+            {"y": -1},
+            "virus-specific CTL kill infected cells",
+            {roles.KILL},
+        ),
+        Term(
+            "ctl_expansion",
+            c_v * y * zv,
+            {"zv": 1},
+            "virus-specific CTL expand on contact with infected cells",
+            {roles.RECRUITMENT},
+        ),
         Term("ctl_decay", b * zv, {"zv": -1}, "virus-specific CTL decay", {roles.EFFECTOR_DEATH}),
     )
     return Model(
@@ -161,7 +190,9 @@ def build() -> Model:
         states=states,
         parameters=params,
         terms=terms,
-        observables=(Observable("tumour_total", x + y, "cells (a.u.)", "uninfected plus infected tumour cells"),),
+        observables=(
+            Observable("tumour_total", x + y, "cells (a.u.)", "uninfected plus infected tumour cells"),
+        ),
         description=(
             "A replicating oncolytic virus spreads through a logistically growing tumour and kills the "
             "cells it infects; virus-specific CTL (off by default) kill infected cells and so fight the "
@@ -170,7 +201,7 @@ def build() -> Model:
         references=(REFERENCE, Source("BioModels BIOMD0000001043 (SBML encoding of Wodarz 2001)")),
         tumour_state="x",
         notes=(
-            "Intralesional virus injections enter as infected cells (Event add on y); see injection_events().",
+            "Intralesional injections enter as infected cells y; see injection_events().",
             "'tumour_state' is the uninfected population x; the total tumour is the observable tumour_total.",
         ),
     )
@@ -211,7 +242,8 @@ def injection_events(
             from .._errors import ScheduleError
 
             raise ScheduleError(
-                f"injection_events: {len(amounts)} amounts for {len(ts)} dose times; give one per dose or one for all"
+                f"injection_events: {len(amounts)} amounts for {len(ts)} dose times; "
+                "give one per dose or one for all"
             )
     evs = [Event(t, "y", "add", v, label=label) for t, v in zip(ts, amounts)]
     return tuple(sorted(evs, key=lambda e: e.time))
