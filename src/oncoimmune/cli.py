@@ -6,6 +6,8 @@
     $ oncoimmune describe kuznetsov1994
     $ oncoimmune simulate kuznetsov1994 --days 200 --set T=5e8 --out run1
     $ oncoimmune simulate --spec run1/spec.toml --out run2      # reproduces run1
+    $ oncoimmune drugs [--json]
+    $ oncoimmune simulate kuznetsov1994 --therapy pembrolizumab:200mg:q3w --therapy carboplatin_paclitaxel
 
 ``simulate`` writes ``DIR/trajectory.parquet``, ``DIR/trajectory.png`` and
 ``DIR/spec.toml`` (everything needed to rerun it). The directory is built in a
@@ -189,6 +191,9 @@ _OPTION_NAMES = {
     "seed": "--seed",
     "default_events": "--default-events/--no-default-events",
     "set": "--set",
+    "therapies": "--therapy",
+    "weight_kg": "--weight",
+    "height_cm": "--height",
 }
 
 
@@ -236,6 +241,8 @@ _OPTION_EXAMPLES = {
     "max_nfev": "--max-nfev 2000000",
     "seed": "--seed 1",
     "set": "--set T=1e6",
+    "weight_kg": "--weight 70",
+    "height_cm": "--height 170",
 }
 
 
@@ -244,6 +251,7 @@ def _cli_message(exc: SpecFileError) -> str:
     field = str(getattr(exc, "field", ""))
     reason = str(getattr(exc, "reason", exc))
     top, _, rest = field.partition(".")
+    top = top.split("[", 1)[0]
     opt = _OPTION_NAMES.get(top, field)
     if rest:
         opt = f"{opt} {rest}"
@@ -300,11 +308,31 @@ def simulate_cmd(
         ),
     ] = None,
     plot: Annotated[bool, typer.Option("--plot/--no-plot", help="Draw trajectory.png.")] = True,
+    therapy: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--therapy",
+            help="Treat with DRUG[:DOSE][:SCHEDULE], e.g. pembrolizumab:200mg:q3w, rituximab:375mg/m2:weekly*4, "
+            "carboplatin_paclitaxel (repeatable; see `oncoimmune drugs`).",
+            metavar="SPEC",
+        ),
+    ] = None,
+    weight: Annotated[
+        Optional[float], typer.Option("--weight", help="Patient weight in kg (default 70).", metavar="KG")
+    ] = None,
+    height: Annotated[
+        Optional[float], typer.Option("--height", help="Patient height in cm for the BSA (default 170).", metavar="CM")
+    ] = None,
 ) -> None:
     """Simulate a library model and write DIR/trajectory.parquet, DIR/trajectory.png and DIR/spec.toml.
 
     Bad input exits 2 and writes nothing. A run that fails numerically exits 1
     but still writes its outputs, with status "failed" and the reason recorded.
+
+    With --therapy the model is treated first (doses until --days). An anti-PD-1 or
+    anti-PD-L1 drug on a model without the PD-L1 brake gets the brake with
+    pdl1_engagement=1 (a scenario default, said on stderr); change it with
+    --set pdl1_engagement=Q.
     """
     from .io import SimulationSpec, check_output_dir, load_spec, write_run
 
@@ -338,6 +366,9 @@ def simulate_cmd(
         "max_nfev": max_nfev,
         "seed": seed,
         "default_events": default_events,
+        "therapies": list(therapy) if therapy else None,
+        "weight_kg": weight,
+        "height_cm": height,
     }
     data.update({k: v for k, v in given.items() if v is not None})
     if "days" not in data:
@@ -355,6 +386,16 @@ def simulate_cmd(
     out_dir = out if out is not None else Path(spec.model)
     with _bad_input("--out"):
         check_output_dir(out_dir, overwrite=overwrite)
+    if spec.therapies:
+        from .library import get_model
+        from .therapy.regimen import DEFAULT_PDL1_ENGAGEMENT, needs_pdl1_brake
+
+        if needs_pdl1_brake(get_model(spec.model), spec.regimens()) and "pdl1_engagement" not in spec.set:
+            typer.echo(
+                f"note: {spec.model} has no PD-L1 brake; added it with pdl1_engagement="
+                f"{DEFAULT_PDL1_ENGAGEMENT:g} (a scenario default; change it with --set pdl1_engagement=Q)",
+                err=True,
+            )
 
     # 2. run (in memory), 3. write the directory atomically
     with _bad_input():
@@ -377,6 +418,41 @@ def simulate_cmd(
         v = float(ds[name].values[-1])
         units = ds[name].attrs.get("units", "")
         typer.echo(f"  {name} at day {float(ds['time'].values[-1]):g}: {v:.4g} {units}".rstrip())
+
+
+# drugs -------------------------------------------------------------------------------------------------
+
+
+@app.command("drugs")
+def drugs_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the drug catalogue: name, classes, target, label schedule and PK source."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .therapy.catalogue import list_catalogue
+
+    rows = list_catalogue()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table(title="oncoimmune drug catalogue (use as --therapy NAME[:DOSE][:SCHEDULE])", show_lines=True)
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("classes")
+    table.add_column("target")
+    table.add_column("label schedule (default)")
+    table.add_column("PK source")
+    for r in rows:
+        name = r["name"] + ("" if r["mechanism_available"] else "\n(mechanism not yet available)")
+        table.add_row(
+            name,
+            ", ".join(r["classes"]),
+            r["target"],
+            r["label_schedule"],
+            r["pk_source"].split(",")[0] if r["pk_source"] else "",
+        )
+    Console(width=160).print(table)
 
 
 # eligible ----------------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ def simulate(
     rtol: float = 1e-8,
     atol: float = 1e-10,
     max_nfev: int = 2_000_000,
+    max_seconds: float | None = None,
     seed: int | None = None,
 ) -> xr.Dataset:
     """Simulate ``model`` for ``days`` days.
@@ -72,6 +73,8 @@ def simulate(
         Tolerances.
     max_nfev : int
         Work budget: right-hand-side evaluations before the run is failed.
+    max_seconds : float, optional
+        Wall-clock budget in seconds (none by default).
     seed : int, optional
         Recorded in the provenance (deterministic models use no randomness).
 
@@ -107,6 +110,7 @@ def simulate(
         atol=float(atol),
         max_nfev=int(max_nfev),
         method=method,
+        max_seconds=None if max_seconds is None else float(max_seconds),
     )
     sol = eng.solve(problem)
     return to_dataset(model, sol, problem, seed=seed)

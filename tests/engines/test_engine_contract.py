@@ -108,3 +108,14 @@ def test_event_validation():
 def test_registry():
     assert "scipy" in ENGINES
     assert get_engine("scipy").name == "scipy"
+
+
+def test_wall_clock_budget():
+    ds = simulate(get_model("kuznetsov1994"), 2000, max_seconds=1e-6, max_nfev=10**9)
+    assert ds.attrs["status"] == "failed" and "max_seconds" in ds.attrs["status_reason"]
+
+
+def test_stiff_hint_selects_bdf():
+    ds = simulate(get_model("andersen2017_mpn"), 30)
+    assert ds.attrs["method"] == "BDF" and ds.attrs["status"] == "ok"
+    assert ds.attrs["nfev"] < 20_000

@@ -107,7 +107,7 @@ BAD = [
     ({"model": MODEL, "days": 1, "seed": -1}, "seed", ">= 0"),
     ({"model": MODEL, "days": 1, "default_events": "yes"}, "default_events", "true or false"),
     ({"model": MODEL, "days": 1, "oncoimmune_version": 1}, "oncoimmune_version", "string"),
-    ({"model": MODEL, "days": 1, "therapies": []}, "therapies", "valid fields"),
+    ({"model": MODEL, "days": 1, "treatments": []}, "treatments", "valid fields"),
 ]
 
 

@@ -18,14 +18,17 @@ Every engine, built in or third party, must:
 3. Give results that do not depend on the save grid (dense output or
    interpolation, never a step size derived from the grid).
 4. Count its work (right-hand-side evaluations in ``nfev``) and stop when
-   ``problem.max_nfev`` is exceeded, reporting ``status="failed"`` with the
+   ``problem.max_nfev`` is exceeded or, if set, ``problem.max_seconds`` of
+   wall-clock time have passed, reporting ``status="failed"`` with the
    reason. It must never hang.
 5. Never raise for a numerical failure: report ``status="failed"`` with a
    one-line reason (solver message, non-finite value, budget, a population
    below ``-tolerance``) and fill unsaved points with NaN. Raise only for
    misuse (:class:`~oncoimmune._errors.EngineError`).
-6. Clip populations (``nonnegative`` states) that undershoot zero by less
-   than the solver tolerance to exactly zero; report larger undershoots.
+6. Evaluate the model as written (no hidden floor: flooring a population at
+   zero inside the right-hand side removes the restoring force that brings a
+   round-off undershoot back to zero); clip saved undershoots smaller than the
+   solver tolerance to exactly zero and report larger ones.
 7. Be registered under a unique name with :func:`register_engine`.
 """
 
@@ -60,6 +63,7 @@ class Problem:
     atol: float = 1e-10
     max_nfev: int = 2_000_000
     method: str | None = None
+    max_seconds: float | None = None
     options: dict = field(default_factory=dict)
 
 
@@ -128,6 +132,8 @@ class AbstractEngine(abc.ABC):
             raise UnknownNameError(f"method of engine {self.name!r}", pb.method, self.methods)
         if int(pb.max_nfev) <= 0:
             raise EngineError(f"max_nfev (work budget) must be > 0; got {pb.max_nfev}")
+        if pb.max_seconds is not None and not (math.isfinite(pb.max_seconds) and pb.max_seconds > 0):
+            raise EngineError(f"max_seconds must be a finite number > 0 or None; got {pb.max_seconds}")
         sort_events(pb.events)
         for e in pb.events:
             if e.kind == "state":

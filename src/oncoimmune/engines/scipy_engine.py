@@ -12,6 +12,8 @@ References
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from scipy.integrate import BDF, DOP853, LSODA, RK45, Radau
 
@@ -41,7 +43,7 @@ class ScipyEngine(AbstractEngine):
 
     def _solve_impl(self, pb: Problem) -> Solution:
         cm = pb.compiled
-        method = pb.method or self.default_method
+        method = pb.method or ("BDF" if cm.stiff else self.default_method)
         f = cm.rhs(np)
         jac_fn = cm.jacobian(np) if method in ("LSODA", "BDF", "Radau") else None
         p = np.array(pb.p, dtype=float)
@@ -50,11 +52,15 @@ class ScipyEngine(AbstractEngine):
         out = np.full((save.size, cm.n_states), np.nan)
         counter = {"nfev": 0, "njev": 0}
         budget = int(pb.max_nfev)
+        deadline = None if pb.max_seconds is None else time.monotonic() + float(pb.max_seconds)
 
         def rhs(t: float, yy: np.ndarray) -> np.ndarray:
             counter["nfev"] += 1
             if counter["nfev"] > budget:
                 raise _Budget
+            if deadline is not None and counter["nfev"] % 256 == 0 and time.monotonic() > deadline:
+                raise _Budget("seconds")
+
             with np.errstate(all="ignore"):
                 d = f(t, yy, p)
             if not np.all(np.isfinite(d)):
@@ -63,6 +69,7 @@ class ScipyEngine(AbstractEngine):
 
         def jac(t: float, yy: np.ndarray) -> np.ndarray:
             counter["njev"] += 1
+
             with np.errstate(all="ignore"):
                 J = jac_fn(t, yy, p)
             if not np.all(np.isfinite(J)):
@@ -103,12 +110,15 @@ class ScipyEngine(AbstractEngine):
                     if not np.all(np.isfinite(solver.y)):
                         status, reason = "failed", f"non-finite state at t={solver.t:.6g} d"
                         break
-            except _Budget:
+            except _Budget as exc:
                 status = "failed"
-                reason = (
-                    f"work budget exceeded: more than {budget} right-hand-side evaluations "
-                    f"(max_nfev) before t={tb:g} d"
-                )
+                if exc.args and exc.args[0] == "seconds":
+                    reason = f"work budget exceeded: more than {pb.max_seconds:g} s (max_seconds) before t={tb:g} d"
+                else:
+                    reason = (
+                        f"work budget exceeded: more than {budget} right-hand-side evaluations "
+                        f"(max_nfev) before t={tb:g} d"
+                    )
             except _NonFinite as exc:
                 status = "failed"
                 what = exc.args[1] if len(exc.args) > 1 else "derivative"

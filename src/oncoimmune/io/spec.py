@@ -25,6 +25,20 @@ reproduces ``run1``. A spec file looks like::
     [set]
     T = 5e8
 
+A treated run adds ``therapies`` (each ``DRUG[:DOSE][:SCHEDULE]`` as given to
+``oncoimmune simulate --therapy``, see :mod:`oncoimmune.therapy.regimen`) and
+the patient's ``weight_kg`` and ``height_cm``::
+
+    therapies = ["pembrolizumab:200mg:q3w", "carboplatin_paclitaxel"]
+    weight_kg = 70.0
+    height_cm = 170.0
+
+The library model is treated first (regimens until the horizon; a PD-1/PD-L1
+blocker on a model without the PD-L1 brake gets the brake with
+``pdl1_engagement`` = :data:`oncoimmune.therapy.regimen.DEFAULT_PDL1_ENGAGEMENT`),
+then ``set`` is applied to the treated model, so it can change drug and
+mechanism parameters too (``set.pdl1_engagement``, ``set.pembrolizumab_CL``).
+
 Every validation error is a :class:`~oncoimmune._errors.SpecFileError` whose
 message names the field (``set.T``, ``days``), what came and the fix; the
 error also carries ``field`` and ``reason`` attributes so front ends (the CLI)
@@ -91,6 +105,9 @@ _HINTS = {
     "default_events": "true or false, e.g. default_events = true",
     "oncoimmune_version": "a version string in quotes, e.g. oncoimmune_version = \"0.1.0\"",
     "set": "a table of NAME = number, e.g. [set] then T = 1e6",
+    "therapies": "a list of therapy strings in quotes, e.g. therapies = [\"pembrolizumab:200mg:q3w\"]",
+    "weight_kg": "a body weight in kg > 0, e.g. weight_kg = 70",
+    "height_cm": "a height in cm > 0, e.g. height_cm = 170",
 }
 
 
@@ -122,6 +139,12 @@ class SimulationSpec(BaseModel):
         Apply the model's published default experiment (its
         :func:`~oncoimmune.library.default_events`, e.g. a cell infusion);
         ``False`` runs the bare model.
+    therapies : list of str
+        ``DRUG[:DOSE][:SCHEDULE]`` texts (catalogue drugs or chemotherapy
+        regimens), applied in the given order (the result does not depend on it).
+    weight_kg, height_cm : float
+        The patient, for weight- and BSA-based doses and the PK covariates
+        (defaults 70 kg, 170 cm: assumptions of a reference adult).
     oncoimmune_version : str
         Version of oncoimmune that wrote the spec.
 
@@ -155,6 +178,9 @@ class SimulationSpec(BaseModel):
     max_nfev: int = Field(default=2_000_000, gt=0)
     seed: int | None = Field(default=None, ge=0)
     default_events: bool = True
+    therapies: list[str] = Field(default_factory=list)
+    weight_kg: float = Field(default=70.0, gt=0)
+    height_cm: float = Field(default=170.0, gt=0)
     oncoimmune_version: str = __version__
 
     def __init__(self, **data: Any) -> None:
@@ -170,9 +196,10 @@ class SimulationSpec(BaseModel):
         from ..library import get_model
 
         try:
-            model = get_model(self.model)
+            get_model(self.model)
         except OncoimmuneError as exc:
             raise spec_error("model", str(exc)) from None
+        model = self._treated_model()
         for name, value in self.set.items():
             try:
                 model.with_values({name: value})
@@ -189,17 +216,66 @@ class SimulationSpec(BaseModel):
                 f"unknown method {self.method!r} of engine {self.engine!r}; valid choices: {', '.join(methods)}",
             )
 
+    # treatment -----------------------------------------------------------------------
+    def regimens(self) -> list[Any]:
+        """The parsed therapies (:class:`~oncoimmune.therapy.regimen.Regimen` or chemotherapy courses).
+
+        Raises
+        ------
+        SpecFileError
+            Naming ``therapies[i]`` and what is wrong with it.
+        """
+        from ..therapy.regimen import parse_therapy
+        from ..therapy.schedule import bsa_mosteller
+
+        out = []
+        for i, text in enumerate(self.therapies):
+            try:
+                out.append(
+                    parse_therapy(
+                        text,
+                        weight_kg=self.weight_kg,
+                        bsa_m2=bsa_mosteller(self.height_cm, self.weight_kg),
+                        until=self.days,
+                    )
+                )
+            except OncoimmuneError as exc:
+                raise spec_error(f"therapies[{i}]", str(exc)) from None
+        return out
+
+    def treatment(self) -> Any:
+        """The library model treated with :attr:`therapies` (``set`` not yet applied).
+
+        Returns
+        -------
+        Treatment
+            Model and dose events (no events when there are no therapies).
+        """
+        from ..library import get_model
+        from ..therapy.intervention import Treatment
+        from ..therapy.regimen import DEFAULT_PDL1_ENGAGEMENT, treat_regimens
+
+        model = get_model(self.model)
+        regs = self.regimens()
+        if not regs:
+            return Treatment(model=model, events=(), interventions=())
+        try:
+            return treat_regimens(model, *regs, until=self.days, pdl1_engagement=DEFAULT_PDL1_ENGAGEMENT)
+        except OncoimmuneError as exc:
+            raise spec_error("therapies", str(exc)) from None
+
+    def _treated_model(self) -> Any:
+        return self.treatment().model
+
     # running -----------------------------------------------------------------------
     def build_model(self) -> Any:
-        """The library model with the ``set`` overrides applied.
+        """The library model, treated with :attr:`therapies`, with the ``set`` overrides applied.
 
         Returns
         -------
         Model
         """
-        from ..library import get_model
-
-        model = get_model(self.model)
+        model = self._treated_model()
         return model.with_values(self.set) if self.set else model
 
     def run(self) -> Any:
@@ -209,15 +285,21 @@ class SimulationSpec(BaseModel):
         -------
         xarray.Dataset
             As :func:`oncoimmune.simulate`; ``attrs["spec"]`` holds the
-            resolved spec (method used, this package's version) as TOML.
+            resolved spec (method used, this package's version) as TOML and,
+            for a treated run, ``attrs["therapies"]`` the regimens as JSON.
         """
+        import json
+
         from ..library import default_events
         from ..simulate import simulate
 
+        tr = self.treatment()
+        model = tr.model.with_values(self.set) if self.set else tr.model
+        events = (tuple(default_events(self.model)) if self.default_events else ()) + tuple(tr.events)
         ds = simulate(
-            self.build_model(),
+            model,
             self.days,
-            events=default_events(self.model) if self.default_events else (),
+            events=events,
             engine=self.engine,
             method=self.method,
             rtol=self.rtol,
@@ -226,6 +308,10 @@ class SimulationSpec(BaseModel):
             seed=self.seed,
         )
         ds.attrs["spec"] = self.resolved(ds).to_toml()
+        if self.therapies:
+            ds.attrs["therapies"] = json.dumps(
+                [r.to_dict() if hasattr(r, "to_dict") else {"regimen": r.key, "text": r.text} for r in self.regimens()]
+            )
         return ds
 
     def resolved(self, ds: Any) -> "SimulationSpec":
@@ -241,8 +327,12 @@ class SimulationSpec(BaseModel):
 
     # TOML ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Plain data, ``None`` fields left out (TOML has no null)."""
-        return {k: v for k, v in self.model_dump().items() if v is not None}
+        """Plain data, ``None`` fields left out (TOML has no null); an untreated run leaves out the patient."""
+        out = {k: v for k, v in self.model_dump().items() if v is not None}
+        if not self.therapies:
+            for k in ("therapies", "weight_kg", "height_cm"):
+                out.pop(k, None)
+        return out
 
     def to_toml(self) -> str:
         """The spec as TOML text (readable back by :meth:`from_toml`)."""

@@ -302,6 +302,7 @@ def build() -> Model:
         Term("inflammatory_stimulus", I, {"s": 1}, "external inflammatory stimulus", {roles.CYTOKINE}),
     )
     return Model(
+        stiff=True,
         id=ID,
         title=TITLE,
         states=states,

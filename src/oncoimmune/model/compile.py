@@ -52,6 +52,7 @@ class CompiledModel:
     observable_exprs: tuple[Expr, ...]
     state_units: tuple[str, ...] = ()
     observable_units: tuple[str, ...] = ()
+    stiff: bool = False
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -69,6 +70,7 @@ class CompiledModel:
             observable_exprs=tuple(inl[o] for o in model.observable_names),
             state_units=tuple(s.units for s in model.states),
             observable_units=tuple(o.units for o in model.observables),
+            stiff=bool(model.stiff),
         )
 
     @property

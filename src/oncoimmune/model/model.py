@@ -41,6 +41,11 @@ class Model:
     tumour_state : str, optional
         Name of the state holding tumour cells (used by RECIST, escape
         mechanisms and plots).
+    notes : tuple of str
+        Caveats and modelling decisions shown by :meth:`describe`.
+    stiff : bool
+        Hint to engines that the model is stiff (time scales many orders of
+        magnitude apart); the SciPy engine then defaults to ``BDF``.
 
     Examples
     --------
@@ -61,6 +66,7 @@ class Model:
     references: tuple[Source, ...] = ()
     tumour_state: str | None = None
     notes: tuple[str, ...] = field(default=())
+    stiff: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id:
@@ -372,7 +378,8 @@ class Model:
 
     def compose(self, other: "Model", *, id: str | None = None, title: str | None = None) -> "Model":
         """Union of two models; shared names must have identical definitions."""
-        return self.add(
+        merged = self if not other.stiff else replace(self, stiff=True)
+        return merged.add(
             states=other.states,
             parameters=other.parameters,
             terms=other.terms,

@@ -5,10 +5,22 @@
 * :mod:`~oncoimmune.therapy.pk`: a linear two-compartment PK module added to any
   model, with time-varying clearance (Bajaj 2017, Rozman 2017) and receptor occupancy;
 * :mod:`~oncoimmune.therapy.drugs`: typical popPK values and label schedules of
-  pembrolizumab, nivolumab, trastuzumab and rituximab, each with its sources.
+  pembrolizumab, nivolumab, atezolizumab, ipilimumab, trastuzumab and rituximab,
+  each with its sources;
+* :mod:`~oncoimmune.therapy.catalogue`: the eleven-drug catalogue (classes,
+  target, mechanism key, kinetics, label regimens, sources);
+* :mod:`~oncoimmune.therapy.regimen`: ``DRUG[:DOSE][:SCHEDULE]`` regimens for a
+  patient, turned into interventions (kinetics + mechanism + dose events);
+  combinations by composition (:func:`treat_regimens`);
+* :mod:`~oncoimmune.therapy.chemotherapy`: a cited platinum-doublet
+  chemotherapy for combinations (de Pillis 2006/2009).
 """
 
+from .catalogue import CATALOGUE, CLASSES, MECHANISM_KEYS, Drug, LabelRegimen, drugs_in_class, list_catalogue
+from .catalogue import get_drug as get_catalogue_drug
+from .chemotherapy import CHEMO_REGIMENS, chemotherapy
 from .drugs import DRUGS, DrugPK, get_drug, list_drugs
+from .intervention import Intervention, Treatment, treat
 from .pk import (
     AbstractClearance,
     ConstantClearance,
@@ -19,6 +31,14 @@ from .pk import (
     pk_model,
     pk_names,
     two_compartment_half_lives,
+)
+from .regimen import (
+    ChemotherapyCourse,
+    MechanismUnavailableError,
+    Regimen,
+    TherapySpecError,
+    parse_therapy,
+    treat_regimens,
 )
 from .schedule import (
     AbstractRoute,
@@ -34,27 +54,46 @@ from .schedule import (
 )
 
 __all__ = [
+    "CATALOGUE",
+    "CHEMO_REGIMENS",
+    "CLASSES",
     "DRUGS",
+    "MECHANISM_KEYS",
     "AbstractClearance",
     "AbstractRoute",
     "Administration",
     "Break",
+    "ChemotherapyCourse",
     "ConstantClearance",
     "DecayingClearance",
     "Dose",
+    "Drug",
     "DrugPK",
     "IVBolus",
     "IVInfusion",
+    "Intervention",
     "Intralesional",
+    "LabelRegimen",
+    "MechanismUnavailableError",
+    "Regimen",
     "Schedule",
     "SigmoidTimeClearance",
     "Subcutaneous",
+    "TherapySpecError",
+    "Treatment",
     "add_two_compartment_pk",
     "bsa_mosteller",
+    "chemotherapy",
+    "drugs_in_class",
+    "get_catalogue_drug",
     "get_drug",
+    "list_catalogue",
     "list_drugs",
+    "parse_therapy",
     "pk_dose_events",
     "pk_model",
     "pk_names",
+    "treat",
+    "treat_regimens",
     "two_compartment_half_lives",
 ]

@@ -13,6 +13,9 @@ pembrolizumab (PD-1)    Ahamadi 2017, CPT:PSP 6:49, Table 3    200 mg Q3W or 400
 nivolumab (PD-1)        Bajaj 2017, CPT:PSP 6:58, Table 1      240 mg Q2W or 480 mg Q4W, 30-min IV
 trastuzumab (HER2)      Bruno 2005, CCP 56:361, Table 3        8 mg/kg (90 min) then 6 mg/kg Q3W
 rituximab (CD20)        Rozman 2017, BJCP 83:1782, Table 2     375 mg/m^2 weekly x4
+atezolizumab (PD-L1)    Stroh 2017, CPT 102:305 (via Centanni  1200 mg Q3W, 840 mg Q2W or 1680 mg Q4W
+                        2019 Table 2; TECENTRIQ USPI 12.3)
+ipilimumab (CTLA-4)     Feng 2014, BJCP 78:106, Table 2        3 mg/kg over 90 min Q3W x4
 ======================  =====================================  ======================================
 
 Values were checked against each paper's abstract (CL, V1 and, for Rozman,
@@ -38,9 +41,18 @@ References
    Population pharmacokinetics of rituximab in patients with diffuse large
    B-cell lymphoma and association with clinical outcome. Br J Clin
    Pharmacol 83:1782-1790. doi:10.1111/bcp.13271
-.. [5] KEYTRUDA, OPDIVO, HERCEPTIN and RITUXAN US Prescribing Information,
-   sections 2 (Dosage and Administration), 11 (Description) and 12.3
+.. [5] KEYTRUDA, OPDIVO, HERCEPTIN, RITUXAN, TECENTRIQ and YERVOY US Prescribing
+   Information, sections 2 (Dosage and Administration), 11 (Description) and 12.3
    (Pharmacokinetics).
+.. [6] Stroh M, Winter H, Marchand M, et al. (2017). Clinical pharmacokinetics and
+   pharmacodynamics of atezolizumab in metastatic urothelial carcinoma. Clin
+   Pharmacol Ther 102:305-312. doi:10.1002/cpt.587
+.. [7] Centanni M, Moes DJAR, Troconiz IF, Ciccolini J, van Hasselt JGC (2019).
+   Clinical pharmacokinetics and pharmacodynamics of immune checkpoint
+   inhibitors. Clin Pharmacokinet 58:835-857, Table 2. doi:10.1007/s40262-019-00748-2
+.. [8] Feng Y, Masson E, Dai D, Parker SM, Berman D, Roy A (2014). Model-based
+   clinical pharmacology profiling of ipilimumab in patients with advanced
+   melanoma. Br J Clin Pharmacol 78:106-117. doi:10.1111/bcp.12323
 """
 
 from __future__ import annotations
@@ -545,9 +557,147 @@ RITUXIMAB = DrugPK(
     ),
 )
 
+
+# ---------------------------------------------------------------------------------------
+# atezolizumab and ipilimumab (added with the full drug catalogue, therapy.catalogue)
+_CENTANNI = Source(
+    citation="Centanni M et al. (2019), Clin Pharmacokinet 58:835-857",
+    location="Table 2 (popPK models of immune checkpoint inhibitors)",
+    doi="10.1007/s40262-019-00748-2",
+)
+_STROH = Source(
+    citation="Stroh M et al. (2017), Clin Pharmacol Ther 102:305-312",
+    location="final popPK model (two compartments, linear elimination), as tabulated in Centanni 2019 Table 2",
+    doi="10.1002/cpt.587",
+    note="the primary paper's table was not read; values taken from the Centanni 2019 review table and "
+    "cross-checked against TECENTRIQ USPI 12.3 (CL 0.200 L/day, V1 3.28 L, Vss 6.91 L, t1/2 27 d)",
+)
+_TECENTRIQ = Source(
+    citation="TECENTRIQ (atezolizumab) US Prescribing Information, Genentech",
+    location="section 2 (840 mg Q2W, 1200 mg Q3W or 1680 mg Q4W; first infusion over 60 min, then 30 min; "
+    "until progression); section 12.3 (CL 0.200 L/day, V1 3.28 L, Vss 6.91 L, terminal t1/2 27 d, steady "
+    "state after 6-9 weeks)",
+)
+_FENG = Source(
+    citation="Feng Y et al. (2014), Br J Clin Pharmacol 78:106-117",
+    location="Table 2 (final popPK model, reference patient 80 kg, LDH 206 IU/L)",
+    doi="10.1111/bcp.12323",
+    note="values cross-checked against the nlmixr2lib encoding Feng_2014_ipilimumab.R (which cites Table 2) "
+    "and against Centanni 2019 Table 2 (CL 0.36 L/day, Vc 4.15 L, Vp 3.11 L, Q 0.9864 L/day)",
+)
+_YERVOY = Source(
+    citation="YERVOY (ipilimumab) US Prescribing Information, Bristol-Myers Squibb",
+    location="section 2.1 (melanoma: 3 mg/kg IV over 90 minutes every 3 weeks for a total of 4 doses)",
+    note="newer label versions allow a 30-minute infusion; the 90-minute infusion is that of Feng 2014's studies",
+)
+
+ATEZOLIZUMAB = DrugPK(
+    name="atezolizumab",
+    target="PD-L1",
+    CL=0.20,
+    V1=3.28,
+    Q=0.546,
+    V2=3.63,
+    sources={
+        "CL": _src(_STROH, "Centanni 2019 Table 2: CL = 0.20 L/day (TECENTRIQ USPI 12.3: 0.200 L/day)", _STROH.note),
+        "V1": _src(_STROH, "Centanni 2019 Table 2: Vc = 3.28 L (TECENTRIQ USPI 12.3: 3.28 L)", _STROH.note),
+        "Q": _src(_STROH, "Centanni 2019 Table 2: Q = 0.546 L/day", _STROH.note),
+        "V2": _src(
+            _STROH,
+            "Centanni 2019 Table 2: Vp = 3.63 L",
+            "equals the label's Vss 6.91 L minus V1 3.28 L",
+        ),
+    },
+    citation=_STROH,
+    reference_weight_kg=77.0,
+    reference_patient="77 kg, albumin 40 g/L, tumour burden 63 mm, no anti-drug antibodies, male (Centanni 2019 Table 2)",
+    weight_exponents={"CL": 0.808, "V1": 0.559},
+    weight_source=_src(_CENTANNI, "Table 2: BW exponent 0.808 on CL and 0.559 on Vc (reference 77 kg)"),
+    clearance=ConstantClearance(),
+    kd_ug_per_ml=kd_ug_per_ml(0.4, 145.0),
+    kd_source=Source(
+        citation="Genentech preclinical characterisation of MPDL3280A (atezolizumab)",
+        location="KD for human PD-L1 of about 0.4 nM",
+        note="UNVERIFIED: value not confirmed by a search of the primary source; MW 145 kDa from the molecular "
+        "formula C6446H9902N1706O1998S42 (144.6 kDa). 0.4 nM x 145 kDa = 0.058 ug/mL. Occupancy at label "
+        "troughs (> 100 ug/mL) is > 0.999 for any KD below 10 nM, so the value barely matters.",
+    ),
+    molecular_weight_kDa=145.0,
+    schedules={
+        "1200mg_q3w": Schedule(
+            "atezolizumab",
+            Dose(1200, "mg"),
+            every_days=21,
+            cycles=None,
+            route=IVInfusion.minutes(30),
+            loading=Dose(1200, "mg"),
+            loading_route=IVInfusion.minutes(60),
+        ),
+        "840mg_q2w": Schedule(
+            "atezolizumab",
+            Dose(840, "mg"),
+            every_days=14,
+            cycles=None,
+            route=IVInfusion.minutes(30),
+            loading=Dose(840, "mg"),
+            loading_route=IVInfusion.minutes(60),
+        ),
+        "1680mg_q4w": Schedule(
+            "atezolizumab",
+            Dose(1680, "mg"),
+            every_days=28,
+            cycles=None,
+            route=IVInfusion.minutes(30),
+            loading=Dose(1680, "mg"),
+            loading_route=IVInfusion.minutes(60),
+        ),
+    },
+    label=_TECENTRIQ,
+    notes=(
+        "The 'loading' dose equals the maintenance dose: it only carries the 60-minute first infusion.",
+        "Clearance falls over time (about 17-22 % at most, label 12.3; Chan 2021); not part of this stationary model.",
+        "cycles=None: the label doses until progression or unacceptable toxicity; pass until=<day> to events().",
+    ),
+)
+
+IPILIMUMAB = DrugPK(
+    name="ipilimumab",
+    target="CTLA-4",
+    CL=0.0150 * 24.0,
+    V1=4.15,
+    Q=0.0411 * 24.0,
+    V2=3.11,
+    sources={
+        "CL": _src(_FENG, "Table 2: CL_REF = 0.0150 L/h", "x 24 -> 0.360 L/day; " + _FENG.note),
+        "V1": _src(_FENG, "Table 2: Vc_REF = 4.15 L", _FENG.note),
+        "Q": _src(_FENG, "Table 2: Q_REF = 0.0411 L/h", "x 24 -> 0.986 L/day; " + _FENG.note),
+        "V2": _src(_FENG, "Table 2: Vp_REF = 3.11 L", _FENG.note),
+    },
+    citation=_FENG,
+    reference_weight_kg=80.0,
+    reference_patient="80 kg, baseline LDH 206 IU/L, advanced melanoma, ipilimumab monotherapy (Feng 2014 Table 2)",
+    weight_exponents={"CL": 0.642, "V1": 0.708},
+    weight_source=_src(_FENG, "Table 2: CL_BW = 0.642, Vc_BW = 0.708 (reference 80 kg)"),
+    clearance=ConstantClearance(),
+    molecular_weight_kDa=148.0,
+    schedules={
+        "3mgkg_q3w_x4": Schedule(
+            "ipilimumab", Dose(3, "mg/kg"), every_days=21, cycles=4, route=IVInfusion.minutes(90)
+        ),
+    },
+    label=_YERVOY,
+    notes=(
+        (
+            "No receptor occupancy: a KD for CTLA-4 could not be verified, so mechanisms receive the serum "
+            "concentration ipilimumab_conc."
+        ),
+        "The LDH effect on CL (a power of log(LDH)/log(206)) is 1 at the reference LDH and not included.",
+    ),
+)
+
 #: The PK catalogue: drug name -> entry.
 DRUGS: Mapping[str, DrugPK] = MappingProxyType(
-    {d.name: d for d in (PEMBROLIZUMAB, NIVOLUMAB, TRASTUZUMAB, RITUXIMAB)}
+    {d.name: d for d in (PEMBROLIZUMAB, NIVOLUMAB, TRASTUZUMAB, RITUXIMAB, ATEZOLIZUMAB, IPILIMUMAB)}
 )
 
 
