@@ -53,10 +53,19 @@ class Panel:
     tumour: Callable[[Any], np.ndarray] | None = None
     chemo: bool = False
     scenario: Callable[[float], tuple[Any, Any, list[str], str]] | None = None
+    tumour_label: str | None = None
 
 
 def _kuznetsov_brake() -> Model:
     return pdl1_checkpoint(get_model("kuznetsov1994"), DEFAULT_PDL1_ENGAGEMENT)
+
+
+def _mpn_at_diagnosis() -> Model:
+    """Andersen 2017 started from the state at which the JAK2V617F burden first reaches 45 %."""
+    from oncoimmune.library import andersen2017_mpn
+
+    _, state = andersen2017_mpn.state_at_burden(0.45)
+    return get_model("andersen2017_mpn").with_initial(state)
 
 
 def _total_tumour_wodarz(ds: Any) -> np.ndarray:
@@ -107,10 +116,13 @@ PANELS = (
         "cytokine",
         "Cytokine",
         ("ropeginterferon_alfa_2b",),
-        lambda: get_model("andersen2017_mpn"),
-        730.0,
-        "ropeginterferon alfa-2b 100 -> 500 mcg Q2W titration (Zhu 2021 PK) on the Andersen 2017 MPN model; "
-        "tumour = JAK2-mutant mature cells",
+        _mpn_at_diagnosis,
+        1095.0,
+        "ropeginterferon alfa-2b 100 -> 500 mcg Q2W titration (Zhu 2021 PK) on the Andersen 2017 MPN model, "
+        "started at a JAK2V617F burden of 45 % (as in Kiladjian 2008); plotted: JAK2-mutant share of "
+        "mature cells (%)",
+        tumour=lambda ds: 100.0 * ds["jak2_burden"].values,
+        tumour_label="JAK2V617F burden [%]",
     ),
     Panel(
         "car_t",
@@ -203,9 +215,9 @@ def make_figure(panel: Panel, out: Path, days: float | None = None) -> Path:
     y_t, y_u = tumour(treated), tumour(untreated)
     ax2.plot(t, y_u, color="k", lw=1.2, label="untreated")
     ax2.plot(t, y_t, color="tab:blue", lw=1.8, label="treated")
-    if np.all(np.concatenate([y_t, y_u]) >= 0) and np.nanmax(np.concatenate([y_t, y_u])) > 0:
+    if panel.tumour_label is None and np.all(np.concatenate([y_t, y_u]) >= 0) and np.nanmax(np.concatenate([y_t, y_u])) > 0:
         ax2.set_yscale("symlog", linthresh=max(1e-12, 1e-6 * float(np.nanmax(np.concatenate([y_t, y_u])))))
-    ax2.set_ylabel(f"tumour [{tumour_units}]")
+    ax2.set_ylabel(panel.tumour_label or f"tumour [{tumour_units}]")
     ax2.set_xlabel("time [days]")
     ax2.legend(fontsize=8)
     ax2.grid(alpha=0.3)
