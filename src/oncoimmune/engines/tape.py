@@ -1,0 +1,370 @@
+"""Expression trees as a linear instruction tape (a small register machine).
+
+A :class:`Tape` is *data*: integer instructions ``(opcode, dst, a, b)`` over
+one flat register file of float64 values, plus the constants to preload and
+the registers that hold the outputs. Because a tape is just arrays, one
+compiled kernel (``engines/batched.py``) interprets the tape of *every* model:
+nothing is generated, compiled or ``exec``-ed per model.
+
+Register layout (``n = n_states``, ``m = n_params``, ``c = len(consts)``)::
+
+    reg[0]                       t
+    reg[1 : 1+n]                 y
+    reg[1+n : 1+n+m]             p
+    reg[1+n+m : 1+n+m+c]         constants (copied once from ``consts``)
+    reg[1+n+m+c : n_regs]        temporaries (reused after their last read)
+
+The builder
+
+* numbers values (hash-consing on ``(op, operand registers)``), so a
+  subexpression shared by several outputs or repeated after inlining
+  observables is computed once (common-subexpression elimination);
+* writes ``x^2`` as ``x*x`` exactly as :func:`~oncoimmune.model.expr.compile_expr`
+  does (the other powers call ``pow``);
+* allocates temporaries by liveness, so the register file stays small
+  (it lives in L1 cache inside the kernels).
+
+:func:`eval_tape` is a plain NumPy interpreter used to validate tapes against
+:func:`~oncoimmune.model.expr.compile_expr`; it accepts one patient
+(``y`` of shape ``(n,)``) or a batch over a trailing axis (``(n, batch)``).
+
+Examples
+--------
+>>> import numpy as np
+>>> from oncoimmune.library import get_model
+>>> cm = get_model("kuznetsov1994").compile()
+>>> tape = rhs_tape(cm)
+>>> np.allclose(eval_tape(tape, 0.0, cm.y0, cm.p0), cm.rhs()(0.0, cm.y0, cm.p0))
+True
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .._errors import ModelSpecError
+from ..model.compile import CompiledModel
+from ..model.expr import Expr, Num, Op, Sym
+
+__all__ = [
+    "Tape",
+    "OPCODES",
+    "build_tape",
+    "rhs_tape",
+    "jacobian_tape",
+    "observables_tape",
+    "eval_tape",
+]
+
+#: opcode numbers shared with the compiled kernels (``engines/batched.py``)
+OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG, OP_POW, OP_EXP, OP_LOG, OP_SQRT, OP_MAX, OP_MIN, OP_STEP, OP_SQUARE = range(13)
+
+#: expression operation -> opcode
+OPCODES: dict[str, int] = {
+    "add": OP_ADD,
+    "sub": OP_SUB,
+    "mul": OP_MUL,
+    "div": OP_DIV,
+    "neg": OP_NEG,
+    "pow": OP_POW,
+    "exp": OP_EXP,
+    "log": OP_LOG,
+    "sqrt": OP_SQRT,
+    "max": OP_MAX,
+    "min": OP_MIN,
+    "step": OP_STEP,
+    "square": OP_SQUARE,
+}
+_UNARY = {OP_NEG, OP_EXP, OP_LOG, OP_SQRT, OP_STEP, OP_SQUARE}
+_COMMUTATIVE = {OP_ADD, OP_MUL, OP_MAX, OP_MIN}
+
+
+@dataclass(frozen=True, eq=False)
+class Tape:
+    """A straight-line program computing several outputs from ``(t, y, p)``.
+
+    Attributes
+    ----------
+    n_states, n_params : int
+        Sizes of ``y`` and ``p`` (registers ``1..n_states`` and the next ``n_params``).
+    consts : ndarray of float64, shape (n_consts,)
+        Values preloaded into registers ``const_base .. const_base + n_consts``.
+    code : ndarray of int32, shape (n_instr, 4)
+        ``(opcode, dst, a, b)``; unary operations ignore ``b``.
+    outputs : ndarray of int32, shape (n_outputs,)
+        Register holding each output after the program ran (may be an input
+        or constant register, e.g. for a derivative that is a parameter or 0).
+    n_regs : int
+        Size of the register file.
+    """
+
+    n_states: int
+    n_params: int
+    consts: np.ndarray
+    code: np.ndarray
+    outputs: np.ndarray
+    n_regs: int
+
+    @property
+    def const_base(self) -> int:
+        return 1 + self.n_states + self.n_params
+
+    @property
+    def n_instr(self) -> int:
+        return int(self.code.shape[0])
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self.outputs.shape[0])
+
+    def initial_registers(self) -> np.ndarray:
+        """A register file with the constants in place (inputs and temporaries 0)."""
+        reg = np.zeros(self.n_regs)
+        reg[self.const_base : self.const_base + self.consts.size] = self.consts
+        return reg
+
+
+def _const_key(v: float) -> bytes:
+    # by bit pattern: keeps 0.0 and -0.0 apart
+    return struct.pack("<d", v)
+
+
+def build_tape(exprs: Sequence[Expr], index: Mapping[str, tuple[str, int]], n_states: int, n_params: int) -> Tape:
+    """Translate expression trees into one :class:`Tape` with an output per tree.
+
+    Parameters
+    ----------
+    exprs : sequence of Expr
+        The outputs, e.g. the derivatives of a compiled model.
+    index : mapping
+        ``name -> ("y", i)`` or ``("p", j)`` as in :attr:`CompiledModel.index`;
+        the symbol ``t`` is time.
+    n_states, n_params : int
+        Sizes of the state and parameter vectors.
+
+    Raises
+    ------
+    ModelSpecError
+        If a tree uses a symbol that is neither ``t`` nor in ``index``.
+    """
+    if n_states < 0 or n_params < 0:
+        raise ModelSpecError(f"n_states and n_params must be >= 0; got {n_states}, {n_params}")
+    # values: ("in", reg) for inputs, ("const", k) for constants, ("tmp", k) for instruction results
+    const_vals: list[float] = []
+    const_ids: dict[bytes, int] = {}
+    instrs: list[list[Any]] = []  # [opcode, a_value, b_value]
+    numbering: dict[tuple, tuple[str, int]] = {}
+    memo: dict[int, tuple[str, int]] = {}
+    keep: list[Expr] = []  # keeps ids in memo valid
+
+    def const(v: float) -> tuple[str, int]:
+        k = _const_key(v)
+        if k not in const_ids:
+            const_ids[k] = len(const_vals)
+            const_vals.append(v)
+        return ("const", const_ids[k])
+
+    def emit(opcode: int, a: tuple[str, int], b: tuple[str, int]) -> tuple[str, int]:
+        if opcode in _UNARY:
+            key: tuple = (opcode, a)
+        elif opcode in _COMMUTATIVE:
+            key = (opcode,) + tuple(sorted((a, b)))
+        else:
+            key = (opcode, a, b)
+        if key not in numbering:
+            numbering[key] = ("tmp", len(instrs))
+            instrs.append([opcode, a, b])
+        return numbering[key]
+
+    def leaf(e: Expr) -> tuple[str, int]:
+        if isinstance(e, Num):
+            return const(e.value)
+        assert isinstance(e, Sym)
+        if e.name == "t":
+            return ("in", 0)
+        if e.name not in index:
+            raise ModelSpecError(f"symbol {e.name!r} is not a state, parameter or observable")
+        where, i = index[e.name]
+        if where == "y":
+            if not 0 <= i < n_states:
+                raise ModelSpecError(f"state {e.name!r} has index {i} outside 0..{n_states - 1}")
+            return ("in", 1 + i)
+        if not 0 <= i < n_params:
+            raise ModelSpecError(f"parameter {e.name!r} has index {i} outside 0..{n_params - 1}")
+        return ("in", 1 + n_states + i)
+
+    def value_of(root: Expr) -> tuple[str, int]:
+        # iterative post-order walk (no recursion limit on deep sums)
+        stack: list[tuple[Expr, bool]] = [(root, False)]
+        while stack:
+            node, ready = stack.pop()
+            if id(node) in memo:
+                continue
+            if not isinstance(node, Op):
+                memo[id(node)] = leaf(node)
+                keep.append(node)
+                continue
+            if not ready:
+                stack.append((node, True))
+                for a in node.args:
+                    if id(a) not in memo:
+                        stack.append((a, False))
+                continue
+            args = [memo[id(a)] for a in node.args]
+            op = node.op
+            if op == "pow" and isinstance(node.args[1], Num) and node.args[1].value == 2.0:
+                v = emit(OP_SQUARE, args[0], args[0])
+            elif op in ("neg", "exp", "log", "sqrt", "step"):
+                v = emit(OPCODES[op], args[0], args[0])
+            elif op in OPCODES:
+                v = emit(OPCODES[op], args[0], args[1])
+            else:  # pragma: no cover - Op refuses unknown operations when built
+                raise ModelSpecError(f"operation {op!r} has no opcode")
+            memo[id(node)] = v
+            keep.append(node)
+        return memo[id(root)]
+
+    out_values = [value_of(e) for e in exprs]
+
+    # register allocation by liveness --------------------------------------------
+    n_in = 1 + n_states + n_params
+    const_base = n_in
+    tmp_base = const_base + len(const_vals)
+    last_use = [-1] * len(instrs)
+    for k, (_, a, b) in enumerate(instrs):
+        for v in (a, b):
+            if v[0] == "tmp":
+                last_use[v[1]] = k
+    for v in out_values:
+        if v[0] == "tmp":
+            last_use[v[1]] = len(instrs)  # outputs live to the end
+    reg_of_tmp = [0] * len(instrs)
+    free: list[int] = []
+    n_tmp = 0
+    frees_at: dict[int, list[int]] = {}
+    for k in range(len(instrs)):
+        frees_at.setdefault(last_use[k], []).append(k)
+
+    def reg(v: tuple[str, int]) -> int:
+        kind, i = v
+        if kind == "in":
+            return i
+        if kind == "const":
+            return const_base + i
+        return reg_of_tmp[i]
+
+    code = np.zeros((len(instrs), 4), dtype=np.int32)
+    for k, (opcode, a, b) in enumerate(instrs):
+        ra, rb = reg(a), reg(b)
+        # operands are read before the result is written, so a register whose
+        # last reader is this instruction may receive its result
+        for dead in frees_at.get(k, ()):
+            if dead != k:
+                free.append(reg_of_tmp[dead])
+        if free:
+            dst = free.pop()
+        else:
+            dst = tmp_base + n_tmp
+            n_tmp += 1
+        reg_of_tmp[k] = dst
+        if last_use[k] == -1:  # never read (cannot happen for reachable values)
+            free.append(dst)  # pragma: no cover
+        code[k] = (opcode, dst, ra, rb)
+    outputs = np.array([reg(v) for v in out_values], dtype=np.int32)
+    return Tape(
+        n_states=n_states,
+        n_params=n_params,
+        consts=np.array(const_vals, dtype=np.float64),
+        code=code,
+        outputs=outputs,
+        n_regs=tmp_base + n_tmp,
+    )
+
+
+def _cached(cm: CompiledModel, key: str, exprs: tuple[Expr, ...]) -> Tape:
+    ck = ("tape", key)
+    if ck not in cm._cache:
+        cm._cache[ck] = build_tape(exprs, cm.index, cm.n_states, cm.n_params)
+    return cm._cache[ck]
+
+
+def rhs_tape(cm: CompiledModel) -> Tape:
+    """Tape of the right-hand side ``dy/dt`` (cached on the compiled model)."""
+    return _cached(cm, "rhs", cm.derivatives)
+
+
+def jacobian_tape(cm: CompiledModel) -> Tape:
+    """Tape of the symbolic Jacobian, row-major: output ``i*n + j`` is ``d f_i / d y_j``."""
+    return _cached(cm, "jac", tuple(e for row in cm.jacobian_exprs for e in row))
+
+
+def observables_tape(cm: CompiledModel) -> Tape:
+    """Tape of the observables (with observables inlined)."""
+    return _cached(cm, "obs", cm.observable_exprs)
+
+
+def eval_tape(tape: Tape, t: Any, y: Any, p: Any) -> np.ndarray:
+    """Run ``tape`` with NumPy (reference interpreter, for tests and small jobs).
+
+    Parameters
+    ----------
+    tape : Tape
+    t : float or ndarray
+        Time; an array broadcasts against the batch axis.
+    y : ndarray, shape (n_states,) or (n_states, batch)
+    p : ndarray, shape (n_params,) or (n_params, batch)
+
+    Returns
+    -------
+    ndarray, shape (n_outputs,) or (n_outputs, batch)
+    """
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    if y.shape[:1] != (tape.n_states,):
+        raise ModelSpecError(f"eval_tape: y must have {tape.n_states} rows; got shape {y.shape}")
+    if p.shape[:1] != (tape.n_params,):
+        raise ModelSpecError(f"eval_tape: p must have {tape.n_params} rows; got shape {p.shape}")
+    batch = np.broadcast_shapes(y.shape[1:], p.shape[1:], np.shape(t))
+    reg = np.zeros((tape.n_regs,) + batch)
+    reg[0] = t
+    reg[1 : 1 + tape.n_states] = y.reshape(y.shape + (1,) * (len(batch) + 1 - y.ndim))
+    reg[1 + tape.n_states : tape.const_base] = p.reshape(p.shape + (1,) * (len(batch) + 1 - p.ndim))
+    c0 = tape.const_base
+    reg[c0 : c0 + tape.consts.size] = tape.consts.reshape((-1,) + (1,) * len(batch))
+    with np.errstate(all="ignore"):
+        for opcode, dst, a, b in tape.code.tolist():
+            x = reg[a]
+            if opcode == OP_ADD:
+                r = x + reg[b]
+            elif opcode == OP_SUB:
+                r = x - reg[b]
+            elif opcode == OP_MUL:
+                r = x * reg[b]
+            elif opcode == OP_DIV:
+                r = x / reg[b]
+            elif opcode == OP_NEG:
+                r = -x
+            elif opcode == OP_POW:
+                r = x ** reg[b]
+            elif opcode == OP_EXP:
+                r = np.exp(x)
+            elif opcode == OP_LOG:
+                r = np.log(x)
+            elif opcode == OP_SQRT:
+                r = np.sqrt(x)
+            elif opcode == OP_MAX:
+                r = np.maximum(x, reg[b])
+            elif opcode == OP_MIN:
+                r = np.minimum(x, reg[b])
+            elif opcode == OP_STEP:
+                r = np.where(x > 0, 1.0, 0.0)
+            elif opcode == OP_SQUARE:
+                r = x * x
+            else:  # pragma: no cover
+                raise ModelSpecError(f"eval_tape: unknown opcode {opcode}")
+            reg[dst] = r
+    return reg[tape.outputs].copy()
