@@ -8,14 +8,13 @@ so interventions are pure functions ``Model -> Model``.
 
 from __future__ import annotations
 
-import math
 import textwrap
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
-from .._errors import ModelSpecError, ParameterValueError, UnknownNameError
-from .components import Observable, Parameter, Source, State, Term, _as_float, check_in_bounds
+from .._errors import ModelSpecError, UnknownNameError
+from .components import Observable, Parameter, Source, State, Term
 from .expr import Expr, Num, Sym, as_expr, free_symbols, substitute, to_text
 
 __all__ = ["Model"]
@@ -116,7 +115,7 @@ class Model:
             raise ModelSpecError(
                 f"Model {self.id!r}: tumour_state {self.tumour_state!r} is not a state"
             )
-        self._observable_order  # raises on cycles
+        _ = self._observable_order  # computing the order raises on cycles
 
     # lookup ------------------------------------------------------------------
     @property
