@@ -7,6 +7,7 @@
     $ oncoimmune simulate kuznetsov1994 --days 200 --set T=5e8 --out run1
     $ oncoimmune simulate --spec run1/spec.toml --out run2      # reproduces run1
     $ oncoimmune drugs [--json]
+    $ oncoimmune trial examples/keynote024.toml --patients 600 --seed 2016 --out out/kn024 [--workers 2]
     $ oncoimmune simulate kuznetsov1994 --therapy pembrolizumab:200mg:q3w --therapy carboplatin_paclitaxel
 
 ``simulate`` writes ``DIR/trajectory.parquet``, ``DIR/trajectory.png`` and
@@ -505,6 +506,109 @@ def eligible_cmd(
         typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         typer.echo(report.to_text())
+
+
+# trial -------------------------------------------------------------------------------------------------
+
+
+@app.command("trial")
+def trial_cmd(
+    spec: Annotated[Path, typer.Argument(help="Trial spec (TOML), e.g. examples/keynote024.toml.", metavar="SPEC.toml")],
+    patients: Annotated[
+        Optional[int], typer.Option("--patients", min=1, help="Patients to enrol (default: the spec's n_patients).",
+                                    metavar="N")
+    ] = None,
+    seed: Annotated[
+        Optional[int], typer.Option("--seed", min=0, help="Trial seed (default: the spec's seed).", metavar="S")
+    ] = None,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", help="Output directory (default: trial-<spec name>).", metavar="DIR")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run in DIR: finished shards are skipped.")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Worker processes (1: in this process).", metavar="K")
+    ] = 1,
+    shard_size: Annotated[
+        int, typer.Option("--shard-size", min=1, help="Patients per shard (default 25).", metavar="M")
+    ] = 25,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a previous trial run in DIR.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Run a virtual clinical trial: DIR/patients.parquet, DIR/endpoints.parquet, DIR/report.html, DIR/figures.
+
+    Patients are simulated in shards (each written with its checksum and
+    registered in DIR/manifest.json); --resume skips finished shards. Results
+    do not depend on --workers or --shard-size. A patient whose simulation
+    fails is recorded with the reason and counted in the report. Bad input
+    exits 2 and writes nothing.
+    """
+    from .io.results import ResultsFileError
+    from .trials.runner import run_trial
+    from .trials.spec import load_trial_spec
+
+    with _bad_input("SPEC.toml"):
+        trial_spec = load_trial_spec(spec)
+    out_dir = out if out is not None else Path(f"trial-{spec.stem}")
+    command = "oncoimmune trial " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else None
+    try:
+        result = run_trial(
+            trial_spec,
+            out_dir,
+            n_patients=patients,
+            seed=seed,
+            shard_size=shard_size,
+            workers=workers,
+            resume=resume,
+            overwrite=overwrite,
+            progress=progress,
+            command=command,
+        )
+    except ResultsFileError as exc:  # --out/--resume problems are found before anything is written
+        _fail(str(exc), EXIT_BAD_INPUT if _is_destination_error(exc) else EXIT_FAILED_RUN)
+    except OncoimmuneError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write the outputs in {str(out_dir)!r}: {exc}", EXIT_FAILED_RUN)
+    _print_trial_summary(result)
+
+
+def _is_destination_error(exc: Exception) -> bool:
+    msg = str(exc)
+    return msg.startswith("--out") or msg.startswith("--resume")
+
+
+def _print_trial_summary(result: Any) -> None:
+    s = result.summary
+    typer.echo(f"{s['trial']}: {s['n_patients']} patients, seed {s['seed']}, {s['run_seconds']:.1f} s "
+               f"({len(result.shards_run)} shard(s) run, {len(result.shards_skipped)} skipped)")
+    for arm, a in s["arms"].items():
+        lo, hi = a["orr_ci"]
+        pfs, os_ = a["pfs"]["median_months"], a["os"]["median_months"]
+        typer.echo(
+            f"  {arm:16s} n={a['n']:4d}  ORR {100 * a['orr']:5.1f} % ({100 * lo:.1f}-{100 * hi:.1f})  "
+            f"median PFS {'NR' if pfs is None else f'{pfs:.1f} mo'}  median OS {'NR' if os_ is None else f'{os_:.1f} mo'}"
+        )
+    for ep in ("pfs", "os"):
+        for arm, h in s.get(f"{ep}_hr", {}).items():
+            if isinstance(h, dict) and "hr" in h:
+                typer.echo(f"  {ep.upper()} HR {arm} vs {h['vs']}: {h['hr']:.2f} ({h['hr_lo']:.2f}-{h['hr_hi']:.2f})")
+    if s.get("failed"):
+        typer.echo(f"  {s['failed']} patient(s) failed; see the report and endpoints.parquet (status, reason)")
+    ref = s.get("reference")
+    if ref:
+        for arm, o in ref.get("orr", {}).items():
+            typer.echo(f"  vs {ref['name']}: ORR {arm} {100 * o['published']:.1f} % "
+                       f"({100 * o['published_ci'][0]:.1f}-{100 * o['published_ci'][1]:.1f}): "
+                       f"{'inside' if o['inside_published_ci'] else 'OUTSIDE'}")
+        pfs = ref.get("hazard_ratios", {}).get("pfs", {})
+        if "published" in pfs:
+            typer.echo(f"  vs {ref['name']}: PFS HR {pfs['published']['hr']:.2f} "
+                       f"({pfs['published']['ci'][0]:.2f}-{pfs['published']['ci'][1]:.2f}): "
+                       f"{'inside' if pfs['inside_published_ci'] else 'OUTSIDE'}")
+    typer.echo(f"Wrote {len(result.files)} files to {result.out}: report.html, patients.parquet, endpoints.parquet, "
+               "figures/, manifest.json")
 
 
 def main() -> None:

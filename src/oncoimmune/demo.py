@@ -1,6 +1,15 @@
-"""Escape-mechanism demonstration: how a controlled tumour escapes, and how much it takes.
+"""Demonstrations: escape mechanisms, and a virtual KEYNOTE-024 trial.
 
-Run ``python -m oncoimmune.demo --out out/demo`` (or ``make demo``). On the
+Run ``python -m oncoimmune.demo --out out/demo`` (or ``make demo``). It runs
+the escape-mechanism demonstration below and then the virtual KEYNOTE-024
+(``examples/keynote024.toml``, :data:`DEMO_TRIAL_PATIENTS` patients, the
+spec's seed, two worker processes) into ``out/demo/keynote024/`` with its
+``report.html`` (:func:`oncoimmune.trials.runner.run_trial`; see
+``docs/keynote024.md``). ``--no-trial`` skips the trial.
+
+Escape mechanisms
+-----------------
+On the
 Kuznetsov et al. (1994) model, whose immune system holds a 1e6-cell
 challenge dormant, each escape mechanism of :mod:`oncoimmune.biology.escape`
 is switched on at increasing strength. For each mechanism the demo
@@ -15,7 +24,9 @@ the output directory,
 
 * ``escape_<mechanism>.png`` and ``escape_overview.png``,
 * ``thresholds.csv`` (one row per mechanism) and ``dose_response.csv``,
-* ``summary.json`` (thresholds, settings, versions, runtime).
+* ``summary.json`` (thresholds, settings, versions, runtime; the trial's figures),
+* ``keynote024/`` (the virtual trial: ``report.html``, ``patients.parquet``,
+  ``endpoints.parquet``, ``figures/``, ``manifest.json``).
 
 The directory is built beside its destination and renamed into place at the
 end, so a reader never sees a half-written result. An existing directory is
@@ -61,6 +72,10 @@ from .simulate import _check_ok, simulate
 __all__ = ["run_demo", "main"]
 
 _KIND = "oncoimmune.escape_demo"
+#: Patients of the demo's virtual KEYNOTE-024 (the real trial randomised 305).
+DEMO_TRIAL_PATIENTS = 305
+#: The trial spec the demo runs.
+DEMO_TRIAL_SPEC = Path(__file__).resolve().parents[2] / "examples" / "keynote024.toml"
 #: Strengths of the trajectory panels, as multiples of the measured threshold.
 _TRACE_MULTIPLES = (0.0, 0.5, 0.95, 1.05, 1.5)
 #: PD-1 receptor occupancy used for the blockade panel (assumption: a high, saturating dose).
@@ -138,8 +153,12 @@ def run_demo(
     n_grid: int = 25,
     overwrite: bool = False,
     command: str | None = None,
+    trial: bool = True,
+    trial_patients: int = DEMO_TRIAL_PATIENTS,
+    trial_workers: int | None = None,
+    trial_spec: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Run the escape demonstration and write its figures and tables under ``out``.
+    """Run the escape demonstration (and the virtual KEYNOTE-024) and write the results under ``out``.
 
     Parameters
     ----------
@@ -155,6 +174,14 @@ def run_demo(
         Replace ``out`` even if it is not a previous demo's output.
     command : str, optional
         The command line recorded in ``summary.json`` (default: this call).
+    trial : bool
+        Also run the virtual KEYNOTE-024 into ``out/keynote024``.
+    trial_patients : int
+        Its patients (default :data:`DEMO_TRIAL_PATIENTS`).
+    trial_workers : int, optional
+        Worker processes (default: 2 if the machine has two cores, else 1).
+    trial_spec : path, optional
+        Spec to run instead of ``examples/keynote024.toml``.
 
     Returns
     -------
@@ -276,9 +303,31 @@ def run_demo(
         (tmp / "dose_response.csv").write_bytes(
             _csv_bytes(["mechanism", "strength", "final_tumour_cells"], dose_rows)
         )
+        if trial:
+            summary["keynote024"] = _run_trial_demo(tmp / "keynote024", trial_patients, trial_workers, trial_spec)
+            files.append("keynote024")
         summary["runtime_s"] = round(time.perf_counter() - t_start, 2)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def _run_trial_demo(out: Path, n: int, workers: int | None, spec_path: str | Path | None) -> dict[str, Any]:
+    """The virtual KEYNOTE-024 of the demo (written into ``out``); returns its headline figures."""
+    import os
+
+    from .trials.runner import _jsonable, run_trial
+    from .trials.spec import load_trial_spec
+
+    spec = load_trial_spec(spec_path or DEMO_TRIAL_SPEC)
+    k = workers if workers is not None else (2 if (os.cpu_count() or 1) >= 2 else 1)
+    res = run_trial(spec, out, n_patients=n, seed=spec.seed, workers=k, shard_size=25,
+                    progress=sys.stderr.isatty(), command=f"demo: trial {spec.name} --patients {n} --seed {spec.seed}")
+    s = res.summary
+    keep = {"trial": s["trial"], "n_patients": s["n_patients"], "seed": s["seed"], "workers": k,
+            "run_seconds": s["run_seconds"], "failed": s["failed"], "arms": s["arms"],
+            "pfs_hr": s.get("pfs_hr"), "os_hr": s.get("os_hr"), "reference": s.get("reference"),
+            "report": "keynote024/report.html"}
+    return _jsonable(keep)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -292,12 +341,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--days", type=float, default=1500.0, help="horizon in days (default: 1500)")
     ap.add_argument("--grid", type=int, default=25, help="strengths per dose-response curve (default: 25)")
     ap.add_argument("--overwrite", action="store_true", help="replace --out even if it is not a demo output")
+    ap.add_argument("--no-trial", action="store_true", help="skip the virtual KEYNOTE-024 trial")
+    ap.add_argument("--trial-patients", type=int, default=DEMO_TRIAL_PATIENTS,
+                    help=f"patients of the virtual KEYNOTE-024 (default: {DEMO_TRIAL_PATIENTS})")
+    ap.add_argument("--workers", type=int, default=None, help="worker processes for the trial (default: 2)")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = ap.parse_args(argv)
     if not (math.isfinite(args.days) and args.days > 0):
         ap.error(f"--days must be a finite number > 0; got {args.days}")
     if args.grid < 3:
         ap.error(f"--grid must be >= 3; got {args.grid}")
+    if args.trial_patients < 1:
+        ap.error(f"--trial-patients must be >= 1; got {args.trial_patients}")
+    if args.workers is not None and args.workers < 1:
+        ap.error(f"--workers must be >= 1; got {args.workers}")
     from ._errors import OncoimmuneError
 
     try:
@@ -307,6 +364,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             n_grid=args.grid,
             overwrite=args.overwrite,
             command=" ".join(["python -m oncoimmune.demo", *argv]),
+            trial=not args.no_trial,
+            trial_patients=args.trial_patients,
+            trial_workers=args.workers,
         )
     except OncoimmuneError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -319,9 +379,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         rev = "reversible" if th["reversible_by_checkpoint_blockade"] else "not reversible"
         print(f"  {name:16s} {th['strength_parameter']:22s} = {th['threshold']:.4g}   "
               f"({th['meaning']}; {rev} by PD-1 blockade)")
+    kn = summary.get("keynote024")
+    if kn:
+        print(f"Virtual {kn['trial']}: {kn['n_patients']} patients, seed {kn['seed']}, {kn['run_seconds']:.0f} s "
+              f"on {kn['workers']} worker(s), {kn['failed']} failed")
+        for arm, a in kn["arms"].items():
+            print(f"  {arm:14s} ORR {100 * a['orr']:.1f} % ({100 * a['orr_ci'][0]:.1f}-{100 * a['orr_ci'][1]:.1f})")
+        for arm, h in (kn.get("pfs_hr") or {}).items():
+            if isinstance(h, dict) and "hr" in h:
+                print(f"  PFS HR {arm} vs {h['vs']}: {h['hr']:.2f} ({h['hr_lo']:.2f}-{h['hr_hi']:.2f}); "
+                      "KEYNOTE-024: 0.50 (0.37-0.68)")
     print(f"Wrote {len(summary['files'])} files in {summary['runtime_s']:.1f} s to {out}:")
     for f in summary["files"]:
-        print(f"  {out / f}")
+        print(f"  {out / f}" + ("/report.html (and the trial's tables, figures, manifest)" if f == "keynote024" else ""))
     return 0
 
 

@@ -14,7 +14,7 @@ from oncoimmune.io.results import ResultsFileError
 
 def test_demo_writes_figures_and_threshold_tables(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert demo.main(["--out", str(out), "--days", "400", "--grid", "3"]) == 0
+    assert demo.main(["--out", str(out), "--days", "400", "--grid", "3", "--no-trial"]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert sorted(summary["files"]) == sorted(p.name for p in out.iterdir())
     for name in MECHANISMS:
@@ -28,7 +28,7 @@ def test_demo_writes_figures_and_threshold_tables(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert str(out.resolve()) in printed and "pdl1_engagement" in printed
     # a rerun replaces its own previous output
-    assert demo.main(["--out", str(out), "--days", "400", "--grid", "3"]) == 0
+    assert demo.main(["--out", str(out), "--days", "400", "--grid", "3", "--no-trial"]) == 0
 
 
 def test_demo_refuses_to_replace_a_foreign_directory(tmp_path):
@@ -36,5 +36,5 @@ def test_demo_refuses_to_replace_a_foreign_directory(tmp_path):
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
     with pytest.raises(ResultsFileError, match="--overwrite"):
-        demo.run_demo(foreign, days=400.0, n_grid=3)
+        demo.run_demo(foreign, days=400.0, n_grid=3, trial=False)
     assert (foreign / "notes.txt").read_text() == "keep me"

@@ -139,6 +139,25 @@ def test_bolus_doses_state_and_parameter_events():
     assert sol.state("A")[0, i] > 200.0 > sol.state("A")[0, i - 1]
 
 
+@pytest.mark.parametrize("method", ["dopri5", "rosenbrock"])
+def test_parameter_add_events_stack_like_the_reference(method):
+    """Overlapping infusions: 'add' on a rate parameter stacks (it is not a 'set')."""
+    A, R = Sym("A"), Sym("R")
+    m = Model(
+        id="infusion", title="infusion", states=(State("A", 0.0, "mg", "amount"),),
+        parameters=(Parameter("R", 0.0, "mg/day", "infusion rate", SRC), Parameter("k", 0.2, "1/day", "k", SRC)),
+        terms=(Term("in", R, {"A": 1}, "infusion"), Term("out", Sym("k") * A, {"A": -1}, "elimination")),
+    )
+    evs = [Event(1.0, "R", "add", 10.0, kind="parameter"), Event(2.0, "R", "add", 5.0, kind="parameter"),
+           Event(3.0, "R", "set", 0.0, kind="parameter")]
+    save = np.linspace(0.0, 6.0, 61)
+    ref = simulate(m, 6.0, saveat=save, events=evs, rtol=1e-12, atol=1e-12)
+    cm = m.compile()
+    sol = solve_batch(cm, cm.y0, cm.p0, t1=6.0, saveat=save, events=evs, rtol=1e-12, atol=1e-12, method=method)
+    assert sol.ok.all(), sol.reason(0)
+    assert scaled_error(sol.y[0], states_of(ref, cm.state_names)) < 1e-9
+
+
 def test_shared_schedule_with_per_patient_amounts_equals_individual_lists():
     cm = pk_kill_model().compile()
     times = [0.0, 21.0, 42.0]

@@ -7,8 +7,9 @@ arrays, so a new model is new *data*, never new machine code.
 Layout of the work
 ------------------
 ``solve_chunk`` integrates one chunk of patients without the GIL; the caller
-runs chunks in parallel on a thread pool (cheaper to compile than ``prange``). Inside a chunk, ``L`` *lanes* integrate ``L`` patients
-side by side with the explicit Dormand-Prince 5(4) pair: each tape instruction
+runs chunks in parallel on a thread pool (cheaper to compile than
+``prange``). Inside a chunk, ``L`` *lanes* integrate ``L`` patients side by
+side with the explicit Dormand-Prince 5(4) pair: each tape instruction
 is applied to all lanes at once (a short loop the compiler vectorises), while
 every lane keeps its own time, step size, error control, event pointer and save
 pointer. A lane whose patient finishes or fails takes the next patient of the
@@ -22,6 +23,28 @@ the work budget runs out (method ``"dopri5"``, reported as stiff).
 
 Status codes are listed in ``STATUS_*``; ``batched.py`` turns them into
 one-line reasons.
+
+Performance rules (measured; see ``docs/design/0002-batched-engine.md``)
+------------------------------------------------------------------------
+* Every loop over lanes writes one array and reads few, and a tape
+  instruction never writes one of its operands' registers, so the compiler's
+  run-time overlap checks pass and the loops run in SIMD registers.
+* The hot loop calls no Numba function with many array arguments: each such
+  call costs two atomic reference-count updates per array (contended between
+  threads that share the inputs). The tape interpreter (two arrays, six calls
+  per iteration) is the exception.
+* Work that depends only on the lane is done for all lanes at once (stage
+  sums, error norms, the PI controller with :func:`fast_log`/:func:`fast_exp`,
+  the stiffness test, the first dense-output point, the running extremes);
+  what remains per lane is branching: accept or reject, save indices, events.
+* No ``fastmath``: every operation is an IEEE operation in program order (no
+  reassociation, no contraction to fused multiply-add), so a patient's result
+  is the same bit for bit whatever its lane, chunk or thread. (Numba uses
+  Intel's SVML for vectorised ``exp``/``log``/``pow`` when the ``icc_rt``
+  package is installed; the lane loops of the tape interpreter could then give
+  last-bit differences between a lane in a vector and one in the loop's
+  remainder for models with those functions. Without SVML, as here, those
+  calls are scalar libm calls in every lane.)
 
 References
 ----------
@@ -38,8 +61,12 @@ References
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 from .batched import (  # codes shared with the Python side (numba freezes them as constants)
     EV_STATE,
@@ -56,6 +83,10 @@ from .batched import (  # codes shared with the Python side (numba freezes them 
 )
 
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
+#: helpers of the hot loop are inlined at Numba IR level: a call with array
+#: arguments costs two atomic reference-count updates per array (``lock incq``),
+#: which also bounce cache lines between threads sharing the same inputs
+_INLINE = dict(_JIT, inline="always")
 
 # Dormand-Prince 5(4) ---------------------------------------------------------
 DP_C = np.array([0.0, 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0, 1.0, 1.0])
@@ -88,6 +119,19 @@ EXPO1 = 0.2 - BETA * 0.75
 SAFE = 0.9
 FACC1 = 1.0 / 0.2  # step may shrink at most 5x
 FACC2 = 1.0 / 10.0  # and grow at most 10x
+#: the controller keeps log(facold): one fast_log and one fast_exp per step instead of two pow
+LOG_FACOLD0 = math.log(1e-4)
+
+# the same coefficients as scalars, so the stage loops carry them as immediates
+A21 = DP_A[1, 0]
+A31, A32 = DP_A[2, 0], DP_A[2, 1]
+A41, A42, A43 = DP_A[3, 0], DP_A[3, 1], DP_A[3, 2]
+A51, A52, A53, A54 = DP_A[4, 0], DP_A[4, 1], DP_A[4, 2], DP_A[4, 3]
+A61, A62, A63, A64, A65 = DP_A[5, 0], DP_A[5, 1], DP_A[5, 2], DP_A[5, 3], DP_A[5, 4]
+A71, A73, A74, A75, A76 = DP_A[6, 0], DP_A[6, 2], DP_A[6, 3], DP_A[6, 4], DP_A[6, 5]  # A72 = 0
+C2, C3, C4, C5 = DP_C[1], DP_C[2], DP_C[3], DP_C[4]
+E1, E3, E4, E5, E6, E7 = DP_E[0], DP_E[2], DP_E[3], DP_E[4], DP_E[5], DP_E[6]  # E2 = 0
+D1, D3, D4, D5, D6, D7 = DP_D[0], DP_D[2], DP_D[3], DP_D[4], DP_D[5], DP_D[6]  # D2 = 0
 
 # Shampine (1982) Rosenbrock 4(3), transformed variables ---------------------
 R_GAM = 0.5
@@ -122,6 +166,73 @@ HMIN_ULPS = 2.2e-15
 MAX_FORCED = 200
 STIFF_COUNT = 15
 NONSTIFF_RESET = 6
+
+
+# logarithm and exponential of the step-size controller -------------------------
+# The PI controller needs err^0.17 / facold^0.04 on every step of every lane. With
+# libm's log and exp (calls, scalar) that was ~10 % of a step; these versions are
+# plain arithmetic on the bits of the number, so the controller pass over all lanes
+# vectorises. They are accurate to ~1e-10 relative, far more than step control
+# needs, and deterministic (IEEE operations only: no fastmath, no fused multiply-add
+# contraction), so results stay bit-identical across lanes, threads and machines
+# with the same instruction set.
+@intrinsic
+def _bits(typingctx, x):
+    """The IEEE-754 bits of a float64 as an int64."""
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _from_bits(typingctx, x):
+    """The float64 with the IEEE-754 bits ``x`` (an int64)."""
+    if x != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+_LN2 = math.log(2.0)
+_LOG2E = 1.0 / math.log(2.0)
+_SQRT2 = math.sqrt(2.0)
+_MANT = (1 << 52) - 1
+_ONE_BITS = 1023 << 52
+_I3, _I5, _I7, _I9, _I11 = 1.0 / 3.0, 1.0 / 5.0, 1.0 / 7.0, 1.0 / 9.0, 1.0 / 11.0  # 2 atanh series
+_F2, _F3, _F4, _F5, _F6, _F7, _F8, _F9, _F10 = (1.0 / math.factorial(j) for j in range(2, 11))  # exp series
+
+
+@njit(**_INLINE)
+def fast_log(x):
+    """Natural logarithm of a positive finite ``x`` (0 gives about -709, not -inf)."""
+    b = _bits(x)
+    e = (b >> 52) - 1023
+    m = _from_bits((b & _MANT) | _ONE_BITS)  # x = m 2^e, 1 <= m < 2
+    if m > _SQRT2:
+        m *= 0.5
+        e += 1
+    s = (m - 1.0) / (m + 1.0)  # |s| <= 0.1716: log m = 2 atanh s
+    s2 = s * s
+    r = 2.0 * s * (1.0 + s2 * (_I3 + s2 * (_I5 + s2 * (_I7 + s2 * (_I9 + s2 * _I11)))))
+    return r + e * _LN2
+
+
+@njit(**_INLINE)
+def fast_exp(y):
+    """``exp(y)`` for ``y`` clipped to [-700, 700]."""
+    y = 700.0 if y > 700.0 else (-700.0 if y < -700.0 else y)  # (min/max() would not vectorise)
+    n = np.floor(y * _LOG2E + 0.5)
+    r = y - n * _LN2  # |r| <= 0.35
+    p = 1.0 + r * (1.0 + r * (_F2 + r * (_F3 + r * (_F4 + r * (_F5 + r * (_F6 + r * (_F7 + r * (_F8 + r * (
+        _F9 + r * _F10)))))))))
+    return _from_bits(_bits(p) + (np.int64(n) << 52))
 
 
 # tape interpreters -----------------------------------------------------------
@@ -161,57 +272,103 @@ def eval_col(code, reg, l):
         reg[code[k, 1], l] = r
 
 
+@njit(**_INLINE)
+def eval_col_range(code, reg, l, k0, k1):
+    """Run instructions ``k0..k1-1`` of a tape on column ``l`` (e.g. the prelude of one lane)."""
+    for k in range(k0, k1):
+        op = code[k, 0]
+        a = reg[code[k, 2], l]
+        b = reg[code[k, 3], l]
+        if op == 0:
+            r = a + b
+        elif op == 1:
+            r = a - b
+        elif op == 2:
+            r = a * b
+        elif op == 3:
+            r = a / b
+        elif op == 4:
+            r = -a
+        elif op == 5:
+            r = a**b
+        elif op == 6:
+            r = np.exp(a)
+        elif op == 7:
+            r = np.log(a)
+        elif op == 8:
+            r = np.sqrt(a)
+        elif op == 9:
+            r = a if (a >= b or a != a) else b
+        elif op == 10:
+            r = a if (a <= b or a != a) else b
+        elif op == 11:
+            r = 1.0 if a > 0.0 else 0.0
+        else:
+            r = a * a
+        reg[code[k, 1], l] = r
+
+
 @njit(**_JIT)
 def eval_lanes(code, reg):
     """Run a tape on every column (lane) of ``reg`` (n_regs, L); lanes are independent."""
-    L = reg.shape[1]
-    for k in range(code.shape[0]):
-        op = code[k, 0]
-        d = code[k, 1]
-        ia = code[k, 2]
-        ib = code[k, 3]
+    eval_lanes_from(code, 0, code.shape[0], reg, 0, reg.shape[1])
+
+
+@njit(**_INLINE)
+def eval_lanes_from(code, k0, k1, reg, lo, L):
+    """Run instructions ``k0..k1-1`` of a tape on lanes ``lo..L-1`` of ``reg``.
+
+    ``k0 = n_invariant`` skips the hoisted prelude; ``(0, n_invariant)`` runs only the prelude.
+    """
+    for k in range(k0, k1):
+        # unsigned indices: no negative-index wrap-around arithmetic per instruction
+        ku = np.uint64(k)
+        op = code[ku, 0]
+        d = np.uint64(code[ku, 1])
+        ia = np.uint64(code[ku, 2])
+        ib = np.uint64(code[ku, 3])
         if op == 0:
-            for l in range(L):
+            for l in range(lo, L):
                 reg[d, l] = reg[ia, l] + reg[ib, l]
         elif op == 1:
-            for l in range(L):
+            for l in range(lo, L):
                 reg[d, l] = reg[ia, l] - reg[ib, l]
         elif op == 2:
-            for l in range(L):
+            for l in range(lo, L):
                 reg[d, l] = reg[ia, l] * reg[ib, l]
         elif op == 3:
-            for l in range(L):
+            for l in range(lo, L):
                 reg[d, l] = reg[ia, l] / reg[ib, l]
         elif op == 4:
-            for l in range(L):
+            for l in range(lo, L):
                 reg[d, l] = -reg[ia, l]
         elif op == 5:
-            for l in range(L):
+            for l in range(lo, L):
                 reg[d, l] = reg[ia, l] ** reg[ib, l]
         elif op == 6:
-            for l in range(L):
+            for l in range(lo, L):
                 reg[d, l] = np.exp(reg[ia, l])
         elif op == 7:
-            for l in range(L):
+            for l in range(lo, L):
                 reg[d, l] = np.log(reg[ia, l])
         elif op == 8:
-            for l in range(L):
+            for l in range(lo, L):
                 reg[d, l] = np.sqrt(reg[ia, l])
         elif op == 9:
-            for l in range(L):
+            for l in range(lo, L):
                 a = reg[ia, l]
                 b = reg[ib, l]
                 reg[d, l] = a if (a >= b or a != a) else b
         elif op == 10:
-            for l in range(L):
+            for l in range(lo, L):
                 a = reg[ia, l]
                 b = reg[ib, l]
                 reg[d, l] = a if (a <= b or a != a) else b
         elif op == 11:
-            for l in range(L):
+            for l in range(lo, L):
                 reg[d, l] = 1.0 if reg[ia, l] > 0.0 else 0.0
         else:
-            for l in range(L):
+            for l in range(lo, L):
                 a = reg[ia, l]
                 reg[d, l] = a * a
 
@@ -248,13 +405,14 @@ def _rms(v, y, yn, atol, rtol):
     return np.sqrt(s / n)
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
 def _apply_events_at(t, pat, evp, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, y, nonneg, rega, cola, regb, use_b):
     """Apply every event of patient ``pat`` at time ``t`` from pointer ``evp``; return the new pointer.
 
     States change ``y`` in place (populations clipped at 0 as ``apply_events``
-    does); parameters are set in column ``cola`` of register file ``rega`` and,
-    if ``use_b``, in column 0 of ``regb`` (the Jacobian tape's registers).
+    does); parameters are set (or, for ``add``, increased) in column ``cola`` of
+    register file ``rega`` and, if ``use_b``, in column 0 of ``regb`` (the
+    Jacobian tape's registers).
     """
     ns = y.size
     n = ev_count[pat]
@@ -272,26 +430,40 @@ def _apply_events_at(t, pat, evp, ev_count, ev_time, ev_kind, ev_target, ev_op, 
             if nonneg[tgt] and y[tgt] < 0.0:
                 y[tgt] = 0.0
         else:
-            rega[1 + ns + tgt, cola] = v
+            nv = rega[1 + ns + tgt, cola] + v if ev_op[pat, evp] == OP_ADD_EV else v
+            rega[1 + ns + tgt, cola] = nv
             if use_b:
-                regb[1 + ns + tgt, 0] = v
+                regb[1 + ns + tgt, 0] = nv
         evp += 1
     return evp
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
 def _segment_end(t, pat, evp, ev_count, ev_time, t1):
     if evp < ev_count[pat] and ev_time[pat, evp] < t1:
         return ev_time[pat, evp]
     return t1
 
 
-@njit(**_JIT)
-def _save_at(pat, isave, tnow, y, save, sel, out, ymin):
+@njit(**_INLINE)
+def _store(out, pat, isave, y, sel, nonneg):
+    """Write the saved states of ``y`` as row ``isave`` of patient ``pat``, populations below 0 as 0.
+
+    Contract item 6: undershoots are clipped here; whether one was too large
+    to be round-off is decided after the run from ``ymin`` (unclipped) and ``ymax``.
+    """
+    for q in range(sel.size):
+        v = y[sel[q]]
+        if nonneg[sel[q]] and v < 0.0:
+            v = 0.0
+        out[pat, isave, q] = v
+
+
+@njit(**_INLINE)
+def _save_at(pat, isave, tnow, y, save, sel, nonneg, out, ymin):
     """Store ``y`` for every save time equal to ``tnow``; return the new save pointer."""
     while isave < save.size and save[isave] == tnow:
-        for q in range(sel.size):
-            out[pat, isave, q] = y[sel[q]]
+        _store(out, pat, isave, y, sel, nonneg)
         for i in range(y.size):
             if y[i] < ymin[pat, i]:
                 ymin[pat, i] = y[i]
@@ -349,13 +521,15 @@ def _lu_solve(W, piv, b):
         b[i] = s / W[i, i]
 
 
-@njit(**_JIT)
-def _f_col(code, outputs, reg, l, t, y, dy):
+@njit(**_INLINE)
+def _f_lane(code, k0, outputs, reg, l, t, y, dy):
+    """``dy = f(t, y)`` on column ``l``, running the tape from instruction ``k0`` (the prelude already
+    in place); False if a derivative is not finite."""
     ns = y.size
     reg[0, l] = t
     for i in range(ns):
         reg[1 + i, l] = y[i]
-    eval_col(code, reg, l)
+    eval_col_range(code, reg, l, k0, code.shape[0])
     ok = True
     for i in range(ns):
         v = reg[outputs[i], l]
@@ -366,15 +540,23 @@ def _f_col(code, outputs, reg, l, t, y, dy):
 
 
 @njit(**_JIT)
-def _hinit(code, outputs, reg, l, t, y, f0, order, hmax, atol, rtol, work_y, work_f):
-    """Hairer's starting step (one extra evaluation); returns (h, ok)."""
+def _f_col(code, outputs, reg, l, t, y, dy):
+    """``dy = f(t, y)`` on column ``l`` (the whole tape); False if a derivative is not finite."""
+    return _f_lane(code, 0, outputs, reg, l, t, y, dy)
+
+
+@njit(**_INLINE)
+def _hinit(code, k0, outputs, reg, l, t, y, f0, order, hmax, atol, rtol, work_y, work_f):
+    """Hairer's starting step (one extra evaluation from instruction ``k0`` of the tape); returns (h, ok)."""
     ns = y.size
     d0 = 0.0
     d1 = 0.0
     for i in range(ns):
         sc = atol[i] + rtol * abs(y[i])
-        d0 += (y[i] / sc) ** 2
-        d1 += (f0[i] / sc) ** 2
+        q0 = y[i] / sc
+        q1 = f0[i] / sc
+        d0 += q0 * q0  # x*x, not x**2 (a pow call; same value)
+        d1 += q1 * q1
     d0 = np.sqrt(d0 / ns)
     d1 = np.sqrt(d1 / ns)
     if d0 < 1e-5 or d1 < 1e-5:
@@ -384,13 +566,14 @@ def _hinit(code, outputs, reg, l, t, y, f0, order, hmax, atol, rtol, work_y, wor
     h0 = min(h0, hmax)
     for i in range(ns):
         work_y[i] = y[i] + h0 * f0[i]
-    ok = _f_col(code, outputs, reg, l, t + h0, work_y, work_f)
+    ok = _f_lane(code, k0, outputs, reg, l, t + h0, work_y, work_f)
     if not ok:
         return min(h0, hmax), False
     d2 = 0.0
     for i in range(ns):
         sc = atol[i] + rtol * abs(y[i])
-        d2 += ((work_f[i] - f0[i]) / sc) ** 2
+        q2 = (work_f[i] - f0[i]) / sc
+        d2 += q2 * q2
     d2 = np.sqrt(d2 / ns) / h0
     dm = max(d1, d2)
     if dm <= 1e-15:
@@ -481,7 +664,7 @@ def rosenbrock_patient(
     counters[1] += 1
     h = hguess
     if not (h > 0.0):
-        h, ok = _hinit(rhs_code, rhs_out, regr, 0, t, y, f0, 3.0, tend - t, atol, rtol, yt, fy)
+        h, ok = _hinit(rhs_code, 0, rhs_out, regr, 0, t, y, f0, 3.0, tend - t, atol, rtol, yt, fy)
         counters[1] += 1
         if not ok:
             h = 1e-6 * (tend - t)
@@ -556,8 +739,7 @@ def rosenbrock_patient(
                     counters[1] += 2
                     if c2 != 0:
                         return STATUS_NONFINITE, t
-                for q in range(sel.size):
-                    out[pat, isave, q] = ya[sel[q]]
+                _store(out, pat, isave, ya, sel, nonneg)
                 for i in range(ns):
                     if ya[i] < ymin[pat, i]:
                         ymin[pat, i] = ya[i]
@@ -585,7 +767,7 @@ def rosenbrock_patient(
                 evp = _apply_events_at(
                     t, pat, evp, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, y, nonneg, regr, 0, regj, True
                 )
-                isave = _save_at(pat, isave, t, y, save, sel, out, ymin)
+                isave = _save_at(pat, isave, t, y, save, sel, nonneg, out, ymin)
                 tend = _segment_end(t, pat, evp, ev_count, ev_time, t1)
                 if not _f_col(rhs_code, rhs_out, regr, 0, t, y, f0):
                     return STATUS_NONFINITE, t
@@ -611,7 +793,7 @@ def rosenbrock_patient(
 @njit(**_JIT)
 def solve_chunk(
     start, stop, L, method,
-    rhs_code, rhs_out, rhs_reg0, jac_code, jac_out, jac_reg0,
+    rhs_code, rhs_out, rhs_reg0, rhs_ninv, jac_code, jac_out, jac_reg0,
     Y0, P, t0, t1, save, sel,
     ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
     rtol, atol, max_steps, max_nfev,
@@ -619,11 +801,25 @@ def solve_chunk(
 ):
     """Integrate patients ``start..stop-1`` with ``L`` lanes (see the module docstring).
 
-    Entry point of the engine; releases the GIL, so Python threads run chunks in parallel.
+    ``rhs_ninv`` instructions at the head of the rhs tape read only parameters
+    (the prelude): they run when a lane takes a patient and after a parameter
+    event, and are skipped at every stage. Entry point of the engine; releases
+    the GIL, so Python threads run chunks in parallel.
+
+    The per-step work (stage sums, error norm, stiffness test, dense output,
+    events) is written out here rather than in helper functions on purpose:
+    every call of a Numba function with array arguments costs two atomic
+    reference-count updates per array, a measurable share of a step, and
+    contended when threads share the inputs. Helpers remain only where they
+    run once per iteration with few arrays (the tape interpreter) or once per
+    patient.
     """
     ns = Y0.shape[1]
     npar = P.shape[1]
     nreg = rhs_reg0.size
+    ncode = rhs_code.shape[0]
+    nsave = save.size
+    nsel = sel.size
     reg = np.empty((nreg, L))
     for r in range(nreg):
         for l in range(L):
@@ -634,7 +830,19 @@ def solve_chunk(
     k = np.zeros((7, ns, L))
     y1 = np.zeros((ns, L))
     ysti = np.zeros((ns, L))
-    acc = np.zeros(L)
+    dk = np.zeros((ns, L))  # h * sum_j d_j k_j, the last coefficient of the dense output
+    err = np.zeros(L)
+    lerr = np.zeros(L)  # log of the error (1 for a forced step)
+    hacc = np.zeros(L)  # the next step if this one is accepted
+    hrej = np.zeros(L)  # the retry if it is rejected
+    hlam = np.zeros(L)  # h |lambda| of the stiffness test
+    thv = np.zeros(L)  # where the lane's next save point falls in this step (< 0: none)
+    ysv = np.zeros((ns, L))  # the state there
+    lymax = np.zeros((ns, L))  # max |y| and min y (saved values) of each lane's patient, written
+    lymin = np.zeros((ns, L))  # back to ymax/ymin when the patient leaves the lane
+    dirty = np.zeros(L, dtype=np.bool_)
+    stnum = np.zeros(L)
+    stden = np.zeros(L)
     t = np.zeros(L)
     h = np.zeros(L)
     tend = np.zeros(L)
@@ -646,7 +854,7 @@ def solve_chunk(
     pat = np.full(L, -1, dtype=np.int64)
     evp = np.zeros(L, dtype=np.int64)
     isave = np.zeros(L, dtype=np.int64)
-    facold = np.full(L, 1e-4)
+    lfacold = np.full(L, LOG_FACOLD0)
     iasti = np.zeros(L, dtype=np.int64)
     nonsti = np.zeros(L, dtype=np.int64)
     cnt = np.zeros((L, 4), dtype=np.int64)  # steps, nfev, njev, accepted
@@ -655,9 +863,6 @@ def solve_chunk(
     fs = np.empty(ns)
     wy = np.empty(ns)
     wf = np.empty(ns)
-    err_v = np.empty(ns)
-    yo = np.empty(ns)
-    rc = np.empty((5, ns))
     counters = np.zeros(4, dtype=np.int64)
     nxt = start
 
@@ -665,9 +870,18 @@ def solve_chunk(
 
     while True:
         any_active = False
+        # lanes in use: 0..width-1 (a drained chunk shrinks it, so idle lanes stop costing work)
+        width = 0
         for l in range(L):
             # the one place where lanes are handed to Rosenbrock and refilled
             while True:
+                if dirty[l] and (not active[l] or handover[l]):
+                    # the lane's patient is done (or leaves for Rosenbrock): its extremes go home
+                    p_ = pat[l]
+                    for i in range(ns):
+                        ymax[p_, i] = lymax[i, l]
+                        ymin[p_, i] = lymin[i, l]
+                    dirty[l] = False
                 if active[l] and handover[l]:
                     _to_rosenbrock(
                         l, pat[l], reg, y, t, h, evp, isave, cnt, active, ys, regr, regj, counters,
@@ -678,16 +892,23 @@ def solve_chunk(
                     handover[l] = False
                 if not active[l] and nxt < stop:
                     nxt = _refill(
-                        l, nxt, stop, method, reg, y, k, t, h, tend, active, rejected, forced, nforced, pat, evp, isave, facold, iasti,
-                        nonsti, cnt, ys, fs, wy, wf, regj, rhs_code, rhs_out,
+                        l, nxt, stop, method, reg, y, k, t, h, tend, active, rejected, forced, nforced, pat, evp, isave,
+                        lfacold, iasti, nonsti, cnt, ys, fs, wy, wf, regj, rhs_code, rhs_out, rhs_ninv,
                         Y0, P, t0, t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
                         rtol, atol, out, status, t_fail, nsteps, nfev, njev, ymax, ymin,
                     )
+                    if active[l]:
+                        p_ = pat[l]
+                        for i in range(ns):
+                            lymax[i, l] = ymax[p_, i]
+                            lymin[i, l] = ymin[p_, i]
+                        dirty[l] = True
                     handover[l] = active[l] and method == METHOD_ROSENBROCK
                     continue
                 break
             if active[l]:
                 any_active = True
+                width = l + 1
                 if t[l] + h[l] >= tend[l] or t[l] + 1.0000001 * h[l] >= tend[l]:
                     h[l] = tend[l] - t[l]
                     hits[l] = True
@@ -697,77 +918,175 @@ def solve_chunk(
                 h[l] = 0.0
         if not any_active:
             break
-        # stages 2..7 for all lanes at once
+
+        # stages 2..7 for the lanes in use: y + h * sum_j a_sj k_j (left to right over the
+        # non-zero coefficients), then the tape without its prelude. Every loop over lanes
+        # writes a single array and reads few, so that the compiler's run-time overlap checks
+        # stay few and the loop is vectorised (a loop writing several arrays is left scalar).
         for s in range(1, 7):
-            for i in range(ns):
-                for l in range(L):
-                    acc[l] = DP_A[s, 0] * k[0, i, l]
-                for j in range(1, s):
-                    a = DP_A[s, j]
-                    for l in range(L):
-                        acc[l] += a * k[j, i, l]
-                for l in range(L):
-                    reg[1 + i, l] = y[i, l] + h[l] * acc[l]
-            cs = DP_C[s]
-            for l in range(L):
-                reg[0, l] = t[l] + cs * h[l]
+            if s == 1:
+                c = C2
+                for i in range(ns):
+                    for l in range(width):
+                        reg[1 + i, l] = y[i, l] + h[l] * (A21 * k[0, i, l])
+            elif s == 2:
+                c = C3
+                for i in range(ns):
+                    for l in range(width):
+                        reg[1 + i, l] = y[i, l] + h[l] * (A31 * k[0, i, l] + A32 * k[1, i, l])
+            elif s == 3:
+                c = C4
+                for i in range(ns):
+                    for l in range(width):
+                        reg[1 + i, l] = y[i, l] + h[l] * (A41 * k[0, i, l] + A42 * k[1, i, l] + A43 * k[2, i, l])
+            elif s == 4:
+                c = C5
+                for i in range(ns):
+                    for l in range(width):
+                        reg[1 + i, l] = y[i, l] + h[l] * (
+                            A51 * k[0, i, l] + A52 * k[1, i, l] + A53 * k[2, i, l] + A54 * k[3, i, l]
+                        )
+            elif s == 5:
+                c = 1.0
+                for i in range(ns):
+                    for l in range(width):
+                        reg[1 + i, l] = y[i, l] + h[l] * (
+                            A61 * k[0, i, l] + A62 * k[1, i, l] + A63 * k[2, i, l] + A64 * k[3, i, l]
+                            + A65 * k[4, i, l]
+                        )
+            else:
+                c = 1.0
+                for i in range(ns):
+                    for l in range(width):
+                        reg[1 + i, l] = y[i, l] + h[l] * (
+                            A71 * k[0, i, l] + A73 * k[2, i, l] + A74 * k[3, i, l] + A75 * k[4, i, l]
+                            + A76 * k[5, i, l]
+                        )
+            for l in range(width):
+                reg[0, l] = t[l] + c * h[l]
+            eval_lanes_from(rhs_code, rhs_ninv, ncode, reg, 0, width)
+            # the tape writes only temporaries: the stage's inputs are still in place
             if s == 5:
                 for i in range(ns):
-                    for l in range(L):
+                    for l in range(width):
                         ysti[i, l] = reg[1 + i, l]
             elif s == 6:
                 for i in range(ns):
-                    for l in range(L):
+                    for l in range(width):
                         y1[i, l] = reg[1 + i, l]
-            eval_lanes(rhs_code, reg)
             for i in range(ns):
                 o = rhs_out[i]
-                for l in range(L):
+                for l in range(width):
                     k[s, i, l] = reg[o, l]
-        # per-lane decisions
-        for l in range(L):
+
+        # per lane, all at once: error norm, stiffness sums, the k-part of the dense output ----
+        for l in range(width):
+            err[l] = 0.0
+            stnum[l] = 0.0
+            stden[l] = 0.0
+        for i in range(ns):
+            ai = atol[i]
+            for l in range(width):
+                a0 = abs(y[i, l])
+                a1 = abs(y1[i, l])
+                sc = ai + rtol * (a0 if a0 >= a1 else a1)  # (not max(): that one stays scalar)
+                q = h[l] * (E1 * k[0, i, l] + E3 * k[2, i, l] + E4 * k[3, i, l] + E5 * k[4, i, l]
+                            + E6 * k[5, i, l] + E7 * k[6, i, l]) / sc
+                err[l] += q * q
+        for i in range(ns):
+            for l in range(width):
+                d1 = k[6, i, l] - k[5, i, l]
+                stnum[l] += d1 * d1
+        for i in range(ns):
+            for l in range(width):
+                d2 = y1[i, l] - ysti[i, l]
+                stden[l] += d2 * d2
+        for i in range(ns):
+            for l in range(width):
+                dk[i, l] = h[l] * (D1 * k[0, i, l] + D3 * k[2, i, l] + D4 * k[3, i, l] + D5 * k[4, i, l]
+                                   + D6 * k[5, i, l] + D7 * k[6, i, l])
+        for l in range(width):
+            err[l] = np.sqrt(err[l] / ns)
+        # PI step-size control for every lane at once, both outcomes (in logarithms):
+        # accepted: h / clip(err^EXPO1 / facold^BETA / SAFE), rejected: h / min(FACC1, err^EXPO1 / SAFE);
+        # a forced step counts as err = 1. One loop per output array (see above).
+        for l in range(width):
+            el = err[l]
+            lerr[l] = fast_log(1.0 if forced[l] else (el if el > 0.0 else 0.0))
+        for l in range(width):
+            fa = fast_exp(EXPO1 * lerr[l] - BETA * lfacold[l]) / SAFE
+            fa = FACC2 if fa < FACC2 else (FACC1 if fa > FACC1 else fa)
+            hacc[l] = h[l] / fa
+        for l in range(width):
+            fr = fast_exp(EXPO1 * lerr[l]) / SAFE
+            hrej[l] = h[l] / (FACC1 if fr > FACC1 else fr)
+        # Hairer's stiffness test: h*|lambda| from the last two stages (-1: not defined)
+        for l in range(width):
+            sd = stden[l]
+            hlam[l] = h[l] * np.sqrt(stnum[l] / sd) if sd > 0.0 else -1.0
+        # the first save point inside each accepted step: its place (2.0 = at the step's end, where the
+        # value is y1 itself), the dense-output value and the running minimum; further save points of
+        # a long step are handled lane by lane below
+        for l in range(width):
+            el = err[l]
+            tv = -1.0
+            isv = isave[l]
+            if active[l] and (el <= 1.0 or forced[l]) and isv < nsave:
+                tn = tend[l] if hits[l] else t[l] + h[l]
+                sv = save[isv]
+                if sv == tn and ((not hits[l]) or tend[l] >= t1):
+                    tv = 2.0
+                elif sv < tn:
+                    tv = (sv - t[l]) / h[l]
+            thv[l] = tv
+        for i in range(ns):
+            for l in range(width):
+                th = thv[l]
+                y0 = y[i, l]
+                yn = y1[i, l]
+                dy = yn - y0
+                hk0 = h[l] * k[0, i, l]
+                bspl = hk0 - dy
+                th1 = 1.0 - th
+                yd = y0 + th * (dy + th1 * (bspl + th * ((dy - h[l] * k[6, i, l] - bspl) + th1 * dk[i, l])))
+                ysv[i, l] = yn if th == 2.0 else yd
+        for i in range(ns):
+            for l in range(width):
+                v = ysv[i, l]
+                lymin[i, l] = v if (thv[l] >= 0.0 and v < lymin[i, l]) else lymin[i, l]
+        for i in range(ns):
+            for l in range(width):
+                a = abs(y1[i, l])
+                acc = active[l] and (err[l] <= 1.0 or forced[l])
+                lymax[i, l] = a if (acc and a > lymax[i, l]) else lymax[i, l]
+
+        # per-lane decisions -----------------------------------------------------------------
+        for l in range(width):
             if not active[l]:
                 continue
             cnt[l, 0] += 1
             cnt[l, 1] += 6
             hl = h[l]
-            for i in range(ns):
-                e = 0.0
-                for j in range(7):
-                    e += DP_E[j] * k[j, i, l]
-                err_v[i] = hl * e
-                ys[i] = y[i, l]
-                wy[i] = y1[i, l]
-            err = _rms(err_v, ys, wy, atol, rtol)
+            el = err[l]
             p_ = pat[l]
-            if not np.isfinite(err):
+            if not np.isfinite(el):
                 _finish(l, p_, STATUS_NONFINITE, t[l], cnt, active, status, t_fail, nsteps, nfev, njev)
-            elif err <= 1.0 or forced[l]:
+            elif el <= 1.0 or forced[l]:
                 if forced[l]:
                     # a discontinuity in f (e.g. step(Tmax - t)): cross it at the minimum step
                     forced[l] = False
                     nforced[l] += 1
-                    err = 1.0
-                fac11 = err**EXPO1
-                fac = fac11 / facold[l] ** BETA
-                fac = max(FACC2, min(FACC1, fac / SAFE))
-                hnew = hl / fac
+                    el = 1.0
+                hnew = hacc[l]
                 if rejected[l]:
                     hnew = min(hnew, hl)
-                facold[l] = max(err, 1e-4)
+                lfacold[l] = max(lerr[l], LOG_FACOLD0)
                 rejected[l] = False
                 cnt[l, 3] += 1
                 # stiffness test (Hairer): h*|lambda| from the last two stages
-                stnum = 0.0
-                stden = 0.0
-                for i in range(ns):
-                    d1 = k[6, i, l] - k[5, i, l]
-                    d2 = y1[i, l] - ysti[i, l]
-                    stnum += d1 * d1
-                    stden += d2 * d2
                 stiff = False
-                if stden > 0.0:
-                    hlamb = hl * np.sqrt(stnum / stden)
+                hlamb = hlam[l]
+                if hlamb >= 0.0:
                     if hlamb > STIFF_HLAMB:
                         nonsti[l] = 0
                         iasti[l] += 1
@@ -779,72 +1098,149 @@ def solve_chunk(
                             iasti[l] = 0
                 tl = t[l]
                 tn = tend[l] if hits[l] else tl + hl
-                # dense output for the save points this step covers
+                # dense output for the save points this step covers (populations clipped at 0,
+                # the unclipped minimum kept for the check after the run)
                 own_end = (not hits[l]) or tend[l] >= t1
                 isv = isave[l]
-                if isv < save.size and (save[isv] < tn or (own_end and save[isv] == tn)):
-                    for i in range(ns):
-                        y0i = y[i, l]
-                        dy = y1[i, l] - y0i
-                        bspl = hl * k[0, i, l] - dy
-                        rc[0, i] = y0i
-                        rc[1, i] = dy
-                        rc[2, i] = bspl
-                        rc[3, i] = dy - hl * k[6, i, l] - bspl
-                        dd = 0.0
-                        for j in range(7):
-                            dd += DP_D[j] * k[j, i, l]
-                        rc[4, i] = hl * dd
-                    while isv < save.size and (save[isv] < tn or (own_end and save[isv] == tn)):
+                if thv[l] >= 0.0:
+                    for q in range(nsel):
+                        v = ysv[sel[q], l]
+                        if nonneg[sel[q]] and v < 0.0:
+                            v = 0.0
+                        out[p_, isv, q] = v
+                    isv += 1
+                    while isv < nsave and (save[isv] < tn or (own_end and save[isv] == tn)):
                         sv = save[isv]
                         if sv == tn:
                             for i in range(ns):
-                                yo[i] = y1[i, l]
+                                ys[i] = y1[i, l]
                         else:
+                            # Hairer's continuous extension of DOPRI5 (as in the pass above)
                             th = (sv - tl) / hl
                             th1 = 1.0 - th
                             for i in range(ns):
-                                yo[i] = rc[0, i] + th * (rc[1, i] + th1 * (rc[2, i] + th * (rc[3, i] + th1 * rc[4, i])))
-                        for q in range(sel.size):
-                            out[p_, isv, q] = yo[sel[q]]
+                                y0 = y[i, l]
+                                dy = y1[i, l] - y0
+                                bspl = hl * k[0, i, l] - dy
+                                ys[i] = y0 + th * (
+                                    dy + th1 * (bspl + th * ((dy - hl * k[6, i, l] - bspl) + th1 * dk[i, l]))
+                                )
                         for i in range(ns):
-                            if yo[i] < ymin[p_, i]:
-                                ymin[p_, i] = yo[i]
+                            if ys[i] < lymin[i, l]:
+                                lymin[i, l] = ys[i]
+                        for q in range(nsel):
+                            v = ys[sel[q]]
+                            if nonneg[sel[q]] and v < 0.0:
+                                v = 0.0
+                            out[p_, isv, q] = v
                         isv += 1
-                    isave[l] = isv
-                for i in range(ns):
-                    v = y1[i, l]
-                    y[i, l] = v
-                    k[0, i, l] = k[6, i, l]
-                    if abs(v) > ymax[p_, i]:
-                        ymax[p_, i] = abs(v)
+                isave[l] = isv
                 t[l] = tn
                 h[l] = hnew
                 if hits[l]:
                     if tn >= t1:
                         _finish(l, p_, STATUS_OK, tn, cnt, active, status, t_fail, nsteps, nfev, njev)
                     else:
-                        # event time: jump, save after the jump, new segment
+                        # event time: jump (states clipped at 0 as apply_events does) ----------
                         for i in range(ns):
-                            ys[i] = y[i, l]
-                        evp[l] = _apply_events_at(
-                            tn, p_, evp[l], ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, ys, nonneg,
-                            reg, l, regj, False,
-                        )
+                            y[i, l] = y1[i, l]
+                        e = evp[l]
+                        nev = ev_count[p_]
+                        par_changed = False
+                        while e < nev and ev_time[p_, e] == tn:
+                            tgt = ev_target[p_, e]
+                            v = ev_value[p_, e]
+                            eop = ev_op[p_, e]
+                            if ev_kind[p_, e] == EV_STATE:
+                                if eop == OP_ADD_EV:
+                                    y[tgt, l] += v
+                                elif eop == OP_SET_EV:
+                                    y[tgt, l] = v
+                                else:
+                                    y[tgt, l] *= v
+                                if nonneg[tgt] and y[tgt, l] < 0.0:
+                                    y[tgt, l] = 0.0
+                            else:
+                                r = 1 + ns + tgt
+                                reg[r, l] = reg[r, l] + v if eop == OP_ADD_EV else v
+                                par_changed = True
+                            e += 1
+                        evp[l] = e
+                        if par_changed:
+                            eval_lanes_from(rhs_code, 0, rhs_ninv, reg, l, l + 1)  # the prelude, new parameters
+                        # save after the jump
+                        isv = isave[l]
+                        while isv < nsave and save[isv] == tn:
+                            for i in range(ns):
+                                if y[i, l] < lymin[i, l]:
+                                    lymin[i, l] = y[i, l]
+                            for q in range(nsel):
+                                v = y[sel[q], l]
+                                if nonneg[sel[q]] and v < 0.0:
+                                    v = 0.0
+                                out[p_, isv, q] = v
+                            isv += 1
+                        isave[l] = isv
+                        # new segment: f at the jump, then Hairer's starting step
+                        tend[l] = ev_time[p_, e] if (e < nev and ev_time[p_, e] < t1) else t1
+                        reg[0, l] = tn
                         for i in range(ns):
-                            y[i, l] = ys[i]
-                        isave[l] = _save_at(p_, isave[l], tn, ys, save, sel, out, ymin)
-                        tend[l] = _segment_end(tn, p_, evp[l], ev_count, ev_time, t1)
-                        if not _f_col(rhs_code, rhs_out, reg, l, tn, ys, fs):
+                            reg[1 + i, l] = y[i, l]
+                        eval_lanes_from(rhs_code, rhs_ninv, ncode, reg, l, l + 1)
+                        finite = True
+                        for i in range(ns):
+                            v = reg[rhs_out[i], l]
+                            k[0, i, l] = v
+                            k[6, i, l] = v  # (y1, k7: what the copy after this loop moves to y, k0)
+                            y1[i, l] = y[i, l]
+                            if not np.isfinite(v):
+                                finite = False
+                        if not finite:
                             _finish(l, p_, STATUS_NONFINITE, tn, cnt, active, status, t_fail, nsteps, nfev, njev)
                         else:
                             cnt[l, 1] += 1
+                            lfacold[l] = LOG_FACOLD0
+                            # Hairer's hinit (order 4), as _hinit
+                            hmax = tend[l] - tn
+                            d0 = 0.0
+                            d1 = 0.0
                             for i in range(ns):
-                                k[0, i, l] = fs[i]
-                            facold[l] = 1e-4
-                            hh, ok = _hinit(rhs_code, rhs_out, reg, l, tn, ys, fs, 4.0, tend[l] - tn, atol, rtol, wy, wf)
+                                sc = atol[i] + rtol * abs(y[i, l])
+                                q0 = y[i, l] / sc
+                                q1 = k[0, i, l] / sc
+                                d0 += q0 * q0
+                                d1 += q1 * q1
+                            d0 = np.sqrt(d0 / ns)
+                            d1 = np.sqrt(d1 / ns)
+                            if d0 < 1e-5 or d1 < 1e-5:
+                                h0 = 1e-6
+                            else:
+                                h0 = 0.01 * d0 / d1
+                            h0 = min(h0, hmax)
+                            reg[0, l] = tn + h0
+                            for i in range(ns):
+                                reg[1 + i, l] = y[i, l] + h0 * k[0, i, l]
+                            eval_lanes_from(rhs_code, rhs_ninv, ncode, reg, l, l + 1)
                             cnt[l, 1] += 1
-                            h[l] = min(hnew, hh) if ok else hnew
+                            d2 = 0.0
+                            finite = True
+                            for i in range(ns):
+                                v = reg[rhs_out[i], l]
+                                if not np.isfinite(v):
+                                    finite = False
+                                sc = atol[i] + rtol * abs(y[i, l])
+                                q2 = (v - k[0, i, l]) / sc
+                                d2 += q2 * q2
+                            if finite:
+                                d2 = np.sqrt(d2 / ns) / h0
+                                dm = max(d1, d2)
+                                if dm <= 1e-15:
+                                    h1 = max(1e-6, h0 * 1e-3)
+                                else:
+                                    h1 = fast_exp(0.2 * fast_log(0.01 / dm))  # (0.01/dm)^(1/5)
+                                h[l] = min(hnew, min(100.0 * h0, h1, hmax))
+                            else:
+                                h[l] = hnew
                 if active[l] and stiff:
                     if method == METHOD_AUTO:
                         t_stiff[p_] = t[l]
@@ -853,9 +1249,11 @@ def solve_chunk(
                         t_stiff[p_] = t[l] if not np.isfinite(t_stiff[p_]) else t_stiff[p_]
                         iasti[l] = 0
             else:
-                fac11 = err**EXPO1
-                h[l] = hl / min(FACC1, fac11 / SAFE)
+                h[l] = hrej[l]
                 rejected[l] = True
+                for i in range(ns):  # keep y and k0 through the copy after this loop
+                    y1[i, l] = y[i, l]
+                    k[6, i, l] = k[0, i, l]
                 hmin = HMIN_ULPS * max(abs(t[l]), 1e-300)
                 if h[l] <= hmin:
                     if nforced[l] >= MAX_FORCED:
@@ -866,9 +1264,18 @@ def solve_chunk(
             if active[l] and (cnt[l, 0] >= max_steps or cnt[l, 1] >= max_nfev):
                 code = STATUS_BUDGET_STIFF if np.isfinite(t_stiff[p_]) else STATUS_BUDGET
                 _finish(l, p_, code, t[l], cnt, active, status, t_fail, nsteps, nfev, njev)
+        # every lane moves to y1 and, first same as last, k0 to k7: the lanes above made this the
+        # identity where the step was rejected or an event already set y and k0 (a masked copy
+        # would compile to one branch per lane instead of vector moves)
+        for i in range(ns):
+            for l in range(width):
+                y[i, l] = y1[i, l]
+        for i in range(ns):
+            for l in range(width):
+                k[0, i, l] = k[6, i, l]
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
 def _finish(l, p_, code, tt, cnt, active, status, t_fail, nsteps, nfev, njev):
     status[p_] = code
     t_fail[p_] = tt
@@ -910,8 +1317,8 @@ def _to_rosenbrock(
 
 @njit(**_JIT)
 def _refill(
-    l, nxt, stop, method, reg, y, k, t, h, tend, active, rejected, forced, nforced, pat, evp, isave, facold, iasti, nonsti, cnt,
-    ys, fs, wy, wf, regj, rhs_code, rhs_out,
+    l, nxt, stop, method, reg, y, k, t, h, tend, active, rejected, forced, nforced, pat, evp, isave, lfacold, iasti,
+    nonsti, cnt, ys, fs, wy, wf, regj, rhs_code, rhs_out, rhs_ninv,
     Y0, P, t0, t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
     rtol, atol, out, status, t_fail, nsteps, nfev, njev, ymax, ymin,
 ):
@@ -929,6 +1336,9 @@ def _refill(
         pat[l] = p_
         for q in range(4):
             cnt[l, q] = 0
+        for r in range(save.size):  # rows never reached (a failed run) stay NaN
+            for q in range(sel.size):
+                out[p_, r, q] = np.nan
         for i in range(ns):
             ys[i] = Y0[p_, i]
             ymax[p_, i] = abs(ys[i])
@@ -939,8 +1349,9 @@ def _refill(
         while e < ev_count[p_] and ev_time[p_, e] < t0:
             e += 1
         e = _apply_events_at(t0, p_, e, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, ys, nonneg, reg, l, regj, False)
+        eval_col_range(rhs_code, reg, l, 0, rhs_ninv)  # the prelude, with this patient's parameters
         isv = 0
-        isv = _save_at(p_, isv, t0, ys, save, sel, out, ymin)
+        isv = _save_at(p_, isv, t0, ys, save, sel, nonneg, out, ymin)
         for i in range(ns):
             y[i, l] = ys[i]
             if abs(ys[i]) > ymax[p_, i]:
@@ -949,7 +1360,7 @@ def _refill(
         isave[l] = isv
         t[l] = t0
         tend[l] = _segment_end(t0, p_, e, ev_count, ev_time, t1)
-        facold[l] = 1e-4
+        lfacold[l] = LOG_FACOLD0
         iasti[l] = 0
         nonsti[l] = 0
         rejected[l] = False
@@ -959,13 +1370,13 @@ def _refill(
             h[l] = 0.0
             active[l] = True
             return nxt  # the caller hands the patient to the Rosenbrock integrator
-        if not _f_col(rhs_code, rhs_out, reg, l, t0, ys, fs):
+        if not _f_lane(rhs_code, rhs_ninv, rhs_out, reg, l, t0, ys, fs):
             cnt[l, 1] = 1
             _finish(l, p_, STATUS_NONFINITE, t0, cnt, active, status, t_fail, nsteps, nfev, njev)
             continue
         for i in range(ns):
             k[0, i, l] = fs[i]
-        hh, ok = _hinit(rhs_code, rhs_out, reg, l, t0, ys, fs, 4.0, tend[l] - t0, atol, rtol, wy, wf)
+        hh, ok = _hinit(rhs_code, rhs_ninv, rhs_out, reg, l, t0, ys, fs, 4.0, tend[l] - t0, atol, rtol, wy, wf)
         cnt[l, 1] = 2
         h[l] = hh
         active[l] = True

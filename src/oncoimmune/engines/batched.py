@@ -377,8 +377,10 @@ def iter_solve_batch(
     evt = _event_table(cm, n, events, event_values)
     rt = rhs_tape(cm)
     jt = jacobian_t_tape(cm)
-    args_tapes = tuple(
-        _owned(a) for a in (rt.code, rt.outputs, rt.initial_registers(), jt.code, jt.outputs, jt.initial_registers())
+    args_tapes = (
+        *(_owned(a) for a in (rt.code, rt.outputs, rt.initial_registers())),
+        int(rt.n_invariant),
+        *(_owned(a) for a in (jt.code, jt.outputs, jt.initial_registers())),
     )
     mcode = METHODS[method]
     nthreads = _n_threads(threads)
@@ -390,9 +392,11 @@ def iter_solve_batch(
         Pc = _owned(np.broadcast_to(Pm if Pm.shape[0] == 1 else Pm[lo:hi], (m, cm.n_params)))
         ev = evt.rows(lo, hi)
         L = int(min(int(lanes), 1 << max(0, (m - 1).bit_length())))
-        per = max(4 * L, -(-m // (8 * nthreads)))
+        # jobs for the thread pool: about 4 per thread (the last ones balance the load), but never
+        # fewer than 16 lanes' worth of patients, since a job's last patients run with idle lanes
+        per = max(16 * L, -(-m // (4 * nthreads)))
         bounds = np.unique(np.r_[np.arange(0, m, per), m]).astype(np.int64)
-        out = np.full((m, save.size, sel.size), np.nan)
+        out = np.empty((m, save.size, sel.size))  # the kernel writes every row (NaN where not reached)
         status = np.full(m, STATUS_NOT_RUN, dtype=np.int64)
         t_fail = np.full(m, np.nan)
         nsteps = np.zeros(m, dtype=np.int64)
@@ -407,7 +411,7 @@ def iter_solve_batch(
             out, status, t_fail, nsteps, nfev, njev, ymax, ymin, t_stiff,
         )
         _run_chunks(bounds, L, mcode, args, nthreads)
-        negative_state = _clip_populations(cm, out, sel, status, ymax, ymin, atol_v, float(rtol))
+        negative_state = _negative_populations(cm, status, ymax, ymin, atol_v, float(rtol))
         yield slice(lo, hi), BatchSolution(
             t=save,
             y=out if dtype == np.float64 else out.astype(dtype),
@@ -458,9 +462,14 @@ def _run_chunks(bounds: np.ndarray, L: int, mcode: int, args: tuple, nthreads: i
             f.result()
 
 
-def _clip_populations(cm: CompiledModel, out: np.ndarray, sel: np.ndarray, status: np.ndarray, ymax: np.ndarray,
-                      ymin: np.ndarray, atol: np.ndarray, rtol: float) -> np.ndarray:
-    """Contract item 6: fail runs whose populations undershoot by more than 10*(atol+rtol*max|y|); clip the rest."""
+def _negative_populations(cm: CompiledModel, status: np.ndarray, ymax: np.ndarray, ymin: np.ndarray,
+                          atol: np.ndarray, rtol: float) -> np.ndarray:
+    """Contract item 6: fail runs whose populations undershoot by more than 10*(atol+rtol*max|y|).
+
+    The kernel already wrote saved undershoots as 0 (``_kernels._store``); ``ymin``
+    holds the unclipped minimum over the saved values. Returns the offending
+    state per patient (-1 if none).
+    """
     tol = 10.0 * (atol[None, :] + rtol * ymax)
     nn = cm.nonnegative
     bad = (ymin < -tol) & nn[None, :] & np.isfinite(ymin)
@@ -469,11 +478,6 @@ def _clip_populations(cm: CompiledModel, out: np.ndarray, sel: np.ndarray, statu
     if hit.any():
         negative_state[hit] = np.argmax(bad[hit], axis=1)
         status[hit] = STATUS_NEGATIVE
-    cols = np.nonzero(nn[sel])[0]
-    if cols.size:
-        block = out[:, :, cols]
-        np.copyto(block, 0.0, where=block < 0)
-        out[:, :, cols] = block
     return negative_state
 
 

@@ -22,7 +22,14 @@ The builder
 * writes ``x^2`` as ``x*x`` exactly as :func:`~oncoimmune.model.expr.compile_expr`
   does (the other powers call ``pow``);
 * allocates temporaries by liveness, so the register file stays small
-  (it lives in L1 cache inside the kernels).
+  (it lives in L1 cache inside the kernels), never writing a result into one
+  of its own operands' registers (so the kernels' loops over lanes vectorise);
+* hoists the instructions that depend only on parameters and constants
+  (e.g. ``CL/V1``) to the front of the tape, the *prelude*
+  (:attr:`Tape.n_invariant` instructions, whose results stay live to the end):
+  a solver runs the prelude once per patient and after each parameter event,
+  and only the rest of the tape at every evaluation. Moving an instruction
+  does not change its operands, so every output is bit-for-bit the same.
 
 :func:`eval_tape` is a plain NumPy interpreter used to validate tapes against
 :func:`~oncoimmune.model.expr.compile_expr`; it accepts one patient
@@ -100,6 +107,9 @@ class Tape:
         or constant register, e.g. for a derivative that is a parameter or 0).
     n_regs : int
         Size of the register file.
+    n_invariant : int
+        Number of leading instructions that read only parameters and constants
+        (the prelude); their results are never overwritten by later instructions.
     """
 
     n_states: int
@@ -108,6 +118,7 @@ class Tape:
     code: np.ndarray
     outputs: np.ndarray
     n_regs: int
+    n_invariant: int = 0
 
     @property
     def const_base(self) -> int:
@@ -229,9 +240,32 @@ def build_tape(exprs: Sequence[Expr], index: Mapping[str, tuple[str, int]], n_st
         return memo[id(root)]
 
     out_values = [value_of(e) for e in exprs]
+    n_in = 1 + n_states + n_params
+
+    # hoist parameter-only instructions into a prelude ----------------------------
+    # (the list is in dependency order, and so is each of its two parts)
+    def invariant(v: tuple[str, int], inv: list[bool]) -> bool:
+        kind, i = v
+        if kind == "const":
+            return True
+        if kind == "in":
+            return i >= 1 + n_states  # a parameter (register 0 is t, then the states)
+        return inv[i]
+
+    inv: list[bool] = []
+    for opcode, a, b in instrs:
+        inv.append(invariant(a, inv) and invariant(b, inv))
+    order = [k for k in range(len(instrs)) if inv[k]] + [k for k in range(len(instrs)) if not inv[k]]
+    new_index = {old: new for new, old in enumerate(order)}
+
+    def renumber(v: tuple[str, int]) -> tuple[str, int]:
+        return ("tmp", new_index[v[1]]) if v[0] == "tmp" else v
+
+    instrs = [[instrs[k][0], renumber(instrs[k][1]), renumber(instrs[k][2])] for k in order]
+    out_values = [renumber(v) for v in out_values]
+    n_invariant = sum(inv)
 
     # register allocation by liveness --------------------------------------------
-    n_in = 1 + n_states + n_params
     const_base = n_in
     tmp_base = const_base + len(const_vals)
     last_use = [-1] * len(instrs)
@@ -242,6 +276,9 @@ def build_tape(exprs: Sequence[Expr], index: Mapping[str, tuple[str, int]], n_st
     for v in out_values:
         if v[0] == "tmp":
             last_use[v[1]] = len(instrs)  # outputs live to the end
+    for k in range(n_invariant):
+        if last_use[k] != -1:
+            last_use[k] = len(instrs)  # prelude results survive every run of the rest
     reg_of_tmp = [0] * len(instrs)
     free: list[int] = []
     n_tmp = 0
@@ -260,16 +297,19 @@ def build_tape(exprs: Sequence[Expr], index: Mapping[str, tuple[str, int]], n_st
     code = np.zeros((len(instrs), 4), dtype=np.int32)
     for k, (opcode, a, b) in enumerate(instrs):
         ra, rb = reg(a), reg(b)
-        # operands are read before the result is written, so a register whose
-        # last reader is this instruction may receive its result
-        for dead in frees_at.get(k, ()):
-            if dead != k:
-                free.append(reg_of_tmp[dead])
+        # the result never goes to an operand's register, even one whose last
+        # reader is this instruction: with dst != a, b the compiler can prove the
+        # kernels' loops over lanes free of overlap and vectorise them (about
+        # 1.7x faster per instruction than the in-place form); operands dying
+        # here are freed only after dst is chosen
         if free:
             dst = free.pop()
         else:
             dst = tmp_base + n_tmp
             n_tmp += 1
+        for dead in frees_at.get(k, ()):
+            if dead != k:
+                free.append(reg_of_tmp[dead])
         reg_of_tmp[k] = dst
         if last_use[k] == -1:  # never read (cannot happen for reachable values)
             free.append(dst)  # pragma: no cover
@@ -282,6 +322,7 @@ def build_tape(exprs: Sequence[Expr], index: Mapping[str, tuple[str, int]], n_st
         code=code,
         outputs=outputs,
         n_regs=tmp_base + n_tmp,
+        n_invariant=n_invariant,
     )
 
 
