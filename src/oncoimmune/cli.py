@@ -535,6 +535,18 @@ def trial_cmd(
     ] = 25,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a previous trial run in DIR.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            help="local (this machine's processes) or dask (a LocalCluster on 127.0.0.1 with --workers workers).",
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        Optional[str],
+        typer.Option("--scheduler", help="Address of an existing Dask scheduler (implies --executor dask).",
+                     metavar="tcp://HOST:PORT"),
+    ] = None,
 ) -> None:
     """Run a virtual clinical trial: DIR/patients.parquet, DIR/endpoints.parquet, DIR/report.html, DIR/figures.
 
@@ -564,6 +576,8 @@ def trial_cmd(
             overwrite=overwrite,
             progress=progress,
             command=command,
+            executor="dask" if scheduler is not None else executor,
+            scheduler=scheduler,
         )
     except ResultsFileError as exc:  # --out/--resume problems are found before anything is written
         _fail(str(exc), EXIT_BAD_INPUT if _is_destination_error(exc) else EXIT_FAILED_RUN)

@@ -169,3 +169,24 @@ def test_sigkill_the_driver_then_resume(tmp_path, reference_digest):
     res = run(out, executor="dask", workers=2, resume=True)
     assert sorted(res.shards_skipped) == sorted(int(k) for k in partial["shards"])
     assert digest_of(out) == reference_digest
+
+
+def test_cli_dask_executor_and_bad_scheduler(tmp_path, reference_digest):
+    from typer.testing import CliRunner
+
+    from oncoimmune.cli import app
+
+    spec_file = tmp_path / "small.toml"
+    spec_file.write_text(small_spec().to_toml())
+    runner = CliRunner()
+    bad = runner.invoke(app, ["trial", str(spec_file), "--scheduler", "nope", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "scheduler" in bad.output and not (tmp_path / "bad").exists()
+    out = tmp_path / "cli"
+    ok = runner.invoke(
+        app,
+        ["trial", str(spec_file), "--patients", str(N), "--seed", str(SEED), "--shard-size", str(SHARD),
+         "--executor", "dask", "--workers", "2", "--out", str(out), "--no-progress"],
+    )
+    assert ok.exit_code == 0, ok.output
+    assert (out / "endpoints.parquet").is_file() and (out / "report.html").is_file()
+    assert digest_of(out) == reference_digest
