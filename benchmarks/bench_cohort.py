@@ -358,7 +358,8 @@ def report(res: dict) -> str:
     L.append(
         f"**Machine:** {m['cpu']}, {m['cores']} cores available, {m['memory']} RAM, {m['os']}; Python "
         f"{m['python']}, NumPy {m['numpy']}, SciPy {m['scipy']}, Numba {m['numba']}, libRoadRunner "
-        f"{m['libroadrunner']}. Load average at the start: {m['load']}."
+        f"{m['libroadrunner']}. Load average (1/5/15 min) at the start: {m['load']}, at the end: "
+        f"{res.get('load_end', '-')} (the machine is shared; other jobs slow every engine alike)."
     )
     L.append("")
     L.append(
@@ -418,10 +419,11 @@ def report(res: dict) -> str:
         "parameters from the per-patient streams is Python and costs "
         f"{1e6 * res['batched'][0]['draw_seconds'] / res['batched'][0]['n']:.0f} us per patient (reported "
         "separately below for the million-patient run). Each batched row ran in its own process (best of "
-        f"{res['repeats']} solves); *peak traced* is the largest NumPy allocation total during a solve "
+        f"{res['repeats']} solves, of {min(res['repeats'], 2)} for N > 20,000); *peak traced* is the largest "
+        "NumPy allocation total during a solve "
         "(tracemalloc), *peak RSS* that process's peak resident memory (kernel, interpreter and the full "
         "result: N x 366 x 5 float64). "
-        f"Steps per patient: {res['batched'][-1]['steps']:.0f} accepted and rejected, "
+        f"Work per patient: {res['batched'][-1]['steps']:.0f} steps (accepted and rejected), "
         f"{res['batched'][-1]['nfev']:.0f} right-hand-side evaluations."
     )
     L.append("")
@@ -445,18 +447,19 @@ def report(res: dict) -> str:
         L.append("")
     L.append("### Targets (issue: 2 cores)")
     L.append("")
-    big = res["batched"][-1]
+    allcores = [b for b in res["batched"] if b["threads"] is None]
+    slow = min(allcores, key=lambda b: b["rate"])
     acc = res["acc"]["batched"]
     rows = [
         (
             "batched >= 30x libRoadRunner",
-            f"{big['rate'] / base_rr['rate']:.0f}x at N = {big['n']:,}" if base_rr else "-",
-            base_rr is not None and big["rate"] >= 30 * base_rr["rate"],
+            f"{slow['rate'] / rr_rate:.0f}x (the lowest, at N = {slow['n']:,})" if base_rr else "-",
+            base_rr is not None and slow["rate"] >= 30 * rr_rate,
         ),
         (
             "batched >= 300x the SciPy loop",
-            f"{big['rate'] / base_scipy['rate']:.0f}x at N = {big['n']:,}",
-            big["rate"] >= 300 * base_scipy["rate"],
+            f"{slow['rate'] / base_scipy['rate']:.0f}x (the lowest, at N = {slow['n']:,})",
+            slow["rate"] >= 300 * base_scipy["rate"],
         ),
         (
             "error <= 1e-4 on 99.9 % of patients",
@@ -485,8 +488,11 @@ def report(res: dict) -> str:
         "for LSODA, its symbolic Jacobian; it integrates piecewise between the events, as the package's reference "
         "engine does. libRoadRunner integrates the SBML written by `oncoimmune.io.sbml.to_sbml` (states as "
         "rate rules, observables as assignment rules, each dose time one SBML event with trigger "
-        "`time >= t`), compiled once and reset per patient. Timings on a shared virtual machine vary by "
-        "about 10 % between runs."
+        "`time >= t`), compiled once and reset per patient. Its largest errors are patients whose tumour "
+        "falls below one cell and regrows (T near 0.1 cells for weeks): there the trajectory is very sensitive, "
+        "and CVODE at the same `rtol = 1e-6` is 1-5 % off, while CVODE at 1e-10 agrees with the reference to "
+        "5e-6 (checked), so this is the integrator at that tolerance, not the SBML or the events. Timings on a "
+        "shared virtual machine vary by about 10 % between runs."
     )
     L.append("")
     return "\n".join(L)
@@ -601,13 +607,22 @@ def main() -> None:
 
     # batched timings, each in a fresh process ------------------------------------------------------
     res["batched"] = []
-    for n in args.n:
-        reps = args.repeats if n <= 20_000 else 1
+    runs = [(n, 0) for n in args.n]
+    if 10_000 in args.n:
+        runs.insert(args.n.index(10_000) + 1, (10_000, 1))  # the same on one thread: parallel efficiency
+    for n, thr in runs:
+        # large cohorts: best of 2 (the first solve in a fresh process also pays for the first touch of
+        # its result's memory, ~1 s per GB on this virtual machine)
+        reps = args.repeats if n <= 20_000 else min(args.repeats, 2)
         b = run_child(
             ["--worker", "batched", "--n", str(n), "--repeats", str(reps), "--seed", str(args.seed)]
+            + (["--threads", str(thr)] if thr else [])
         )
         res["batched"].append(b)
-        print(f"batched N={n}: {b['rate']:,.0f} patients/s, RSS {b['rss_mib']:.0f} MiB", flush=True)
+        print(
+            f"batched N={n} threads={thr or 'all'}: {b['rate']:,.0f}/s, RSS {b['rss_mib']:.0f} MiB",
+            flush=True,
+        )
 
     if args.million:
         mm = run_child(["--worker", "million", "--million-n", str(args.million_n), "--seed", str(args.seed)])
@@ -618,6 +633,7 @@ def main() -> None:
             flush=True,
         )
 
+    res["load_end"] = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     text = report(res)
     print()
     print(text)

@@ -65,7 +65,7 @@ CV = 0.30
 PDL1_ENGAGEMENT = 2.0
 T0 = 2.0e8
 REGIMEN = "pembrolizumab:200mg:q3w"
-#: assessment days of a trial (RECIST every 6 weeks for a year, as in KEYNOTE-024's first year)
+#: assessment days of a trial: tumour imaging every 6 weeks for a year (a common RECIST schedule)
 ASSESS_DAYS = np.arange(0.0, DAYS + 1.0, 42.0)
 
 EXHAUSTION = Source(
