@@ -358,26 +358,55 @@ class SimulationSpec(BaseModel):
         SpecFileError
             For invalid TOML (with line and column) or an invalid field.
         """
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            where = f"{os.fspath(source)}: " if source is not None else ""
-            raise SpecFileError(f"{where}not valid TOML: {exc}; fix the syntax at that line") from None
-        return cls.from_dict(data, source=source)
+        return cls.from_dict(parse_toml_text(text, source), source=source)
 
     @classmethod
     def from_dict(
         cls, data: Mapping[str, Any], *, source: str | os.PathLike[str] | None = None
     ) -> "SimulationSpec":
         """Validate a mapping (as read from TOML)."""
-        if not isinstance(data, Mapping):
-            raise SpecFileError(f"a spec must be a table of fields; got {type(data).__name__}")
-        try:
-            return cls(**dict(data))
-        except SpecFileError as exc:
-            if source is None or getattr(exc, "field", None) is None:
-                raise
-            raise spec_error(exc.field, exc.reason, source, hint=exc.hint) from None  # type: ignore[attr-defined]
+        return validate_mapping(cls, data, what="a spec", source=source)
+
+
+def read_spec_text(path: str | os.PathLike[str], what: str = "spec file", hint: str = "give the spec.toml inside it") -> str:
+    """The UTF-8 text of a spec file, or a :class:`SpecFileError` naming the path and the fix.
+
+    Shared by every TOML spec (simulations, trials).
+    """
+    name = os.fspath(path)
+    try:
+        return Path(path).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise SpecFileError(f"{what} {name!r} does not exist; check the path") from None
+    except IsADirectoryError:
+        raise SpecFileError(f"{what} {name!r} is a directory; {hint}") from None
+    except UnicodeDecodeError:
+        raise SpecFileError(f"{what} {name!r} is not UTF-8 text; give a TOML file") from None
+    except OSError as exc:
+        raise SpecFileError(f"{what} {name!r} cannot be read: {exc.strerror}") from None
+
+
+def parse_toml_text(text: str, source: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Parse TOML with :mod:`tomllib`; a syntax error names the file, line and column."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        where = f"{os.fspath(source)}: " if source is not None else ""
+        raise SpecFileError(f"{where}not valid TOML: {exc}; fix the syntax at that line") from None
+
+
+def validate_mapping(
+    cls: Any, data: Any, *, what: str = "a spec", source: str | os.PathLike[str] | None = None
+) -> Any:
+    """``cls(**data)`` for a pydantic spec class, with errors that name the file and the field."""
+    if not isinstance(data, Mapping):
+        raise SpecFileError(f"{what} must be a table of fields; got {type(data).__name__}")
+    try:
+        return cls(**dict(data))
+    except SpecFileError as exc:
+        if source is None or getattr(exc, "field", None) is None:
+            raise
+        raise spec_error(exc.field, exc.reason, source, hint=exc.hint) from None  # type: ignore[attr-defined]
 
 
 def load_spec(path: str | os.PathLike[str]) -> SimulationSpec:
@@ -388,20 +417,7 @@ def load_spec(path: str | os.PathLike[str]) -> SimulationSpec:
     SpecFileError
         If the file cannot be read, is not TOML, or a field is invalid.
     """
-    p = Path(path)
-    try:
-        text = p.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise SpecFileError(f"spec file {os.fspath(path)!r} does not exist; check the path") from None
-    except IsADirectoryError:
-        raise SpecFileError(
-            f"spec file {os.fspath(path)!r} is a directory; give the spec.toml inside it"
-        ) from None
-    except UnicodeDecodeError:
-        raise SpecFileError(f"spec file {os.fspath(path)!r} is not UTF-8 text; give a TOML file") from None
-    except OSError as exc:
-        raise SpecFileError(f"spec file {os.fspath(path)!r} cannot be read: {exc.strerror}") from None
-    return SimulationSpec.from_toml(text, source=path)
+    return SimulationSpec.from_toml(read_spec_text(path), source=path)
 
 
 # pydantic errors -> one line naming the field ---------------------------------------------------------

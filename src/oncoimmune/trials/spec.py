@@ -75,7 +75,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -85,7 +84,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._errors import OncoimmuneError, SpecFileError
 from .._version import __version__
-from ..io.spec import dumps_toml, spec_error
+from ..io.spec import dumps_toml, parse_toml_text, read_spec_text, spec_error, validate_mapping
 from .recist import DAYS_PER_MONTH  # one month length for the whole trials package
 
 __all__ = [
@@ -592,24 +591,12 @@ class TrialSpec(BaseModel):
     @classmethod
     def from_toml(cls, text: str, *, source: str | os.PathLike[str] | None = None) -> TrialSpec:
         """Parse and validate TOML text."""
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            where = f"{os.fspath(source)}: " if source is not None else ""
-            raise SpecFileError(f"{where}not valid TOML: {exc}; fix the syntax at that line") from None
-        return cls.from_dict(data, source=source)
+        return cls.from_dict(parse_toml_text(text, source), source=source)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str | os.PathLike[str] | None = None) -> TrialSpec:
         """Validate a mapping (as read from TOML)."""
-        if not isinstance(data, Mapping):
-            raise SpecFileError(f"a trial spec must be a table of fields; got {type(data).__name__}")
-        try:
-            return cls(**dict(data))
-        except SpecFileError as exc:
-            if source is None or getattr(exc, "field", None) is None:
-                raise
-            raise spec_error(exc.field, exc.reason, source, hint=exc.hint) from None  # type: ignore[attr-defined]
+        return validate_mapping(cls, data, what="a trial spec", source=source)
 
 
 def load_trial_spec(path: str | os.PathLike[str]) -> TrialSpec:
@@ -620,17 +607,7 @@ def load_trial_spec(path: str | os.PathLike[str]) -> TrialSpec:
     SpecFileError
         If the file cannot be read, is not TOML, or a field is invalid.
     """
-    p = Path(path)
-    try:
-        text = p.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise SpecFileError(f"trial spec {os.fspath(path)!r} does not exist; check the path") from None
-    except IsADirectoryError:
-        raise SpecFileError(f"trial spec {os.fspath(path)!r} is a directory; give the .toml file") from None
-    except UnicodeDecodeError:
-        raise SpecFileError(f"trial spec {os.fspath(path)!r} is not UTF-8 text; give a TOML file") from None
-    except OSError as exc:
-        raise SpecFileError(f"trial spec {os.fspath(path)!r} cannot be read: {exc.strerror}") from None
+    text = read_spec_text(path, "trial spec", "give the .toml file")
     return TrialSpec.from_toml(text, source=path)
 
 
