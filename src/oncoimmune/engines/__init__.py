@@ -4,8 +4,16 @@ from .base import ENGINES, AbstractEngine, Problem, Solution, get_engine, regist
 from .batched import BatchedEngine, BatchSolution, solve_batch
 from .scipy_engine import ScipyEngine
 
+try:  # the JAX/diffrax engine needs the 'jax' extra; without it the registry simply lacks "jax"
+    from .jax_engine import JaxEngine, solve_final
+except ImportError:  # pragma: no cover - depends on the environment
+    JaxEngine = None  # type: ignore[assignment,misc]
+    solve_final = None  # type: ignore[assignment]
+
 __all__ = [
     "ENGINES",
+    "JaxEngine",
+    "solve_final",
     "AbstractEngine",
     "BatchSolution",
     "BatchedEngine",
