@@ -429,7 +429,6 @@ def _from_validation_error(exc: ValidationError, cls: type[BaseModel]) -> SpecFi
     loc = tuple(str(x) for x in err.get("loc", ()))
     field = ".".join(loc) if loc else "(spec)"
     kind = err.get("type", "")
-    ctx = err.get("ctx") or {}
     got = err.get("input")
     top = loc[0] if loc else ""
     hint = _HINTS.get(top)
@@ -440,29 +439,43 @@ def _from_validation_error(exc: ValidationError, cls: type[BaseModel]) -> SpecFi
         valid = ", ".join(cls.model_fields)
         reason = f"is not a known field; valid fields: {valid}"
         got, hint = _NOTHING, None
-    elif kind in ("float_type", "float_parsing"):
-        reason = "must be a number"
-    elif kind in ("int_type", "int_parsing", "int_from_float"):
-        reason = "must be a whole number"
-    elif kind == "bool_type":
-        reason = "must be true or false"
-    elif kind == "string_type":
-        reason = "must be a string in quotes"
-    elif kind == "dict_type":
-        reason = "must be a table"
-    elif kind == "finite_number":
-        reason = "must be a finite number (not nan or inf)"
-    elif kind == "greater_than":
-        reason = f"must be > {_num(ctx.get('gt'))}"
-    elif kind == "greater_than_equal":
-        reason = f"must be >= {_num(ctx.get('ge'))}"
     else:
-        reason = str(err.get("msg", "is invalid"))
+        reason = pydantic_reason(err)
     if got is not _NOTHING and not isinstance(got, (dict, list)):
         reason += f"; got {got!r}"
     if len(errors) > 1:
         reason += f" (and {len(errors) - 1} more error(s))"
     return spec_error(field, reason, hint=hint)
+
+
+#: pydantic error type -> how the one-line message describes the fix (shared by every spec)
+_REASONS: dict[str, Any] = {
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
+    "string_type": "must be a string in quotes",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+    "list_type": "must be a list [...]",
+    "finite_number": "must be a finite number (not nan or inf)",
+    "greater_than": lambda c: f"must be > {_num(c.get('gt'))}",
+    "greater_than_equal": lambda c: f"must be >= {_num(c.get('ge'))}",
+    "less_than_equal": lambda c: f"must be <= {_num(c.get('le'))}",
+    "too_short": lambda c: f"must have at least {c.get('min_length')} item(s)",
+    "string_too_short": "must not be empty",
+    "literal_error": lambda c: f"must be one of {c.get('expected')}",
+}
+
+
+def pydantic_reason(err: Mapping[str, Any]) -> str:
+    """The reason part of a one-line spec error for a pydantic error of a value's type or range."""
+    r = _REASONS.get(err.get("type", ""))
+    if r is None:
+        return str(err.get("msg", "is invalid"))
+    return r(err.get("ctx") or {}) if callable(r) else r
 
 
 def _num(x: Any) -> str:

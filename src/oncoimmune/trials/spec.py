@@ -84,7 +84,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._errors import OncoimmuneError, SpecFileError
 from .._version import __version__
-from ..io.spec import dumps_toml, parse_toml_text, read_spec_text, spec_error, validate_mapping
+from ..io.spec import dumps_toml, parse_toml_text, pydantic_reason, read_spec_text, spec_error, validate_mapping
 from .recist import DAYS_PER_MONTH  # one month length for the whole trials package
 
 __all__ = [
@@ -649,7 +649,6 @@ def _from_validation_error(exc: ValidationError) -> SpecFileError:
     loc = tuple(err.get("loc", ()))
     path = _path(loc)
     kind = err.get("type", "")
-    ctx = err.get("ctx") or {}
     got = err.get("input", _NOTHING)
     hint = _hint(path)
     if kind == "missing":
@@ -658,34 +657,8 @@ def _from_validation_error(exc: ValidationError) -> SpecFileError:
         parent = _path(loc[:-1])
         reason = f"is not a known field{' of ' + parent if parent != '(spec)' else ''}; check the spelling"
         got, hint = _NOTHING, None
-    elif kind in ("float_type", "float_parsing"):
-        reason = "must be a number"
-    elif kind in ("int_type", "int_parsing", "int_from_float"):
-        reason = "must be a whole number"
-    elif kind == "bool_type":
-        reason = "must be true or false"
-    elif kind == "string_type":
-        reason = "must be a string in quotes"
-    elif kind in ("dict_type", "model_type"):
-        reason = "must be a table"
-    elif kind == "list_type":
-        reason = "must be a list [...]"
-    elif kind == "finite_number":
-        reason = "must be a finite number (not nan or inf)"
-    elif kind == "greater_than":
-        reason = f"must be > {ctx.get('gt')}"
-    elif kind == "greater_than_equal":
-        reason = f"must be >= {ctx.get('ge')}"
-    elif kind == "less_than_equal":
-        reason = f"must be <= {ctx.get('le')}"
-    elif kind == "too_short":
-        reason = f"must have at least {ctx.get('min_length')} item(s)"
-    elif kind == "string_too_short":
-        reason = "must not be empty"
-    elif kind == "literal_error":
-        reason = f"must be one of {ctx.get('expected')}"
     else:
-        reason = str(err.get("msg", "is invalid"))
+        reason = pydantic_reason(err)
     if got is not _NOTHING and not isinstance(got, (dict, list)):
         reason += f"; got {got!r}"
     if len(errors) > 1:
