@@ -168,10 +168,20 @@ def models_cmd(
 
 @app.command("describe")
 def describe_cmd(
-    model: Annotated[str, typer.Argument(help="Library model id (see `oncoimmune models`).", metavar="MODEL")],
+    model: Annotated[
+        Optional[str], typer.Argument(help="Library model id (see `oncoimmune models`).", metavar="MODEL")
+    ] = None,
+    sbml: Annotated[Optional[Path], typer.Option("--sbml", help="Describe an SBML file instead.", metavar="FILE")] = None,
 ) -> None:
     """Print a model's equations, processes, parameters with sources, and references."""
     from .library import get_model
+
+    if sbml is not None:
+        from ._cli_sbml import describe_sbml
+
+        return describe_sbml(sbml)
+    if model is None:
+        _fail("MODEL: give a library model id (see `oncoimmune models`) or --sbml FILE")
 
     with _bad_input("MODEL"):
         m = get_model(model)
@@ -324,6 +334,10 @@ def simulate_cmd(
     height: Annotated[
         Optional[float], typer.Option("--height", help="Patient height in cm for the BSA (default 170).", metavar="CM")
     ] = None,
+    sbml: Annotated[
+        Optional[Path],
+        typer.Option("--sbml", help="Simulate an SBML file instead (--days in the file's time units).", metavar="FILE"),
+    ] = None,
 ) -> None:
     """Simulate a library model and write DIR/trajectory.parquet, DIR/trajectory.png and DIR/spec.toml.
 
@@ -337,6 +351,10 @@ def simulate_cmd(
     """
     from .io import SimulationSpec, check_output_dir, load_spec, write_run
 
+    if sbml is not None:
+        from ._cli_sbml import simulate_sbml
+
+        return simulate_sbml(sbml, days, out, overwrite, plot, rtol, atol, method, engine, set_)
     # 1. the spec: file, then command-line overrides; all validated before anything is written
     data: dict[str, Any] = {}
     if spec_file is not None:
@@ -623,6 +641,11 @@ def _print_trial_summary(result: Any) -> None:
                        f"{'inside' if pfs['inside_published_ci'] else 'OUTSIDE'}")
     typer.echo(f"Wrote {len(result.files)} files to {result.out}: report.html, patients.parquet, endpoints.parquet, "
                "figures/, manifest.json")
+
+
+from ._cli_sbml import register as _register_sbml  # noqa: E402
+
+_register_sbml(app)
 
 
 def main() -> None:
