@@ -15,7 +15,9 @@ semantics are those of SBML Level 3 [1]_ (section 4.12):
 4. At one instant, the ready executions run one at a time, highest priority
    first (no priority ranks lowest; ties in the order they were triggered);
    after each, every trigger is re-evaluated, so an execution may trigger or
-   cancel others at the same instant.
+   cancel others at the same instant. Executions whose priorities are set and
+   equal go in random order, as SBML requires, drawn from a generator seeded
+   with 0 so that every run gives the same answer.
 5. Between instants the ODE is integrated with the chosen SciPy method; a
    trigger change inside a step is located by bisection on the step's dense
    output to within a few ulps of time, and the solver restarts there.
@@ -38,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ..model.expr import compile_expr
+from ..model.expr import Expr, Op, compile_expr
 from .base import Problem, Solution, apply_events
 
 __all__ = ["solve_triggered"]
@@ -60,6 +62,46 @@ class _Pending:
     seq: int
 
 
+def _relations(e: Expr) -> list[Expr]:
+    """``a - b`` for every relation ``a < b`` (etc.) inside a trigger: continuous functions whose
+    sign changes where the trigger can change, so their roots can be found by regula falsi."""
+    out: list[Expr] = []
+    stack = [e]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Op):
+            if n.op in ("lt", "le", "gt", "ge", "eq", "ne"):
+                out.append(n.args[0] - n.args[1])
+            else:
+                stack.extend(n.args)
+    return out
+
+
+def _illinois(g: Any, lo: float, hi: float, glo: float, ghi: float, tol: float) -> float:
+    """Root of ``g`` in ``[lo, hi]`` (sign change given) by the Illinois variant of regula falsi."""
+    side = 0
+    for _ in range(60):
+        if hi - lo <= tol:
+            break
+        m = (lo * ghi - hi * glo) / (ghi - glo)
+        if not (lo < m < hi):
+            m = 0.5 * (lo + hi)
+        gm = g(m)
+        if gm == 0.0:
+            return m
+        if (gm > 0) == (ghi > 0):
+            hi, ghi = m, gm
+            if side == -1:
+                glo *= 0.5
+            side = -1
+        else:
+            lo, glo = m, gm
+            if side == 1:
+                ghi *= 0.5
+            side = 1
+    return hi
+
+
 def _fn(e: Any, cm: Any) -> Any:
     return None if e is None else compile_expr(e, cm.index, np)
 
@@ -78,7 +120,9 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
     deadline = None if pb.max_seconds is None else _time.monotonic() + float(pb.max_seconds)
 
     evs = cm.events
-    trig = [_fn(e.trigger, cm) for e in evs]
+    trig_all = cm._vector_fn("event_triggers", tuple(e.trigger for e in evs), np)
+    rng = np.random.default_rng(0)
+    rels = [[compile_expr(r, cm.index, np) for r in _relations(e.trigger)] for e in evs]
     delay = [_fn(e.delay, cm) for e in evs]
     prio = [_fn(e.priority, cm) for e in evs]
     vals = [[_fn(x, cm) for x in e.values] for e in evs]
@@ -93,26 +137,23 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
             raise _Budget
         if deadline is not None and counter["nfev"] % 256 == 0 and _time.monotonic() > deadline:
             raise _Budget("seconds")
-        with np.errstate(all="ignore"):
-            d = f(t, yy, p)
+        d = f(t, yy, p)
         if not np.all(np.isfinite(d)):
             raise _NonFinite(t)
         return d
 
     def jac(t: float, yy: np.ndarray) -> np.ndarray:
         counter["njev"] += 1
-        with np.errstate(all="ignore"):
-            J = jac_fn(t, yy, p)
+        J = jac_fn(t, yy, p)
         if not np.all(np.isfinite(J)):
             raise _NonFinite(t, "Jacobian")
         return J
 
     def value(fn: Any, t: float, yy: np.ndarray) -> float:
-        with np.errstate(all="ignore"):
-            return float(fn(t, yy, p))
+        return float(fn(t, yy, p))
 
     def triggers(t: float, yy: np.ndarray) -> list[bool]:
-        return [value(g, t, yy) != 0.0 for g in trig]
+        return (trig_all(t, yy, p) != 0.0).tolist()
 
     def assigned(k: int, t: float) -> np.ndarray:
         return np.array([value(g, t, y) for g in vals[k]], dtype=float)
@@ -138,10 +179,17 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
             ready = [q for q in queue if q.time <= t + tol]
             if not ready:
                 return
-            def rank(q: _Pending) -> tuple[float, int]:
+            def prio_of(q: _Pending) -> float:
                 pr = -math.inf if prio[q.k] is None else value(prio[q.k], t, y)
-                return (-pr if not math.isnan(pr) else math.inf, q.seq)
-            q = min(ready, key=rank)
+                return -math.inf if math.isnan(pr) else pr
+
+            prs = [prio_of(q) for q in ready]
+            top = max(prs)
+            best = [q for q, pr in zip(ready, prs) if pr == top]
+            if len(best) > 1 and top != -math.inf:
+                q = best[int(rng.integers(len(best)))]  # equal set priorities: random order (SBML 4.12.6)
+            else:
+                q = min(best, key=lambda x: x.seq)
             queue.remove(q)
             v = q.values if q.values is not None else assigned(q.k, t)
             y[targets[q.k]] = v
@@ -149,6 +197,31 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
                 raise _NonFinite(t, f"state after event {evs[q.k].name!r}")
             check(t)
         raise _NonFinite(t, "event cascade (more than 100000 executions at one instant)")
+
+    def narrow(lo: float, hi: float, dense: Any, y_hi: np.ndarray) -> tuple[float, float]:
+        """Shrink ``[lo, hi]`` around the earliest root of a relation of a changed trigger."""
+        cur = triggers(hi, y_hi)
+        y_lo = dense(lo)
+        best = None
+        for k, c in enumerate(cur):
+            if c == prev[k]:
+                continue
+            for g in rels[k]:
+                glo, ghi = float(g(lo, y_lo, p)), float(g(hi, y_hi, p))
+                if not (math.isfinite(glo) and math.isfinite(ghi)) or (glo > 0) == (ghi > 0) or glo == ghi:
+                    continue
+                r = _illinois(lambda tt: float(g(tt, dense(tt), p)), lo, hi, glo, ghi,
+                              1e-15 * max(1.0, abs(hi)))
+                best = r if best is None else min(best, r)
+        if best is None:
+            return lo, hi
+        d = 4e-14 * max(1.0, abs(best))
+        a, b = max(lo, best - d), min(hi, best + d)
+        if a > lo and triggers(a, dense(a)) != prev:
+            return lo, hi  # a change before the root found: search the whole step
+        if b < hi and triggers(b, dense(b)) == prev:
+            return lo, hi
+        return a, b
 
     doses = sorted(pb.events, key=lambda e: e.time)
     dose_times = sorted({e.time for e in doses if pb.t0 <= e.time <= pb.t1})
@@ -172,6 +245,8 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
     status, reason = "ok", ""
     nsteps = 0
     t = float(pb.t0)
+    quiet = np.errstate(all="ignore")
+    quiet.__enter__()
     try:
         apply_doses(t)
         instant(t)
@@ -196,9 +271,11 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
                 dense = solver.dense_output()
                 if evs and triggers(solver.t, solver.y) != prev:
                     lo, hi = t_old, solver.t
+                    lo, hi = narrow(lo, hi, dense, solver.y)
+                    eps = 1e-14 * max(1.0, abs(hi))
                     for _ in range(200):
                         mid = 0.5 * (lo + hi)
-                        if mid <= lo or mid >= hi:
+                        if mid <= lo or mid >= hi or hi - lo <= eps:
                             break
                         if triggers(mid, dense(mid)) != prev:
                             hi = mid
@@ -232,6 +309,8 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
     except (ArithmeticError, ValueError) as exc:
         status = "failed"
         reason = f"numerical error in solver {method}: {exc}"
+    finally:
+        quiet.__exit__(None, None, None)
     # contract item 6: clip round-off undershoots of populations, report larger ones
     for i in np.nonzero(cm.nonnegative)[0]:
         col = out[:, i]

@@ -129,7 +129,7 @@ def _num(x: str) -> float:
 
 
 def simulate_case(case_dir: Path, settings: CaseSettings, *, rtol: float = 1e-10, atol: float = 1e-14,
-                  max_seconds: float = 60.0) -> tuple[list[str], np.ndarray, str, str]:
+                  max_seconds: float = 240.0) -> tuple[list[str], np.ndarray, str, str]:
     """Simulate a case; returns ``(header, table, status, reason)`` (status ``ok`` or ``failed``)."""
     from ..model.expr import compile_expr, substitute
     from ..simulate import simulate
