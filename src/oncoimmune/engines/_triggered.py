@@ -198,30 +198,58 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
             check(t)
         raise _NonFinite(t, "event cascade (more than 100000 executions at one instant)")
 
-    def narrow(lo: float, hi: float, dense: Any, y_hi: np.ndarray) -> tuple[float, float]:
-        """Shrink ``[lo, hi]`` around the earliest root of a relation of a changed trigger."""
-        cur = triggers(hi, y_hi)
-        y_lo = dense(lo)
-        best = None
-        for k, c in enumerate(cur):
-            if c == prev[k]:
-                continue
-            for g in rels[k]:
-                glo, ghi = float(g(lo, y_lo, p)), float(g(hi, y_hi, p))
-                if not (math.isfinite(glo) and math.isfinite(ghi)) or (glo > 0) == (ghi > 0) or glo == ghi:
-                    continue
-                r = _illinois(lambda tt: float(g(tt, dense(tt), p)), lo, hi, glo, ghi,
-                              1e-15 * max(1.0, abs(hi)))
-                best = r if best is None else min(best, r)
-        if best is None:
-            return lo, hi
-        d = 4e-14 * max(1.0, abs(best))
-        a, b = max(lo, best - d), min(hi, best + d)
-        if a > lo and triggers(a, dense(a)) != prev:
-            return lo, hi  # a change before the root found: search the whole step
-        if b < hi and triggers(b, dense(b)) == prev:
-            return lo, hi
-        return a, b
+    flat_rels = [g for gs in rels for g in gs]
+    rel_all = cm._vector_fn("event_relations", tuple(r for e in evs for r in _relations(e.trigger)), np) \
+        if flat_rels else None
+
+    def rel_signs(t: float, yy: np.ndarray) -> np.ndarray:
+        return np.asarray(rel_all(t, yy, p)) > 0.0
+
+    def bisect(lo: float, hi: float, dense: Any) -> float:
+        """Earliest time in ``(lo, hi]`` with a trigger different from ``prev`` (true at ``hi``)."""
+        eps = 1e-14 * max(1.0, abs(hi))
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if mid <= lo or mid >= hi or hi - lo <= eps:
+                break
+            if triggers(mid, dense(mid)) != prev:
+                hi = mid
+            else:
+                lo = mid
+        return hi
+
+    def find_change(lo: float, hi: float, dense: Any, y_lo: np.ndarray, y_hi: np.ndarray) -> float | None:
+        """Earliest trigger change in ``(lo, hi]``, also one that is on and off again within the
+        step: every relation of a trigger whose sign differs at the ends is solved for its root
+        (regula falsi on the dense output) and the triggers are checked just after each root."""
+        changed_end = triggers(hi, y_hi) != prev
+        roots: list[float] = []
+        if rel_all is not None:
+            sa, sb = rel_signs(lo, y_lo), rel_signs(hi, y_hi)
+            if np.any(sa != sb):
+                ga, gb = np.asarray(rel_all(lo, y_lo, p)), np.asarray(rel_all(hi, y_hi, p))
+                for j in np.nonzero(sa != sb)[0]:
+                    g = flat_rels[j]
+                    if not (math.isfinite(ga[j]) and math.isfinite(gb[j])) or ga[j] == gb[j]:
+                        continue
+                    roots.append(_illinois(lambda tt, g=g: float(g(tt, dense(tt), p)), lo, hi,
+                                           float(ga[j]), float(gb[j]), 1e-15 * max(1.0, abs(hi))))
+        if not changed_end and not roots:
+            return None
+        start = lo
+        for r in sorted(roots):
+            d = 4e-14 * max(1.0, abs(r))
+            a, b = max(start, r - d), min(hi, r + d)
+            if a > start and triggers(a, dense(a)) != prev:
+                return bisect(start, a, dense)  # something changed before this root
+            if start < r <= hi and triggers(r, dense(r)) != prev:
+                return r  # true at the root itself (e.g. an equality such as time == 20)
+            if triggers(b, dense(b)) != prev:
+                return bisect(a, b, dense)
+            start = b
+        if changed_end:
+            return bisect(start, hi, dense)
+        return None
 
     doses = sorted(pb.events, key=lambda e: e.time)
     dose_times = sorted({e.time for e in doses if pb.t0 <= e.time <= pb.t1})
@@ -257,6 +285,7 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
             kw = {"jac": jac} if jac_fn is not None else {}
             solver = solver_cls(rhs, t, y.copy(), t_next, rtol=pb.rtol, atol=pb.atol, **kw, **pb.options)
             hit = None
+            y_old = y.copy()
             while solver.status == "running":
                 t_old = solver.t
                 msg = solver.step()
@@ -269,22 +298,14 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
                     status, reason = "failed", f"non-finite state at t={solver.t:.6g}"
                     break
                 dense = solver.dense_output()
-                if evs and triggers(solver.t, solver.y) != prev:
-                    lo, hi = t_old, solver.t
-                    lo, hi = narrow(lo, hi, dense, solver.y)
-                    eps = 1e-14 * max(1.0, abs(hi))
-                    for _ in range(200):
-                        mid = 0.5 * (lo + hi)
-                        if mid <= lo or mid >= hi or hi - lo <= eps:
-                            break
-                        if triggers(mid, dense(mid)) != prev:
-                            hi = mid
-                        else:
-                            lo = mid
-                    hit = hi
-                    save_at(hit, False, dense, t_old)
-                    y[:] = dense(hit) if hit < solver.t else solver.y
-                    break
+                if evs:
+                    found = find_change(t_old, solver.t, dense, y_old, solver.y)
+                    if found is not None:
+                        hit = found
+                        save_at(hit, False, dense, t_old)
+                        y[:] = dense(hit) if hit < solver.t else solver.y
+                        break
+                y_old = np.array(solver.y)
                 save_at(solver.t, solver.status == "running", dense, t_old)
             if status != "ok":
                 break

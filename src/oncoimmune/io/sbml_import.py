@@ -91,6 +91,14 @@ _NAN = Op("acos", (Num(2.0),))  # NaN that survives constant folding (undefined 
 _INF = Op("cosh", (Num(1e6),))  # +infinity likewise
 
 
+def _const(v: float) -> Expr:
+    if math.isnan(v):
+        return _NAN
+    if math.isinf(v):
+        return _INF if v > 0 else -_INF
+    return Num(v)
+
+
 class SBMLImportError(ModelSpecError):
     """An SBML file cannot be read or is not a valid model (the message says why)."""
 
@@ -345,6 +353,8 @@ def _ast(ctx: _Ctx, node: Any, scope: dict[str, Expr], where: str, depth: int) -
         raise UnsupportedSBMLError("delay() (csymbol delay: delay differential equations)", where)
     if hasattr(L, "AST_FUNCTION_RATE_OF") and ty == L.AST_FUNCTION_RATE_OF:
         arg = node.getChild(0)
+        if arg.getType() == L.AST_NAME and arg.getName() in scope:
+            return Num(0.0)  # a local parameter (or a function argument bound to a constant) never changes
         if arg.getType() != L.AST_NAME or arg.getName() not in ctx.names:
             raise UnsupportedSBMLError("rateOf() of something other than a model variable", where)
         target = ctx.names[arg.getName()]
@@ -640,7 +650,7 @@ class _Importer:
         functions = {}
         for fd in m.getListOfFunctionDefinitions():
             if fd.getMath() is None or not fd.getMath().isLambda():
-                raise SBMLImportError(f"{self.label}: function definition {fd.getId()!r} has no lambda")
+                continue  # refused only if called (unknown function)
             functions[fd.getId()] = fd.getMath()
         self.ctx = _Ctx(L=L, names=self.names, functions=functions, label=self.label, fresh=self.fresh)
         self._collect_vars()
@@ -693,7 +703,7 @@ class _Importer:
             val = p.getValue() if p.isSetValue() else None
             self.vars[p.getId()] = _Var(
                 p.getId(), "parameter", self.names[p.getId()], p.getConstant(),
-                None if val is None or math.isnan(val) else val, p.getName(), p.getUnits(),
+                val, p.getName(), p.getUnits(),
             )
         for r in m.getListOfReactions():
             for sr in list(r.getListOfReactants()) + list(r.getListOfProducts()):
@@ -712,6 +722,8 @@ class _Importer:
             if var not in self.vars:
                 raise SBMLImportError(f"{self.label}: rule for {var!r}, which is not a compartment, species or parameter")
             v = self.vars[var]
+            if r.getMath() is None:  # SBML L3V2: a rule without math has no effect
+                continue
             expr = _math(self.ctx, r.getMath(), where=f"rule for {var!r}")
             if r.isAssignment():
                 v.assign = expr
@@ -721,6 +733,8 @@ class _Importer:
             var = ia.getSymbol()
             if var not in self.vars:
                 raise SBMLImportError(f"{self.label}: initial assignment to unknown {var!r}")
+            if ia.getMath() is None:
+                continue
             self.vars[var].initial = _math(self.ctx, ia.getMath(), where=f"initial assignment of {var!r}")
         for ev in m.getListOfEvents():
             for ea in ev.getListOfEventAssignments():
@@ -759,7 +773,7 @@ class _Importer:
             if v.assign is not None:
                 observables[v.name] = Observable(v.name, v.assign, v.units, desc(v))
                 continue
-            if v.kind == "species" and v.rate is None and not v.constant and not v.hosu and varying_comp(v.compartment):
+            if v.kind == "species" and v.rate is None and not v.hosu and varying_comp(v.compartment):
                 an = self.fresh(f"{v.name}_amount")
                 amount_state[v.id] = an
                 states[an] = None  # type: ignore[assignment]
@@ -797,6 +811,9 @@ class _Importer:
                     param_names.add(v.name)
                 else:
                     self.ctx.undefined.add(v.name)
+            elif not math.isfinite(v.value):  # INF / NaN values: kept as constant expressions
+                special = _NAN if math.isnan(v.value) else (_INF if v.value > 0 else -_INF)
+                observables[v.name] = Observable(v.name, special, v.units or "", desc(v))
             else:
                 params[v.name] = Parameter(v.name, v.value, v.units or "", desc(v), replace(src, location=f"{v.kind} {v.id}"), (-math.inf, math.inf))
                 param_names.add(v.name)
@@ -828,7 +845,7 @@ class _Importer:
                 elif v.initial is not None:
                     ini = v.initial
                 else:
-                    ini = None if v.value is None else Num(v.value)
+                    ini = None if v.value is None else _const(v.value)
                 if ini is None:
                     raise SBMLImportError(f"{self.label}: {v.kind} {v.id!r} has no initial value")
                 state_init[v.name] = ini
@@ -904,8 +921,9 @@ class _Importer:
         for k, ev in enumerate(m.getListOfEvents()):
             eid = ev.getId() if ev.isSetId() and ev.getId() else f"event_{k}"
             tr = ev.getTrigger()
-            if tr is None or tr.getMath() is None:
-                raise SBMLImportError(f"{self.label}: event {eid!r} has no trigger")
+            if tr is None or tr.getMath() is None:  # SBML L3V2: an event without a trigger never fires
+                notes.append(f"Event {eid!r} has no trigger and never fires.")
+                continue
             trig = _math(self.ctx, tr.getMath(), where=f"trigger of event {eid!r}")
             delay = _math(self.ctx, ev.getDelay().getMath(), where=f"delay of event {eid!r}") if ev.isSetDelay() and ev.getDelay().isSetMath() else None
             prio = (
@@ -924,13 +942,22 @@ class _Importer:
             for var, ex in raw.items():
                 v = V[var]
                 if v.kind == "species" and var in amount_state:
+                    # the concentration is converted with the size before the event (SBML L3V2 4.12.4)
+                    assigns.append((amount_state[var], ex * Sym(V[v.compartment].name)))
+                elif v.kind == "species" and not v.hosu and v.compartment in raw and v.name in states:
                     c = V[v.compartment]
-                    size = raw.get(c.id, Sym(c.name))
-                    assigns.append((amount_state[var], ex * size))
+                    assigns.append((v.name, ex * Sym(c.name) / raw[c.id]))
                 else:
                     if v.name not in states:
                         raise SBMLImportError(f"{self.label}: event {eid!r} assigns {var!r}, which cannot change")
                     assigns.append((v.name, ex))
+            # a concentration kept as a state (a species under a rate rule) in a compartment resized by
+            # the event keeps its amount: c := c * V_before / V_after
+            for cid in [c for c in raw if V[c].kind == "compartment"]:
+                for sv in V.values():
+                    if (sv.kind == "species" and sv.compartment == cid and not sv.hosu and sv.id not in raw
+                            and sv.id not in amount_state and sv.name in states):
+                        assigns.append((sv.name, Sym(sv.name) * Sym(V[cid].name) / raw[cid]))
             events.append(TriggeredEvent(
                 self.fresh(eid) if eid in self.used or not _NAME_OK.match(eid) else eid,
                 trig, tuple(assigns), delay, prio, persistent, initial_value, uftt, ev.getName(),
