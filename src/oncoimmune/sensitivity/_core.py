@@ -141,6 +141,13 @@ def _num(v: float) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _require_salib() -> None:
+    try:
+        import SALib  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise SensitivityError("Sobol and Morris need SALib: pip install SALib (or oncoimmune[fit])") from None
+
+
 # input checks ----------------------------------------------------------------------------------
 def _problem(bounds: Mapping[str, tuple[float, float]], log: Collection[str]) -> tuple[dict[str, Any], np.ndarray]:
     if not isinstance(bounds, Mapping) or not bounds:
@@ -252,6 +259,7 @@ def sobol(
     ----------
     .. [1] Saltelli A et al. (2010). Comput Phys Commun 181:259-270 (estimators used by SALib).
     """
+    _require_salib()
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
@@ -319,6 +327,7 @@ def morris(
     .. [1] Morris MD (1991). Technometrics 33:161-174.
     .. [2] Campolongo F et al. (2007). Environ Model Softw 22:1509-1518 (``mu_star``).
     """
+    _require_salib()
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
 
