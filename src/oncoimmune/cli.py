@@ -643,9 +643,10 @@ def _print_trial_summary(result: Any) -> None:
                "figures/, manifest.json")
 
 
-from ._cli_sbml import register as _register_sbml  # noqa: E402
+from . import _cli_sbml, _cli_sensitivity  # noqa: E402  (commands in their own modules)
 
-_register_sbml(app)
+_cli_sensitivity.register(app)
+_cli_sbml.register(app)
 
 
 def main() -> None:
