@@ -82,9 +82,10 @@ def compare_file(path: Path) -> dict:
     cols = list(res.colnames)
     for j, c in enumerate(cols[1:], 1):
         sid = c.strip("[]")
-        ex = info.concentration.get(sid) if c.startswith("[") else (info.amount.get(sid) or info.value.get(sid))
-        if ex is None:
-            ex = info.value.get(sid)
+        if c.startswith("["):
+            ex = info.concentration.get(sid)
+        else:
+            ex = info.amount.get(sid, info.value.get(sid))
         if ex is None:
             row.update(status="missing", reason=f"roadrunner column {c} has no counterpart")
             return row

@@ -97,6 +97,7 @@ def register(app: typer.Typer) -> None:
                                           metavar="DIR")],
         cases: Annotated[Optional[str], typer.Option("--cases", help="Cases to run, e.g. 1-1821 or 1,5,10-20.",
                                                      metavar="RANGE")] = None,
+        workers: Annotated[int, typer.Option("--workers", help="Processes to run cases in (default 1).")] = 1,
     ) -> None:
         """Run SBML Test Suite cases; write DIR/NNNNN.csv per case and DIR/summary.csv (case,status,reason)."""
         from collections import Counter
@@ -111,7 +112,9 @@ def register(app: typer.Typer) -> None:
                 wanted = parse_case_range(cases)
             except ValueError as exc:
                 _fail(f"--cases: {exc}; use e.g. 1-1821 or 1,5,10-20")
-        results = run_suite(cases_dir, out, wanted, progress=True)
+        if workers < 1:
+            _fail(f"--workers: must be >= 1; got {workers}")
+        results = run_suite(cases_dir, out, wanted, progress=True, workers=workers)
         if not results:
             _fail(f"--cases: no case folders matched in {cases_dir}")
         c = Counter(r.status for r in results)

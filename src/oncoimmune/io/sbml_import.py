@@ -655,13 +655,11 @@ class _Importer:
         self.ctx = _Ctx(L=L, names=self.names, functions=functions, label=self.label, fresh=self.fresh)
         self._collect_vars()
         self._collect_rules()
+        self._solve_algebraic()
         return self._build()
 
     def _refuse(self) -> None:
         L, m = self.L, self.m
-        for r in m.getListOfRules():
-            if r.isAlgebraic():
-                raise UnsupportedSBMLError("algebraic rule", "differential-algebraic models are not simulated")
         for r in m.getListOfReactions():
             if r.isSetFast() and r.getFast():
                 raise UnsupportedSBMLError("fast reaction", f"reaction {r.getId()!r} has fast=\"true\"")
@@ -715,9 +713,56 @@ class _Importer:
                         None if st is None or math.isnan(st) else st, sr.getName(),
                     )
 
+    def _solve_algebraic(self) -> None:
+        """Turn algebraic rules ``0 = f`` into assignment rules where ``f`` is linear in exactly one
+        variable that nothing else determines (solved symbolically: ``x = -f(x=0) / (df/dx)``).
+
+        Anything else (a rule nonlinear in its unknown, or several unknowns per rule) is a
+        differential-algebraic system and is refused by name.
+        """
+        m = self.m
+        rules = [r for r in m.getListOfRules() if r.isAlgebraic() and r.getMath() is not None]
+        if not rules:
+            return
+        in_reaction: set[str] = set()
+        for r in m.getListOfReactions():
+            for sr in list(r.getListOfReactants()) + list(r.getListOfProducts()):
+                in_reaction.add(sr.getSpecies())
+        free = {
+            v.name: v for v in self.vars.values()
+            if not v.constant and v.assign is None and v.rate is None and not v.event_target
+            and not (v.kind == "species" and not v.boundary and v.id in in_reaction)
+        }
+        pending = [(r, _math(self.ctx, r.getMath(), where="algebraic rule")) for r in rules]
+        solved: set[str] = set()
+        progress = True
+        while pending and progress:
+            progress = False
+            for item in list(pending):
+                _, f = item
+                unknowns = (free_symbols(f) & free.keys()) - solved
+                if len(unknowns) != 1:
+                    continue
+                (x,) = unknowns
+                a = diff(f, x)
+                if x in free_symbols(a) or (isinstance(a, Num) and a.value == 0.0):
+                    raise UnsupportedSBMLError("algebraic rule", f"0 = {_short(f)} is not linear in {x}")
+                free[x].assign = -substitute(f, {x: Num(0.0)}) / a
+                solved.add(x)
+                pending.remove(item)
+                progress = True
+        if pending:
+            raise UnsupportedSBMLError(
+                "algebraic rule",
+                f"0 = {_short(pending[0][1])} does not determine exactly one otherwise undetermined variable "
+                "(differential-algebraic systems are not simulated)",
+            )
+
     def _collect_rules(self) -> None:
         m, ctx = self.m, None
         for r in m.getListOfRules():
+            if r.isAlgebraic():
+                continue  # see _solve_algebraic
             var = r.getVariable()
             if var not in self.vars:
                 raise SBMLImportError(f"{self.label}: rule for {var!r}, which is not a compartment, species or parameter")
@@ -1072,6 +1117,13 @@ class _Importer:
             if name.endswith("_amount") and v.kind == "species" and name.startswith(v.name):
                 return f"amount of {v.sbml_name or v.id}"
         return name
+
+
+def _short(e: Expr) -> str:
+    from ..model.expr import to_text
+
+    t = to_text(e)
+    return t if len(t) < 80 else t[:77] + "..."
 
 
 def _inline_all(obs: Mapping[str, Expr]) -> dict[str, Expr]:

@@ -245,20 +245,39 @@ def parse_case_range(text: str) -> list[int]:
     return sorted(out)
 
 
+def _run_one(args: tuple[Path, Path]) -> CaseResult:
+    return run_case(*args)
+
+
 def run_suite(cases_dir: Path, out_dir: Path, cases: Iterable[int] | None = None,
-              progress: bool = False) -> list[CaseResult]:
-    """Run the cases (all folders by default) and write ``out_dir/summary.csv`` (``case,status,reason``)."""
+              progress: bool = False, workers: int = 1) -> list[CaseResult]:
+    """Run the cases (all folders by default) and write ``out_dir/summary.csv`` (``case,status,reason``).
+
+    ``workers > 1`` runs cases in that many processes; results do not depend on it
+    (every case is independent and the event tie-break generator is seeded per run).
+    """
     cases_dir, out_dir = Path(cases_dir), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     available = {int(p.name): p for p in cases_dir.iterdir() if p.is_dir() and p.name.isdigit()}
     wanted = sorted(available) if cases is None else [c for c in cases if c in available]
     results: list[CaseResult] = []
-    for k, c in enumerate(wanted):
-        r = run_case(available[c], out_dir)
+    jobs = [(available[c], out_dir) for c in wanted]
+    if workers > 1:
+        import multiprocessing as mp
+
+        pool = mp.get_context("spawn").Pool(workers)
+        it = pool.imap(_run_one, jobs, chunksize=4)
+    else:
+        pool = None
+        it = map(_run_one, jobs)
+    for k, r in enumerate(it):
         results.append(r)
         if progress and (k + 1) % 50 == 0:
             npass = sum(x.status == "pass" for x in results)
             print(f"  {k + 1}/{len(wanted)} cases, {npass} pass", flush=True)
+    if pool is not None:
+        pool.close()
+        pool.join()
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["case", "status", "reason"])
