@@ -19,8 +19,11 @@ semantics are those of SBML Level 3 [1]_ (section 4.12):
    equal go in random order, as SBML requires, drawn from a generator seeded
    with 0 so that every run gives the same answer.
 5. Between instants the ODE is integrated with the chosen SciPy method; a
-   trigger change inside a step is located by bisection on the step's dense
-   output to within a few ulps of time, and the solver restarts there.
+   trigger change inside a step is located on the step's dense output (regula
+   falsi on the trigger's relations, then bisection) to within a few ulps of
+   time, and the solver restarts there. The solver also stops and restarts at
+   the model's time breakpoints (:attr:`CompiledModel.time_breakpoints`, e.g.
+   the ends of an infusion written with ``piecewise``).
 
 Timed jumps (:class:`~oncoimmune.model.events.Event`, doses) are applied at
 their times before the model's events of that instant are checked.
@@ -253,6 +256,7 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
 
     doses = sorted(pb.events, key=lambda e: e.time)
     dose_times = sorted({e.time for e in doses if pb.t0 <= e.time <= pb.t1})
+    breaks = [float(b) for b in cm.breakpoint_times(p) if pb.t0 < b < pb.t1]
 
     def apply_doses(t: float) -> None:
         at = tuple(e for e in doses if e.time == t)
@@ -281,6 +285,7 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
         save_at(t, True)
         while t < pb.t1 and status == "ok":
             future = [q.time for q in queue if q.time > t] + [d for d in dose_times if d > t] + [pb.t1]
+            future += [b for b in breaks if b > t]
             t_next = min(future)
             kw = {"jac": jac} if jac_fn is not None else {}
             solver = solver_cls(rhs, t, y.copy(), t_next, rtol=pb.rtol, atol=pb.atol, **kw, **pb.options)

@@ -44,7 +44,7 @@ class ScipyEngine(AbstractEngine):
     def _solve_impl(self, pb: Problem) -> Solution:
         cm = pb.compiled
         method = pb.method or ("BDF" if cm.stiff else self.default_method)
-        if cm.events:  # events that belong to the model (e.g. from an SBML file)
+        if cm.events or cm.time_breakpoints:  # model events, or a right-hand side that jumps at known times
             from ._triggered import solve_triggered
 
             return solve_triggered(pb, method, METHODS[method], self.name)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._errors import UnknownNameError
 from .._errors import ModelSpecError
-from .expr import Expr, compile_expr, diff, evaluate, free_symbols, substitute
+from .expr import Expr, Op, Sym, compile_expr, diff, evaluate, free_symbols, substitute
 
 __all__ = ["CompiledModel", "CompiledEvent"]
 
@@ -169,6 +169,39 @@ class CompiledModel:
         for k, v in (values or {}).items():
             p[self.param_index(k)] = v
         return p
+
+    @cached_property
+    def time_breakpoints(self) -> tuple[Expr, ...]:
+        """Times at which the right-hand side may jump: ``c`` for every relation ``t < c`` (``<=``,
+        ``>``, ``>=``, ``==``, ``!=``) inside a derivative, where ``c`` depends on parameters only
+        (e.g. the start and end of an infusion written with ``piecewise``). Engines stop and
+        restart there, so a pulse shorter than a step is never stepped over."""
+        states = set(self.state_names)
+        out: dict[str, Expr] = {}
+        stack = list(self.derivatives)
+        seen: set[int] = set()
+        while stack:
+            n = stack.pop()
+            if id(n) in seen or not isinstance(n, Op):
+                continue
+            seen.add(id(n))
+            if n.op in ("lt", "le", "gt", "ge", "eq", "ne"):
+                a, b = n.args
+                for x, c in ((a, b), (b, a)):
+                    if isinstance(x, Sym) and x.name == "t":
+                        fs = free_symbols(c)
+                        if "t" not in fs and not (fs & states):
+                            out.setdefault(repr(c), c)
+            stack.extend(n.args)
+        return tuple(out.values())
+
+    def breakpoint_times(self, p: np.ndarray) -> np.ndarray:
+        """:attr:`time_breakpoints` evaluated for the parameter vector ``p`` (sorted, finite)."""
+        if not self.time_breakpoints:
+            return np.zeros(0)
+        values = dict(zip(self.param_names, (float(v) for v in p)))
+        ts = [evaluate(e, values) for e in self.time_breakpoints]
+        return np.array(sorted(t for t in ts if np.isfinite(t)))
 
     @cached_property
     def jacobian_exprs(self) -> tuple[tuple[Expr, ...], ...]:
