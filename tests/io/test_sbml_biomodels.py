@@ -32,11 +32,10 @@ def _oracle():
 KNOWN = {
     "lombardo2018-expression-of-pdl1-in-neuroblastoma-cancer-cell__MODEL1812070002.xml":
         "not valid SBML: libSBML reports an XML Schema error on line 2 (the file is refused, never guessed at)",
-    "MODEL2109110005.xml": "the oracle fails: libRoadRunner (CVODE) convergence failure at both horizons and tolerances",
     "BIOMD0000000810.xml": "ill-conditioned: libRoadRunner differs by 3.7e-5 at t=12, where our own LSODA (rtol 1e-12) and "
                            "DOP853 (rtol 1e-13) differ from each other by 4e-6 (T_C grows steeply from near zero)",
-    "MODEL2003050002.xml": "the oracle fails: libRoadRunner (CVODE) too much work at both horizons and tolerances",
-    "MODEL2109110003.xml": "the oracle fails: libRoadRunner (CVODE) convergence failure at both horizons and tolerances",
+    "MODEL2003050002.xml": "the oracle fails: libRoadRunner (CVODE) too much work at every horizon (100, 10, 1) and tolerance",
+    "MODEL2109110003.xml": "the oracle fails: libRoadRunner (CVODE) convergence failure at every horizon (100, 10, 1) and tolerance",
     "BIOMD0000001033.xml": "ill-conditioned: ours agrees to 4.4e-6; LSODA (atol 1e-16) and DOP853 (rtol 1e-13) of "
                            "ours differ from each other by 7e-7 at t=54, so the reference itself is good to ~1e-6",
 }
