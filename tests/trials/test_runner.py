@@ -13,6 +13,7 @@ pytest.importorskip("lifelines")
 
 from oncoimmune._errors import ResultsFileError
 from oncoimmune.trials import runner as R
+from oncoimmune.trials import shards, solve
 from oncoimmune.trials.spec import TrialSpec, load_trial_spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -75,14 +76,14 @@ def test_resume_after_interruption_gives_identical_endpoints(tmp_path, monkeypat
             raise KeyboardInterrupt  # the machine goes away in the third shard
         return real(ctx, planned)
 
-    monkeypatch.setattr(R, "simulate_patient", interrupted)
+    monkeypatch.setattr(shards, "simulate_patient", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run(tmp_path, "broken", spec, n_patients=9, shard_size=3)
     manifest = json.loads((tmp_path / "broken" / "manifest.json").read_text())
     assert sorted(manifest["shards"]) == ["0", "1"] and not manifest["complete"]
     assert not (tmp_path / "broken" / "endpoints.parquet").exists()
 
-    monkeypatch.setattr(R, "simulate_patient", real)
+    monkeypatch.setattr(shards, "simulate_patient", real)
     resumed = run(tmp_path, "broken", spec, n_patients=9, shard_size=3, resume=True)
     assert resumed.shards_skipped == [0, 1] and resumed.shards_run == [2]
     same_endpoints(clean.endpoints, resumed.endpoints)
@@ -111,7 +112,7 @@ def test_a_failing_patient_is_recorded_not_fatal(tmp_path, monkeypatch):
             raise FloatingPointError("solver blew up on purpose")
         return real(ctx, planned)
 
-    monkeypatch.setattr(R, "_simulate_patient_core", flaky)
+    monkeypatch.setattr(solve, "_simulate_patient_core", flaky)
     res = run(tmp_path, "f", spec, n_patients=6, shard_size=4, report=True)
     ep = res.endpoints.set_index("patient_id")
     assert ep.loc[2, "status"] == "failed"

@@ -505,7 +505,10 @@ def build_cohort(spec: Any, n: int = CALIBRATION_N, seed: int = CALIBRATION_SEED
     from ..library import _module
     from ..patients.link import link_patient
     from ..therapy.regimen import treat_regimens
-    from .runner import _Context, _regimens, event_draws, plan_trial
+    from .context import TrialContext as _Context
+    from .plan import plan_trial
+    from .sample import event_draws
+    from .sample import regimens as _regimens
 
     ctx = _Context.build(spec, seed)
     plan = plan_trial(spec, n, seed)
@@ -637,7 +640,7 @@ def simulate_cohort_arm(
 ) -> dict[str, np.ndarray]:
     """One arm of the calibration cohort at hyperparameters ``theta``: runner outcomes (sums, deaths, ...)."""
     from ..library import nsclc_tgi_immune as lib
-    from .runner import derive_outcomes
+    from .assess import derive_outcomes
 
     spec = cohort.spec
     cal = _theta_values(theta)
@@ -687,7 +690,7 @@ def cohort_endpoints(cohort: CalibrationCohort, theta: Mapping[str, float]) -> A
     import pandas as pd
 
     from .endpoints import endpoint_table
-    from .runner import assess
+    from .assess import assess
 
     tabs = []
     for arm in cohort.arms:

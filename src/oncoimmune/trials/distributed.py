@@ -86,7 +86,7 @@ def run_shards_on_dask(
     DistributedRunError
         If the scheduler cannot be reached, or a shard fails after its retries.
     """
-    from .runner import _run_shard_job
+    from .shards import _run_shard_job
 
     Client, LocalCluster, as_completed = _dask()
     if scheduler is not None and not (isinstance(scheduler, str) and "://" in scheduler):

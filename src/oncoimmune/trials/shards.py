@@ -1,0 +1,106 @@
+"""Running the per-patient stages shard by shard (in-process or in worker processes).
+
+A shard is a run of enrolled patients in enrolment order; :func:`run_shard`
+simulates them (:func:`~oncoimmune.trials.solve.simulate_patient`) and writes
+the shard file atomically (:func:`~oncoimmune.trials.store.write_shard_file`).
+Jobs carry plain data only (the spec's TOML text, integers and strings).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .context import context_for
+from .plan import PlannedPatient
+from .solve import simulate_patient
+
+__all__ = ["run_shard"]
+
+_context = context_for
+
+
+def _records_frame(records: Sequence[Mapping[str, Any]]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(list(records))
+
+
+def run_shard(
+    spec_toml: str,
+    seed: int,
+    root: str,
+    relpath: str,
+    patients: Sequence[tuple[int, int, str, str]],
+    on_patient: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Simulate one shard and write it atomically; return its manifest entry.
+
+    Parameters
+    ----------
+    spec_toml : str
+        The spec as TOML (plain data crosses the process boundary).
+    seed : int
+    root, relpath : str
+        Run directory and the shard's relative path.
+    patients : sequence of (position, index, arm, stratum)
+    on_patient : callable, optional
+        Called after each patient (progress, in-process only).
+
+    Returns
+    -------
+    dict
+        ``file``, ``sha256``, ``bytes``, ``patients``, ``failed``, ``seconds``.
+    """
+    from .store import write_shard_file
+
+    t0 = time.perf_counter()
+    ctx = _context(spec_toml, seed)
+    recs = []
+    for pos, idx, arm, stratum in patients:
+        recs.append(simulate_patient(ctx, PlannedPatient(int(pos), int(idx), str(arm), str(stratum))))
+        if on_patient is not None:
+            on_patient()
+    entry = write_shard_file(root, relpath, _records_frame(recs))
+    entry.update(
+        patients=len(recs),
+        failed=sum(r["status"] != "ok" for r in recs),
+        seconds=round(time.perf_counter() - t0, 3),
+    )
+    return entry
+
+
+def _run_shard_job(args: tuple[Any, ...]) -> tuple[int, dict[str, Any]]:
+    shard_id, spec_toml, seed, root, relpath, patients = args
+    return shard_id, run_shard(spec_toml, seed, root, relpath, patients)
+
+
+
+def _noop() -> int:
+    return os.getpid()
+
+
+def _pool(workers: int) -> Any:
+    """A process pool, its workers started now (before any progress-bar thread exists).
+
+    ``fork`` where the platform has it and this process runs no other thread
+    (no re-import of the caller's main module, so a plain script may call
+    :func:`run_trial` with workers); otherwise ``spawn`` (forking a process
+    with threads, e.g. after JAX is imported, can deadlock; a script then
+    needs the ``if __name__ == "__main__":`` guard). Workers receive plain
+    data only (the spec's TOML text, indices) and write their shard files
+    themselves.
+    """
+    import concurrent.futures as cf
+    import multiprocessing as mp
+    import threading
+
+    fork_ok = "fork" in mp.get_all_start_methods() and threading.active_count() == 1
+    method = "fork" if fork_ok else "spawn"
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method))
+    for f in [pool.submit(_noop) for _ in range(workers)]:
+        f.result()
+    return pool
+
