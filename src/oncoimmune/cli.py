@@ -531,8 +531,14 @@ def trial_cmd(
         int, typer.Option("--workers", min=1, help="Worker processes (1: in this process).", metavar="K")
     ] = 1,
     shard_size: Annotated[
-        int, typer.Option("--shard-size", min=1, help="Patients per shard (default 25).", metavar="M")
-    ] = 25,
+        Optional[int],
+        typer.Option("--shard-size", min=1, help="Patients per shard (default 1000 batched, 25 scipy).", metavar="M"),
+    ] = None,
+    engine: Annotated[
+        str,
+        typer.Option("--engine", help="batched (all patients of a shard in one solve) or scipy (the reference, "
+                     "one patient at a time)."),
+    ] = "batched",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a previous trial run in DIR.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
     executor: Annotated[
@@ -572,6 +578,7 @@ def trial_cmd(
             seed=seed,
             shard_size=shard_size,
             workers=workers,
+            engine=engine,
             resume=resume,
             overwrite=overwrite,
             progress=progress,

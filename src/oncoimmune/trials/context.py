@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from .._errors import OncoimmuneError
 from .spec import TrialSpec
 
 __all__ = [
+    "DEFAULT_BATCHED_SHARD_SIZE",
     "DEFAULT_SHARD_SIZE",
     "DETECTION_LIMIT_MM",
     "RECIST_SETTINGS",
@@ -41,8 +42,10 @@ __all__ = [
 
 #: lesion a CT reader records, within the 2-5 mm recommended in ``trials.recist``).
 DETECTION_LIMIT_MM = 3.0
-#: Patients per shard by default.
+#: Patients per shard by default (reference engine, one patient at a time).
 DEFAULT_SHARD_SIZE = 25
+#: Patients per shard by default with the batched engine (one batched solve per shard).
+DEFAULT_BATCHED_SHARD_SIZE = 1000
 #: Spacing of the saved trajectory between scans (for the time of death), days.
 SAVE_EVERY_DAYS = 7.0
 #: RECIST settings used by the runner.
@@ -80,6 +83,8 @@ class TrialContext:
     burden: str
     burden_is_observable: bool
     new_lesion_state: str | None
+    #: per-process memo of the solve stage (e.g. the batched engine's compiled templates)
+    cache: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, spec: TrialSpec, seed: int) -> TrialContext:

@@ -59,7 +59,7 @@ def execute_shards(
     Parameters
     ----------
     jobs : sequence of tuple
-        ``(shard_id, spec_toml, seed, root, relpath, patients)``.
+        ``(shard_id, spec_toml, seed, root, relpath, patients, engine)``.
     register : callable
         Records a finished shard in the manifest (driver side).
     executor : {"local", "dask"}
@@ -90,7 +90,7 @@ def execute_shards(
                 for job in jobs:
                     shard_id = job[0]
                     tick = (lambda: bar.advance(task)) if bar is not None else None
-                    entry = run_shard(*job[1:], on_patient=tick)
+                    entry = run_shard(*job[1:6], on_patient=tick, engine=job[6] if len(job) > 6 else "batched")
                     register(shard_id, entry)
             else:
                 import concurrent.futures as cf

@@ -85,6 +85,7 @@ import numpy as np
 from .analyse import analyse_trial, control_arm, provenance, resolve_reference, summarise  # noqa: F401
 from .assess import assess, derive_outcomes, endpoints, sld_from_cells_array  # noqa: F401
 from .context import (  # noqa: F401
+    DEFAULT_BATCHED_SHARD_SIZE,
     DEFAULT_SHARD_SIZE,
     DETECTION_LIMIT_MM,
     RECIST_SETTINGS,
@@ -97,11 +98,12 @@ from .execute import execute_shards
 from .plan import PlannedPatient, TrialPlan, allocate, plan_trial  # noqa: F401
 from .sample import EventDraws, event_draws, preflight, regimens
 from .shards import _run_shard_job, run_shard  # noqa: F401
-from .solve import _simulate_patient_core, simulate_patient  # noqa: F401
+from .solve import TRIAL_ENGINES, _simulate_patient_core, simulate_patient, simulate_patients_batched  # noqa: F401
 from .spec import TrialSpec
 from .write import _jsonable, write_outputs  # noqa: F401
 
 __all__ = [
+    "DEFAULT_BATCHED_SHARD_SIZE",
     "DEFAULT_SHARD_SIZE",
     "DETECTION_LIMIT_MM",
     "EventDraws",
@@ -167,8 +169,9 @@ def run_trial(
     *,
     n_patients: int | None = None,
     seed: int | None = None,
-    shard_size: int = DEFAULT_SHARD_SIZE,
+    shard_size: int | None = None,
     workers: int = 1,
+    engine: str = "batched",
     executor: str = "local",
     scheduler: str | None = None,
     resume: bool = False,
@@ -190,10 +193,18 @@ def run_trial(
         Patients to enrol (default ``spec.n_patients``).
     seed : int, optional
         Trial seed (default ``spec.seed``).
-    shard_size : int
-        Patients per shard (results do not depend on it).
+    shard_size : int, optional
+        Patients per shard (results do not depend on it); default
+        :data:`DEFAULT_SHARD_SIZE` for ``engine="scipy"``,
+        :data:`DEFAULT_BATCHED_SHARD_SIZE` for ``"batched"``.
     workers : int
         1: in-process; more: that many worker processes (results do not depend on it).
+    engine : {"batched", "scipy"}
+        ``"batched"`` (default): all patients of a shard solved together by the
+        batched engine, each with their own parameters and doses
+        (:func:`~oncoimmune.trials.solve.simulate_patients_batched`);
+        ``"scipy"``: the reference engine, one patient at a time. Both give the
+        same endpoints (``tests/trials/test_engine_equivalence.py``).
     executor : {"local", "dask"}
         ``"local"``: in-process or a :class:`concurrent.futures.ProcessPoolExecutor`;
         ``"dask"``: one task per shard on a Dask cluster
@@ -237,6 +248,10 @@ def run_trial(
         raise TrialRunError(f"spec must be a TrialSpec (load_trial_spec(path)); got {type(spec).__name__}")
     n = _check_int("--patients", spec.n_patients if n_patients is None else n_patients, 1)
     s = _check_int("--seed", spec.seed if seed is None else seed, 0)
+    if engine not in TRIAL_ENGINES:
+        raise TrialRunError(f"--engine must be one of {', '.join(TRIAL_ENGINES)}; got {engine!r}")
+    if shard_size is None:
+        shard_size = DEFAULT_BATCHED_SHARD_SIZE if engine == "batched" else DEFAULT_SHARD_SIZE
     shard_size = _check_int("--shard-size", shard_size, 1)
     workers = _check_int("--workers", workers, 1)
     if scheduler is not None:
@@ -257,11 +272,12 @@ def run_trial(
     plan = plan_trial(spec, n, s)
     preflight(ctx, plan)
     ref = resolve_reference(spec, reference)
+    stage = {"plan": time.perf_counter() - t_start}
 
     # 2-3. sample and solve, shard by shard (each shard written atomically and registered)
     store = TrialStore(out)
     shard_plan = plan.shards(shard_size)
-    store.open(RunConfig(spec_toml, s, n, shard_size), shard_plan, mode=mode)
+    store.open(RunConfig(spec_toml, s, n, shard_size, engine), shard_plan, mode=mode)
     done = store.done() if mode == "resume" else set()
     todo = [sh for sh in shard_plan if sh["id"] not in done]
     root = os.fspath(store.root)
@@ -269,7 +285,7 @@ def run_trial(
     for sh in todo:
         a, b = sh["positions"]
         pts = [(p.position, p.index, p.arm, p.stratum) for p in plan.patients[a:b]]
-        jobs.append((sh["id"], spec_toml, s, root, store.shard_file(sh["id"]), pts))
+        jobs.append((sh["id"], spec_toml, s, root, store.shard_file(sh["id"]), pts, engine))
     n_todo = sum(sh["positions"][1] - sh["positions"][0] for sh in todo)
     execute_shards(
         jobs,
@@ -282,17 +298,28 @@ def run_trial(
         done=n - n_todo,
     )
 
+    for sh in todo:  # the shards' own stage times (summed over workers: CPU-side seconds)
+        for k, v in store.manifest["shards"][str(sh["id"])].get("stage_seconds", {}).items():
+            stage[f"shard_{k}"] = stage.get(f"shard_{k}", 0.0) + float(v)
+
     # 4. assess: RECIST and endpoints on all patients at once
+    t = time.perf_counter()
     frame = store.read_shards().sort_values("patient_id", kind="stable").reset_index(drop=True)
     table, recist = endpoints(frame, ctx.scan_days)
+    stage["assess"] = time.perf_counter() - t
 
     # 5. analyse: responses, survival, hazard ratios, comparison with the real trial
     shards = {"size": shard_size, "total": len(shard_plan), "run": [sh["id"] for sh in todo], "skipped": sorted(done)}
     summary, comparisons = analyse_trial(
         spec, table, ref, plan, seed=s, shards=shards, workers=workers, executor=executor, t_start=t_start
     )
+    summary["engine"] = engine
+    stage["analyse"] = time.perf_counter() - t - stage["assess"]
+    summary["stage_seconds"] = stage  # plan, shard_* (sample, treat, solve, outcomes, write), assess, analyse
 
     # 6. write: tables, figures, report, summary; the manifest is marked finished
+    t = time.perf_counter()
+    stage["write"] = 0.0  # measured below, after summary.json is written (see TrialResult.summary)
     patients, files = write_outputs(
         store,
         frame,
@@ -308,6 +335,7 @@ def run_trial(
         figures_on=figures,
         report_on=report,
     )
+    stage["write"] = time.perf_counter() - t
     return TrialResult(
         out=store.root,
         patients=patients,

@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .context import context_for
+from .context import TrialRunError, context_for
 from .plan import PlannedPatient
-from .solve import simulate_patient
+from .solve import TRIAL_ENGINES, simulate_patient, simulate_patients_batched
 
 __all__ = ["run_shard"]
 
@@ -35,6 +35,7 @@ def run_shard(
     relpath: str,
     patients: Sequence[tuple[int, int, str, str]],
     on_patient: Callable[[], None] | None = None,
+    engine: str = "batched",
 ) -> dict[str, Any]:
     """Simulate one shard and write it atomically; return its manifest entry.
 
@@ -48,35 +49,52 @@ def run_shard(
     patients : sequence of (position, index, arm, stratum)
     on_patient : callable, optional
         Called after each patient (progress, in-process only).
+    engine : {"batched", "scipy"}
+        ``"batched"``: all patients in one batched solve per model structure
+        (:func:`~oncoimmune.trials.solve.simulate_patients_batched`);
+        ``"scipy"``: the reference engine, one patient at a time
+        (:func:`~oncoimmune.trials.solve.simulate_patient`).
 
     Returns
     -------
     dict
-        ``file``, ``sha256``, ``bytes``, ``patients``, ``failed``, ``seconds``.
+        ``file``, ``sha256``, ``bytes``, ``patients``, ``failed``, ``seconds`` and
+        ``stage_seconds`` (wall time in ``sample``, ``treat``, ``solve``, ``outcomes``, ``write``).
     """
     from .store import write_shard_file
 
     t0 = time.perf_counter()
     ctx = _context(spec_toml, seed)
-    recs = []
-    for pos, idx, arm, stratum in patients:
-        recs.append(simulate_patient(ctx, PlannedPatient(int(pos), int(idx), str(arm), str(stratum))))
+    ctx.cache["stage_seconds"] = {}
+    planned = [PlannedPatient(int(pos), int(idx), str(arm), str(stratum)) for pos, idx, arm, stratum in patients]
+    if engine == "batched":
+        recs = simulate_patients_batched(ctx, planned)
         if on_patient is not None:
-            on_patient()
+            for _ in recs:
+                on_patient()
+    elif engine == "scipy":
+        recs = []
+        for pp in planned:
+            recs.append(simulate_patient(ctx, pp))
+            if on_patient is not None:
+                on_patient()
+    else:
+        raise TrialRunError(f"--engine must be one of {', '.join(TRIAL_ENGINES)}; got {engine!r}")
+    t_w = time.perf_counter()
     entry = write_shard_file(root, relpath, _records_frame(recs))
+    ctx.cache["stage_seconds"]["write"] = time.perf_counter() - t_w
     entry.update(
         patients=len(recs),
         failed=sum(r["status"] != "ok" for r in recs),
         seconds=round(time.perf_counter() - t0, 3),
+        stage_seconds={k: round(v, 4) for k, v in ctx.cache["stage_seconds"].items()},
     )
     return entry
 
 
 def _run_shard_job(args: tuple[Any, ...]) -> tuple[int, dict[str, Any]]:
-    shard_id, spec_toml, seed, root, relpath, patients = args
-    return shard_id, run_shard(spec_toml, seed, root, relpath, patients)
-
-
+    shard_id, spec_toml, seed, root, relpath, patients, *rest = args
+    return shard_id, run_shard(spec_toml, seed, root, relpath, patients, engine=rest[0] if rest else "batched")
 
 def _noop() -> int:
     return os.getpid()

@@ -75,12 +75,16 @@ class RunConfig:
         Patients enrolled.
     shard_size : int
         Patients per shard (does not change the results, but fixes the shard files).
+    engine : str
+        Solve path of the trial runner (``"batched"`` or ``"scipy"``); shards of
+        one run all come from one path.
     """
 
     spec_toml: str
     seed: int
     n_patients: int
     shard_size: int
+    engine: str = "scipy"
 
     def fingerprint(self) -> dict[str, Any]:
         """The fields compared on resume (the spec by its SHA-256)."""
@@ -89,6 +93,7 @@ class RunConfig:
             "seed": int(self.seed),
             "n_patients": int(self.n_patients),
             "shard_size": int(self.shard_size),
+            "engine": str(self.engine),
             "oncoimmune_version": __version__,
         }
 
@@ -199,7 +204,7 @@ class TrialStore:
                 if prev.get(key) != value:
                     raise ResultsFileError(
                         f"--resume: the run in {os.fspath(self.root)!r} used {key}={prev.get(key)!r}, this run "
-                        f"{key}={value!r}; resume with the same spec, --seed, --patients and --shard-size, or "
+                        f"{key}={value!r}; resume with the same spec, --seed, --patients, --shard-size and --engine, or "
                         "pass --overwrite to start again"
                     )
             self.manifest = old
