@@ -295,7 +295,10 @@ def simulate_cmd(
         Optional[str], typer.Option("--method", help="Engine method (scipy: LSODA, BDF, Radau, DOP853, RK45).")
     ] = None,
     rtol: Annotated[Optional[float], typer.Option("--rtol", help="Relative tolerance; default 1e-8.")] = None,
-    atol: Annotated[Optional[float], typer.Option("--atol", help="Absolute tolerance; default 1e-10.")] = None,
+    atol: Annotated[
+        Optional[float],
+        typer.Option("--atol", help="Absolute tolerance for every state; default: per state, 1e-16 x its typical size."),
+    ] = None,
     max_nfev: Annotated[
         Optional[int], typer.Option("--max-nfev", help="Work budget in right-hand-side evaluations.")
     ] = None,

@@ -4,7 +4,7 @@ Issue 9 asks: identical best overall response and event flags (PFS, OS) for at
 least 99.5 % of patients at the same seed, and event/censoring times within one
 assessment interval, on the virtual KEYNOTE-024 and on every example spec.
 Both paths draw the same patients (streams keyed by (seed, index)) and use the
-same tolerances (``solve.TRIAL_RTOL``/``TRIAL_ATOL``); they differ only in the
+same tolerances (``solve.TRIAL_RTOL``, ``solve.trial_atol``); they differ only in the
 integrator (SciPy LSODA one patient at a time vs the batched engine's
 Dormand-Prince/Rosenbrock lanes).
 """

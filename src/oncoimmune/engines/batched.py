@@ -589,7 +589,7 @@ class BatchedEngine(AbstractEngine):
             saveat=np.asarray(pb.saveat, dtype=float),
             events=tuple(pb.events),
             rtol=float(pb.rtol),
-            atol=float(pb.atol),
+            atol=np.asarray(pb.atol, dtype=float),
             method=method,
             max_steps=int(pb.options.get("max_steps", 10 * int(pb.max_nfev))),
             max_nfev=int(pb.max_nfev),

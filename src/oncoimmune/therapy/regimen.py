@@ -244,7 +244,47 @@ def _parse_one_dose(text: str, drug: Drug, whole: str) -> Dose:
     factor, dose_unit = units[unit]
     if not math.isfinite(amount):
         raise TherapySpecError(whole, "DOSE", f"amount must be finite; got {text!r}")
-    return Dose(amount * factor, dose_unit)
+    dose = Dose(amount * factor, dose_unit)
+    _check_plausible_dose(dose, drug, text, whole)
+    return dose
+
+
+#: A dose above this multiple of the drug's largest label dose per administration is refused
+#: (issue 9: "a dose beyond a drug's plausible range (say 100x its label maximum)").
+MAX_LABEL_MULTIPLE = 100.0
+#: Reference adult used to compare flat, weight- and BSA-based doses (assumption: 70 kg, 1.9 m^2;
+#: the 100x margin dwarfs the spread between adults).
+_REFERENCE_ADULT = {"weight_kg": 70.0, "bsa_m2": 1.9}
+
+
+def label_maximum_mg(drug: Drug) -> float:
+    """The largest dose per administration among ``drug``'s label regimens, for the reference adult.
+
+    In the drug's amount unit (mg, PFU or cells), counting each regimen's
+    ``max_amount`` cap (e.g. axicabtagene ciloleucel's 2e8 cells).
+    """
+    top = 0.0
+    for r in drug.regimens.values():
+        for ph in r.phases:
+            for d in (ph.dose, ph.loading):
+                if isinstance(d, Dose):
+                    v = d.resolve(**_REFERENCE_ADULT)
+                    top = max(top, min(v, r.max_amount) if r.max_amount is not None else v)
+    return top
+
+
+def _check_plausible_dose(dose: Dose, drug: Drug, text: str, whole: str) -> None:
+    top = label_maximum_mg(drug)
+    if top <= 0 or dose.amount == 0:
+        return
+    got = dose.resolve(**_REFERENCE_ADULT)
+    if got > MAX_LABEL_MULTIPLE * top:
+        raise TherapySpecError(
+            whole,
+            "DOSE",
+            f"{text!r} is {got / top:.3g} times the largest label dose of {drug.name} ({top:g} {drug.amount_unit} "
+            f"per administration for a 70 kg, 1.9 m2 adult); the limit is {MAX_LABEL_MULTIPLE:g}x",
+        )
 
 
 def _example_dose(drug: Drug) -> str:
@@ -773,6 +813,13 @@ class ChemotherapyCourse:
                     f"{units_txt!r} is not a number of drug units per cycle, e.g. 1 or 0.5units",
                 )
             units = float(m.group(1))
+            if not math.isfinite(units) or units > MAX_LABEL_MULTIPLE:
+                raise TherapySpecError(
+                    whole,
+                    "DOSE",
+                    f"{units_txt!r} is more than {MAX_LABEL_MULTIPLE:g} times the regimen's label dose per cycle "
+                    "(1 unit); give at most 100units",
+                )
         every = cycles = start = None
         if sched_txt:
             st = _parse_schedule(sched_txt, None, whole)

@@ -33,6 +33,8 @@ __all__ = [
     "DEFAULT_BATCHED_SHARD_SIZE",
     "DEFAULT_SHARD_SIZE",
     "DETECTION_LIMIT_MM",
+    "MAX_HORIZON_MONTHS",
+    "MAX_PATIENTS",
     "RECIST_SETTINGS",
     "SAVE_EVERY_DAYS",
     "TrialContext",
@@ -46,6 +48,11 @@ DETECTION_LIMIT_MM = 3.0
 DEFAULT_SHARD_SIZE = 25
 #: Patients per shard by default with the batched engine (one batched solve per shard).
 DEFAULT_BATCHED_SHARD_SIZE = 1000
+#: Most patients one run may enrol (the plan of all enrolled patients is held in memory, about
+#: 0.3 kB each, and about 4-5 are screened per enrolment in KEYNOTE-024).
+MAX_PATIENTS = 10_000_000
+#: Longest trial horizon, months (100 years: beyond any human follow-up).
+MAX_HORIZON_MONTHS = 1200.0
 #: Spacing of the saved trajectory between scans (for the time of death), days.
 SAVE_EVERY_DAYS = 7.0
 #: RECIST settings used by the runner.

@@ -58,7 +58,9 @@ def _trajectory(
             model, *regs, until=ctx.horizon, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2
         )
     with _stage(ctx, "solve"):
-        ds = simulate(tr.model, ctx.horizon, events=tr.events, saveat=ctx.grid)
+        ds = simulate(
+            tr.model, ctx.horizon, events=tr.events, saveat=ctx.grid, rtol=TRIAL_RTOL, atol=trial_atol(ctx, tr.model)
+        )
     if ds.attrs.get("status") != "ok":
         raise _PatientFailure(f"simulation failed: {ds.attrs.get('status_reason')}")
     y = np.asarray(ds[ctx.burden].values, dtype=float)
@@ -180,9 +182,26 @@ def simulate_patient(ctx: TrialContext, planned: PlannedPatient) -> dict[str, An
 #: Engines of the trial runner: "batched" (default; all patients of a shard in one call of
 #: :func:`oncoimmune.engines.batched.solve_batch`) and "scipy" (the reference, one patient at a time).
 TRIAL_ENGINES = ("batched", "scipy")
-#: Tolerances of both paths (those of :func:`oncoimmune.simulate.simulate`, the reference).
+#: Relative tolerance of both paths (that of :func:`oncoimmune.simulate.simulate`).
 TRIAL_RTOL = 1e-8
-TRIAL_ATOL = 1e-10
+
+
+def trial_atol(ctx: TrialContext, model: Any) -> np.ndarray:
+    """Absolute tolerance per state of a treated model, the same for every patient and both paths.
+
+    :func:`oncoimmune.engines.tolerance.default_atol` with the scales taken from the
+    library model's initial values (not the patient's), so that results do not
+    depend on which patients share a batch.
+    """
+    from ..engines.tolerance import ATOL_PER_SCALE, state_scales
+
+    names = tuple(model.state_names)
+    memo = ctx.cache.setdefault("atol", {})
+    if names not in memo:
+        base = dict(ctx.model.initial_values)
+        y0 = np.array([abs(float(base.get(n, 0.0))) for n in names])
+        memo[names] = ATOL_PER_SCALE * state_scales(y0, [model.state(n).units for n in names])
+    return memo[names]
 
 
 def _failure_record(ctx: TrialContext, planned: PlannedPatient, reason: str) -> dict[str, Any]:
@@ -216,9 +235,10 @@ def _reason(exc: BaseException) -> str:
 class _Problem:
     """One patient's treated, compiled problem (a row of a batch)."""
 
-    __slots__ = ("cm", "events", "key")
+    __slots__ = ("cm", "events", "key", "model")
 
-    def __init__(self, cm: Any, events: tuple[Any, ...]) -> None:
+    def __init__(self, model: Any, cm: Any, events: tuple[Any, ...]) -> None:
+        self.model = model
         self.cm = cm
         self.events = events
         # patients share a batch when their compiled right-hand sides are the same expressions
@@ -230,7 +250,7 @@ def _treated(ctx: TrialContext, model: Any, patient: Any, regs: Sequence[Any]) -
 
     with _stage(ctx, "treat"):
         tr = treat_regimens(model, *regs, until=ctx.horizon, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2)
-        return _Problem(tr.model.compile(), tuple(tr.events))
+        return _Problem(tr.model, tr.model.compile(), tuple(tr.events))
 
 
 def _solve_batches(ctx: TrialContext, problems: Sequence[_Problem]) -> tuple[np.ndarray, Any, np.ndarray, list[str]]:
@@ -258,7 +278,7 @@ def _solve_batches(ctx: TrialContext, problems: Sequence[_Problem]) -> tuple[np.
             saveat=ctx.grid,
             events=[problems[k].events for k in rows],
             rtol=TRIAL_RTOL,
-            atol=TRIAL_ATOL,
+            atol=trial_atol(ctx, problems[rows[0]].model),
             method="auto",
             threads=1,
         )
@@ -302,7 +322,7 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
     cross over) made in one call of :func:`oncoimmune.engines.batched.solve_batch`
     each, with each patient's own parameters, initial state and dose events.
     Tolerances are those of the reference path (:data:`TRIAL_RTOL`,
-    :data:`TRIAL_ATOL`). Returns the records :func:`simulate_patient` would,
+    :func:`trial_atol`). Returns the records :func:`simulate_patient` would,
     in the order of ``planned``.
     """
     t0 = time.perf_counter()

@@ -154,6 +154,13 @@ class TrialStore:
             raise ResultsFileError(
                 f"--out {os.fspath(p)!r} exists and is not a directory; choose another --out"
             )
+        q = p.absolute()
+        while not q.exists() and q != q.parent:
+            q = q.parent
+        if not q.is_dir() or not os.access(q, os.W_OK | os.X_OK):
+            raise ResultsFileError(
+                f"--out {os.fspath(p)!r}: {os.fspath(q)!r} is not a writable directory; choose another --out"
+            )
         if not p.exists() or not any(p.iterdir()):
             return "new"
         is_run = (p / MANIFEST_FILE).is_file()
@@ -231,6 +238,11 @@ class TrialStore:
                 "outputs": {},
             }
         (self.root / SHARD_DIR).mkdir(exist_ok=True)
+        if mode == "resume":  # files the manifest does not list (a dead run's workers) are not results
+            listed = {Path(e["file"]).name for e in self.manifest.get("shards", {}).values()}
+            for f in (self.root / SHARD_DIR).iterdir():
+                if f.is_file() and f.name not in listed:
+                    f.unlink()
         if mode != "resume":
             data = config.spec_toml.encode("utf-8")
             atomic_write(self.root / "spec.toml", lambda f: f.write(data))
