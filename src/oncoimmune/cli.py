@@ -61,17 +61,9 @@ _ClickAbort = typer.Abort
 
 __all__ = ["app", "main"]
 
-EXIT_FAILED_RUN = 1
-EXIT_BAD_INPUT = 2
-
-
-def _one_line(msg: str) -> str:
-    return " ".join(str(msg).split())
-
-
-def _fail(msg: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    typer.echo(f"error: {_one_line(msg)}", err=True)
-    raise typer.Exit(code)
+from ._cli_common import EXIT_BAD_INPUT, EXIT_FAILED_RUN  # noqa: E402
+from ._cli_common import fail as _fail  # noqa: E402
+from ._cli_common import one_line as _one_line  # noqa: E402
 
 
 class _OneLineErrorGroup(TyperGroup):
@@ -405,7 +397,9 @@ def simulate_cmd(
     with _bad_input():
         ds = spec.run()
     try:
-        write_run(ds, spec, out_dir, overwrite=overwrite, plot=plot)
+        from .plots.trajectory import save_trajectory_plot
+
+        write_run(ds, spec, out_dir, overwrite=overwrite, plot=save_trajectory_plot if plot else None)
     except OncoimmuneError as exc:
         _fail(f"--out: {exc}")
     except OSError as exc:
@@ -538,10 +532,10 @@ def trial_cmd(
         typer.Option("--shard-size", min=1, help="Patients per shard (default 1000 batched, 25 scipy).", metavar="M"),
     ] = None,
     engine: Annotated[
-        str,
-        typer.Option("--engine", help="batched (all patients of a shard in one solve) or scipy (the reference, "
-                     "one patient at a time)."),
-    ] = "batched",
+        Optional[str],
+        typer.Option("--engine", help="batched (default: all patients of a shard in one solve) or scipy (the "
+                     "reference, one patient at a time); --resume keeps the run's."),
+    ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a previous trial run in DIR.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
     executor: Annotated[
@@ -618,6 +612,10 @@ def _print_trial_summary(result: Any) -> None:
         for arm, h in s.get(f"{ep}_hr", {}).items():
             if isinstance(h, dict) and "hr" in h:
                 typer.echo(f"  {ep.upper()} HR {arm} vs {h['vs']}: {h['hr']:.2f} ({h['hr_lo']:.2f}-{h['hr_hi']:.2f})")
+            elif arm == "error":
+                typer.echo(f"  {ep.upper()} HR: not estimable ({h})")
+    if s.get("reference_missing"):
+        typer.echo(f"  note: {s['reference_missing']}")
     if s.get("failed"):
         typer.echo(f"  {s['failed']} patient(s) failed; see the report and endpoints.parquet (status, reason)")
     ref = s.get("reference")

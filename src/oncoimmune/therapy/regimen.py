@@ -69,7 +69,15 @@ from typing import Any
 from .._errors import ModelSpecError, ParameterValueError, ScheduleError, UnknownNameError
 from ..biology.escape import pdl1_checkpoint
 from ..model import Event, Model
-from .catalogue import CATALOGUE, MECHANISM_KEYS, Drug, LabelRegimen, get_drug
+from .catalogue import (  # noqa: F401 (mechanism_registry re-exported)
+    CATALOGUE,
+    MECHANISM_KEYS,
+    Drug,
+    LabelRegimen,
+    get_drug,
+    mechanism_available,
+    mechanism_registry,
+)
 from .chemotherapy import CHEMO_REGIMENS, ChemoRegimen, chemotherapy, get_chemo_regimen
 from .intervention import Intervention, Treatment, treat
 from .schedule import Dose, IVInfusion, Schedule, bsa_mosteller
@@ -119,23 +127,6 @@ class MechanismUnavailableError(ModelSpecError):
 
 # ---------------------------------------------------------------------------------------
 # mechanisms
-def mechanism_registry() -> Mapping[str, Callable[..., Model]]:
-    """``oncoimmune.therapy.mechanisms.MECHANISMS`` if that module exists, else an empty mapping."""
-    try:
-        from . import mechanisms  # type: ignore[attr-defined]
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.endswith("therapy.mechanisms"):
-            return MappingProxyType({})
-        raise
-    reg = getattr(mechanisms, "MECHANISMS", None)
-    return reg if isinstance(reg, Mapping) else MappingProxyType({})
-
-
-def mechanism_available(key: str) -> bool:
-    """Whether mechanism ``key`` is registered in ``oncoimmune.therapy.mechanisms.MECHANISMS``."""
-    return key in mechanism_registry()
-
-
 def _require_mechanism(drug: Drug) -> Callable[..., Model]:
     fn = mechanism_registry().get(drug.mechanism)
     if fn is None:

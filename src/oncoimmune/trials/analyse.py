@@ -27,10 +27,10 @@ def control_arm(spec: TrialSpec) -> str | None:
 
 
 def _hr_row(table: Any, time: str, event: str, reference: str) -> dict[str, Any]:
-    from ..analysis.survival import hazard_ratios
+    from ..analysis.survival import MIN_EVENTS_PER_COMPARISON, hazard_ratios
 
     try:
-        hr = hazard_ratios(table, time=time, event=event, reference=reference)
+        hr = hazard_ratios(table, time=time, event=event, reference=reference, min_events=MIN_EVENTS_PER_COMPARISON)
     except OncoimmuneError as exc:
         return {"error": str(exc)}
     return {
@@ -80,6 +80,13 @@ def summarise(table: Any, reference: str | None) -> dict[str, Any]:
     out["failed"] = int((table["status"] != "ok").sum())
     return out
 
+
+
+def reference_missing(spec: TrialSpec) -> str | None:
+    """Why the real trial named by the spec could not be compared with (its data are missing), or None."""
+    from .calibration import reference_missing as why
+
+    return why(spec)
 
 
 def resolve_reference(spec: TrialSpec, reference: Any) -> Any:
@@ -154,6 +161,8 @@ def provenance(
             prov["virtual vs published"] = "; ".join(lines)
         if summary.get("reference_error"):
             prov["comparison"] = summary["reference_error"]
+    if summary.get("reference_missing"):
+        prov["real trial"] = summary["reference_missing"]
     if command:
         prov["command"] = command
     return prov

@@ -130,16 +130,29 @@ KEYNOTE024_PUBLISHED: Mapping[str, Any] = {
 # data
 # ---------------------------------------------------------------------------------------------
 def shared_data_dir() -> Path | None:
-    """The shared data directory: ``$ONCOIMMUNE_SHARED_DATA``, else ``<repo>/../shared/data`` if present."""
-    env = os.environ.get("ONCOIMMUNE_SHARED_DATA")
-    if env:
-        p = Path(env)
-        return p if p.is_dir() else None
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        cand = parent.parent / "shared" / "data"
-        if (parent / "pyproject.toml").is_file() and cand.is_dir():
-            return cand
+    """The shared data directory (:func:`oncoimmune._data.shared_data_dir`: ``$ONCOIMMUNE_SHARED``/data,
+    ``$ONCOIMMUNE_SHARED_DATA``, else ``<repo>/../shared/data``), or None if absent."""
+    from .._data import shared_data_dir as find
+
+    return find()
+
+
+def reference_missing(spec: Any) -> str | None:
+    """Why :func:`reference_for` found no real trial for a spec that names one (None if it did, or none applies)."""
+    name = str(getattr(spec, "name", "")).lower().replace(" ", "").replace("_", "-")
+    if not ("keynote-024" in name or "keynote024" in name):
+        return None
+    base = shared_data_dir()
+    if base is None:
+        from .._data import SHARED_ENV, shared_dir
+
+        return (
+            f"KEYNOTE-024 overlay left out: no shared data folder at {os.fspath(shared_dir())!r}; set {SHARED_ENV} "
+            "to the folder holding data/trials/keynote-024"
+        )
+    d = base / "trials" / "keynote-024"
+    if not ((d / "keynote024_pfs.csv").is_file() and (d / "keynote024_os.csv").is_file()):
+        return f"KEYNOTE-024 overlay left out: {os.fspath(d)!r} lacks keynote024_pfs.csv or keynote024_os.csv"
     return None
 
 

@@ -82,7 +82,14 @@ from typing import Any
 
 import numpy as np
 
-from .analyse import analyse_trial, control_arm, provenance, resolve_reference, summarise  # noqa: F401
+from .analyse import (  # noqa: F401
+    analyse_trial,
+    control_arm,
+    provenance,
+    reference_missing,
+    resolve_reference,
+    summarise,
+)
 from .assess import assess, derive_outcomes, endpoints, sld_from_cells_array  # noqa: F401
 from .context import (  # noqa: F401
     MAX_HORIZON_MONTHS,
@@ -205,7 +212,7 @@ def run_trial(
     seed: int | None = None,
     shard_size: int | None = None,
     workers: int = 1,
-    engine: str = "batched",
+    engine: str | None = None,
     executor: str = "local",
     scheduler: str | None = None,
     resume: bool = False,
@@ -233,8 +240,8 @@ def run_trial(
         :data:`DEFAULT_BATCHED_SHARD_SIZE` for ``"batched"``.
     workers : int
         1: in-process; more: that many worker processes (results do not depend on it).
-    engine : {"batched", "scipy"}
-        ``"batched"`` (default): all patients of a shard solved together by the
+    engine : {"batched", "scipy"}, optional
+        ``"batched"`` (default; on ``resume``, the run's own): all patients of a shard solved together by the
         batched engine, each with their own parameters and doses
         (:func:`~oncoimmune.trials.solve.simulate_patients_batched`);
         ``"scipy"``: the reference engine, one patient at a time. Both give the
@@ -248,6 +255,8 @@ def run_trial(
         Address of an existing Dask scheduler (``tcp://host:port``); implies ``executor="dask"``.
     resume : bool
         Continue the run in ``out``: finished shards (checksums verified) are skipped.
+        ``n_patients``, ``seed``, ``shard_size`` and ``engine`` left out are
+        taken from the run's manifest.
     overwrite : bool
         Replace a previous run in ``out``.
     progress : bool
@@ -280,6 +289,13 @@ def run_trial(
     # options and destination (nothing written yet)
     if not isinstance(spec, TrialSpec):
         raise TrialRunError(f"spec must be a TrialSpec (load_trial_spec(path)); got {type(spec).__name__}")
+    if resume:  # options left out continue the run as it was started
+        prev = TrialStore.previous_config(out)
+        n_patients = prev.get("n_patients") if n_patients is None else n_patients
+        seed = prev.get("seed") if seed is None else seed
+        shard_size = prev.get("shard_size") if shard_size is None else shard_size
+        engine = prev.get("engine") if engine is None else engine
+    engine = "batched" if engine is None else engine
     n = _check_int("--patients", spec.n_patients if n_patients is None else n_patients, 1)
     if n > MAX_PATIENTS:
         raise TrialRunError(
@@ -320,6 +336,7 @@ def run_trial(
     plan = plan_trial(spec, n, s)
     preflight(ctx, plan)
     ref = resolve_reference(spec, reference)
+    missing = reference_missing(spec) if ref is None and isinstance(reference, str) else None
     stage = {"plan": time.perf_counter() - t_start}
 
     # 2-3. sample and solve, shard by shard (each shard written atomically and registered)
@@ -362,6 +379,8 @@ def run_trial(
         spec, table, ref, plan, seed=s, shards=shards, workers=workers, executor=executor, t_start=t_start
     )
     summary["engine"] = engine
+    if missing:
+        summary["reference_missing"] = missing
     stage["analyse"] = time.perf_counter() - t - stage["assess"]
     summary["stage_seconds"] = stage  # plan, shard_* (sample, treat, solve, outcomes, write), assess, analyse
 

@@ -134,6 +134,16 @@ class TrialStore:
 
     # -- lifecycle ---------------------------------------------------------------------
     @staticmethod
+    def previous_config(root: str | os.PathLike[str]) -> dict[str, Any]:
+        """The ``config`` of the run in ``root`` (empty if there is none or it cannot be read)."""
+        try:
+            data = json.loads((Path(root) / MANIFEST_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        cfg = data.get("config", {}) if isinstance(data, dict) else {}
+        return cfg if isinstance(cfg, dict) else {}
+
+    @staticmethod
     def check_destination(root: str | os.PathLike[str], *, resume: bool, overwrite: bool) -> str:
         """Decide what to do with ``root`` before anything is written.
 

@@ -13,7 +13,7 @@ __all__ = ["figures", "jsonable", "parquet_bytes", "scans_long", "write_outputs"
 
 
 def figures(table: Any, recist: Any, comparisons: Sequence[Any], reference: str | None) -> dict[str, Any]:
-    from ..plots.trials import plot_km, plot_spider, plot_swimmer, plot_waterfall
+    from ..plots.trials import plot_km, plot_km_overlay, plot_spider, plot_swimmer, plot_waterfall
 
     figs = {
         "waterfall.png": plot_waterfall(table),
@@ -37,7 +37,7 @@ def figures(table: Any, recist: Any, comparisons: Sequence[Any], reference: str 
         ),
     }
     for comp in comparisons:
-        figs[f"overlay_{comp.endpoint.lower()}.png"] = comp.figure()
+        figs[f"overlay_{comp.endpoint.lower()}.png"] = plot_km_overlay(comp)
     return figs
 
 
