@@ -131,6 +131,7 @@ __all__ = [
     "Drug",
     "IntralesionalInjection",
     "LabelRegimen",
+    "LABEL_MECHANISMS",
     "LABEL_ONLY",
     "MAbPK",
     "NotModelledKinetics",
@@ -173,6 +174,12 @@ MECHANISM_KEYS: Mapping[str, str] = MappingProxyType(
         "il2": "IL-2 expands effector T and NK cells",
         "ifn_alpha": "interferon-alpha drives malignant stem cells to exhaustion and death",
         "car_t": "CAR T cells expand, kill target cells and contract to memory",
+    }
+)
+
+#: Mechanisms of label-only drugs (kept out of simulation; not in the mechanism registry).
+LABEL_MECHANISMS: Mapping[str, str] = MappingProxyType(
+    {
         "lag3_blockade": "anti-LAG-3 releases a second T-cell brake (given with anti-PD-1)",
         "adcc_cd38": "anti-CD38 antibody: ADCC, CDC and phagocytosis of CD38+ myeloma cells",
         "slamf7_antibody": "anti-SLAMF7 antibody activates NK cells and marks myeloma cells for ADCC",
@@ -189,6 +196,7 @@ MECHANISM_KEYS: Mapping[str, str] = MappingProxyType(
         "adoptive_t_cells": "infused tumour-reactive or TCR-engineered T cells kill tumour cells",
     }
 )
+_ALL_MECHANISMS: Mapping[str, str] = MappingProxyType({**MECHANISM_KEYS, **LABEL_MECHANISMS})
 
 _UNVERIFIED = "UNVERIFIED"
 #: Role of CAR-T proliferation terms in library models (``library.barros2021_cartmath.CART_EXPANSION``).
@@ -831,12 +839,17 @@ class Drug:
         bad = [c for c in self.classes if c not in CLASSES]
         if bad:
             raise ModelSpecError(f"Drug {self.name}: unknown class(es) {bad}; valid: {', '.join(CLASSES)}")
-        if self.mechanism not in MECHANISM_KEYS:
+        if self.mechanism not in _ALL_MECHANISMS:
             raise ModelSpecError(
-                f"Drug {self.name}: unknown mechanism {self.mechanism!r}; valid: {', '.join(MECHANISM_KEYS)}"
+                f"Drug {self.name}: unknown mechanism {self.mechanism!r}; valid: {', '.join(_ALL_MECHANISMS)}"
             )
         if not isinstance(self.kinetics, AbstractKinetics):
             raise ModelSpecError(f"Drug {self.name}: kinetics must be an AbstractKinetics")
+        if self.mechanism in LABEL_MECHANISMS and self.kinetics.simulable:
+            raise ModelSpecError(
+                f"Drug {self.name}: mechanism {self.mechanism!r} is described but not implemented; a drug using it "
+                "must be label-only (NotModelledKinetics)"
+            )
         if self.amount_unit not in ("mg", "PFU", "cells"):
             raise ModelSpecError(
                 f"Drug {self.name}: amount_unit must be mg, PFU or cells; got {self.amount_unit!r}"
@@ -887,7 +900,7 @@ class Drug:
         lines = [
             f"{self.display_name} ({', '.join(self.brands)}) [{self.name}]",
             f"  classes: {', '.join(self.classes)}",
-            f"  target: {self.target}; mechanism: {self.mechanism} ({MECHANISM_KEYS[self.mechanism]})",
+            f"  target: {self.target}; mechanism: {self.mechanism} ({_ALL_MECHANISMS[self.mechanism]})",
             f"  kinetics: {self.kinetics.describe()}",
             f"  kinetics source: {self.kinetics.source}",
         ]
