@@ -118,3 +118,172 @@ def test_dmmr_and_msi_must_agree():
 
     with pytest.raises(PatientInputError, match="dmmr"):
         check_eligibility("crc", msi="stable", dmmr="yes")
+
+
+# -- slice 2: one story per further cancer type -------------------------------------------------------
+
+
+def test_bladder_cancer_maintenance_after_chemotherapy():
+    r = check_eligibility("bladder", stage="IV", prior_lines=1, prior=["carboplatin", "gemcitabine"], age=71)
+    assert {"uk-avelumab-urothelial-maintenance", "uk-atezolizumab-urothelial-after-platinum"} <= ids(r)
+    assert "uk-pembrolizumab-urothelial-after-platinum" in ids(r)  # licensed, not NICE-recommended: says so
+    row = next(a for a in r.eligible if a.indication.id == "uk-pembrolizumab-urothelial-after-platinum")
+    assert row.indication.access == "licensed-only" and "not funded" in " ".join(row.to_confirm)
+
+
+def test_bladder_cancer_first_line_cisplatin_unsuitable_needs_sp142_ic():
+    r = check_eligibility("urothelial carcinoma", stage="IV", prior_lines=0, pdl1_ic=7)
+    assert "uk-atezolizumab-urothelial-1l-cis-unsuitable" in ids(r)
+    low = check_eligibility("urothelial carcinoma", stage="IV", prior_lines=0, pdl1_ic=2)
+    assert "uk-atezolizumab-urothelial-1l-cis-unsuitable" in ids(low, "not-eligible")
+
+
+def test_non_muscle_invasive_bladder_cancer_after_bcg_us():
+    r = check_eligibility("nmibc", stage="0is", prior=["bcg"], region="us", age=70)
+    assert {"us-pembrolizumab-nmibc-bcg-unresponsive", "us-nadofaragene-nmibc", "us-nogapendekin-bcg-nmibc"} <= ids(r)
+
+
+def test_kidney_cancer_after_nephrectomy():
+    r = check_eligibility("kidney cancer", setting="adjuvant", age=58)
+    assert "uk-pembrolizumab-rcc-adjuvant" in ids(r)
+
+
+def test_kidney_cancer_first_line_intermediate_risk_uk():
+    r = check_eligibility("kidney", stage="IV", prior_lines=0, age=63)
+    assert {"uk-nivolumab-ipilimumab-rcc-1l", "uk-pembrolizumab-lenvatinib-rcc-1l", "uk-nivolumab-cabozantinib-rcc-1l"} <= ids(r)
+
+
+def test_head_and_neck_first_line_needs_cps_1():
+    r = check_eligibility("head and neck", stage="IVC", prior_lines=0, cps=20, age=60)
+    assert "uk-pembrolizumab-hnscc-1l" in ids(r)
+    neg = check_eligibility("throat cancer", stage="IVC", prior_lines=0, cps=0)
+    assert "uk-pembrolizumab-hnscc-1l" in ids(neg, "not-eligible")
+
+
+def test_liver_cancer_first_line():
+    r = check_eligibility("hcc", stage="C", prior_lines=0, region="us", age=66)
+    assert {"us-atezolizumab-bevacizumab-hcc-1l", "us-durvalumab-tremelimumab-hcc-1l", "us-nivolumab-ipilimumab-hcc-1l"} <= ids(r)
+
+
+def test_hodgkin_lymphoma_child_after_brentuximab_without_transplant():
+    r = check_eligibility("Hodgkin lymphoma", prior_lines=2, prior=["brentuximab"], age=15)
+    assert "uk-pembrolizumab-chl-no-asct" in ids(r)  # NICE TA967: 3 years and over
+    assert "uk-nivolumab-chl" in ids(r, "not-eligible")  # adults only, and after ASCT
+
+
+def test_stomach_cancer_first_line_cps():
+    r = check_eligibility("stomach cancer", stage="IV", prior_lines=0, cps=7, her2="0")
+    assert {"uk-nivolumab-gastric-1l", "uk-pembrolizumab-gastric-1l"} <= ids(r)
+    her2pos = check_eligibility("stomach cancer", stage="IV", prior_lines=0, cps=7, her2="3+")
+    assert "uk-trastuzumab-gastric-her2" in ids(her2pos)
+    assert "uk-nivolumab-gastric-1l" in ids(her2pos, "not-eligible")
+
+
+def test_cervical_cancer_recurrent():
+    r = check_eligibility("cervix", stage="IVB", prior_lines=0, cps=5, age=44)
+    assert "uk-pembrolizumab-cervical-recurrent" in ids(r)
+
+
+def test_triple_negative_breast_cancer_early_and_metastatic():
+    early = check_eligibility("tnbc", stage="IIB", setting="neoadjuvant", prior_lines=0, age=39)
+    assert "uk-pembrolizumab-tnbc-early" in ids(early)
+    met = check_eligibility("triple negative breast cancer", stage="IV", prior_lines=0, cps=12, pdl1_ic=0, age=52)
+    assert "uk-pembrolizumab-tnbc-1l" in ids(met)
+    assert "uk-atezolizumab-tnbc-1l" in ids(met, "not-eligible")
+
+
+def test_small_cell_lung_cancer_extensive_stage():
+    r = check_eligibility("small cell lung cancer", stage="extensive", prior_lines=0, age=68)
+    assert {"uk-atezolizumab-sclc-1l", "uk-durvalumab-sclc-1l"} <= ids(r)
+    after = check_eligibility("sclc", stage="extensive", prior_lines=1, prior=["carboplatin", "etoposide"], region="us")
+    assert "us-tarlatamab-sclc" in ids(after)
+
+
+def test_mesothelioma_first_line():
+    r = check_eligibility("mesothelioma", prior_lines=0, setting="advanced", age=74)
+    assert "uk-nivolumab-ipilimumab-mesothelioma" in ids(r)
+
+
+def test_bile_duct_cancer_first_line():
+    r = check_eligibility("bile duct cancer", stage="IV", prior_lines=0, age=61)
+    assert "uk-durvalumab-btc-1l" in ids(r)
+
+
+def test_msi_high_small_bowel_cancer_after_one_treatment():
+    r = check_eligibility("small bowel cancer", setting="advanced", prior_lines=1, msi="high", age=55)
+    assert "uk-pembrolizumab-msi-previously-treated" in ids(r)
+
+
+def test_dlbcl_third_line_uk_options():
+    r = check_eligibility("dlbcl", prior_lines=2, prior=["r-chop", "polatuzumab"] if False else ["r-chop"], age=70)
+    assert {"uk-axicabtagene-lbcl-3l", "uk-glofitamab-dlbcl-3l"} <= ids(r)
+
+
+def test_follicular_lymphoma_third_line_us():
+    r = check_eligibility("follicular lymphoma", prior_lines=2, region="us", age=62)
+    assert {"us-mosunetuzumab-fl", "us-epcoritamab-fl", "us-axicabtagene-fl", "us-tisagenlecleucel-fl"} <= ids(r)
+
+
+def test_mantle_cell_after_btk_inhibitor():
+    us = check_eligibility("mantle cell lymphoma", prior_lines=2, prior=["ibrutinib"], region="us", age=65)
+    assert {"us-brexucabtagene-mcl", "us-lisocabtagene-mcl"} <= ids(us)
+    uk = check_eligibility("mantle cell lymphoma", prior_lines=2, prior=["ibrutinib"], age=65)
+    assert any(a.indication.access == "licensed-only" for a in uk.eligible)  # NICE withdrew routine funding
+
+
+def test_cll_first_line():
+    r = check_eligibility("cll", prior_lines=0, age=72)
+    assert "uk-obinutuzumab-venetoclax-cll-1l" in ids(r)
+
+
+def test_adult_all_relapsed_over_25():
+    r = check_eligibility("acute lymphoblastic leukaemia", prior_lines=1, age=40)
+    assert {"uk-blinatumomab-ball-relapsed", "uk-obecabtagene-ball"} <= ids(r)
+    assert "uk-tisagenlecleucel-ball" in ids(r, "not-eligible")
+
+
+def test_myeloma_after_three_lines():
+    r = check_eligibility("myeloma", prior_lines=3, prior=["lenalidomide", "bortezomib", "daratumumab"], age=69)
+    assert {"uk-teclistamab-mm", "uk-talquetamab-mm"} <= ids(r)
+    us = check_eligibility("myeloma", prior_lines=4, prior=["lenalidomide", "bortezomib", "daratumumab"], region="us")
+    assert {"us-teclistamab-mm", "us-elranatamab-mm", "us-idecabtagene-mm", "us-ciltacabtagene-mm"} <= ids(us)
+
+
+def test_uveal_melanoma():
+    r = check_eligibility("eye melanoma", stage="IV", age=60)
+    assert "uk-tebentafusp-uveal" in ids(r)
+
+
+def test_prostate_cancer_sipuleucel_us_only():
+    uk = check_eligibility("prostate", stage="IV", prior=["adt"])
+    assert uk.table_meta["coverage"] == "none"
+    us = check_eligibility("prostate", stage="IV", prior=["adt"], region="us", age=70)
+    assert "us-sipuleucel-prostate" in ids(us)
+
+
+def test_neuroblastoma_child():
+    r = check_eligibility("neuroblastoma", age=4, region="us")
+    assert "us-dinutuximab-neuroblastoma" in ids(r)
+
+
+def test_her2_breast_neoadjuvant():
+    r = check_eligibility("her2-breast", stage="IIIA", setting="neoadjuvant", age=48)
+    assert "uk-pertuzumab-breast-neoadjuvant" in ids(r)
+
+
+def test_skin_lymphoma_after_systemic_treatment():
+    r = check_eligibility("mycosis fungoides", prior_lines=1, region="us", age=66)
+    assert "us-mogamulizumab-ctcl" in ids(r)
+
+
+def test_every_cancer_type_has_rows_or_says_so():
+    from oncoimmune.patients import CANCERS, load_indications
+
+    table = load_indications()
+    covered = {c for r in table for c in r.cancers}
+    assert covered <= set(CANCERS)
+    for cid in CANCERS:
+        rep = check_eligibility(cid)
+        assert rep.table_meta["coverage"] in ("none", "incomplete", "complete")
+        if cid not in covered:
+            assert "WARNING" in rep.to_text()

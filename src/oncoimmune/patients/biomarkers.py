@@ -29,7 +29,7 @@ Built-in assays (:data:`ASSAYS`)
 ``cps``   PD-L1 combined positive score (22C3; 28-8 for nivolumab in gastric
           cancer): under 1, 1-4, 5-9, 10 or more.
 ``pdl1_ic`` PD-L1 on tumour-infiltrating immune cells (SP142), % of tumour
-          area: under 1, 1-9, 10 or more.
+          area: under 1, 1-4, 5-9, 10 or more.
 ``bcma``  BCMA on myeloma cells (assumed positive in myeloma; no test needed).
 
 References
@@ -582,11 +582,12 @@ ASSAYS: Mapping[str, Assay] = MappingProxyType(
                 method="immunohistochemistry (VENTANA PD-L1 SP142)",
                 units="%",
                 value_range=(0.0, 100.0),
-                cutoffs=((1.0, "1-to-9"), (10.0, "10-or-more")),
+                cutoffs=((1.0, "1-to-4"), (5.0, "5-to-9"), (10.0, "10-or-more")),
                 below="under-1",
                 source=Source(
-                    "FDA label TECENTRIQ (atezolizumab); NICE TA639",
-                    location="IC >= 10 % (NSCLC first line, with TC >= 50 % as the alternative); IC >= 1 % "
+                    "FDA label TECENTRIQ (atezolizumab); NICE TA639, TA739",
+                    location="IC >= 10 % (NSCLC first line, with TC >= 50 % as the alternative); IC >= 5 % "
+                    "(urothelial cancer first line when cisplatin is unsuitable, NICE TA739); IC >= 1 % "
                     "(triple-negative breast cancer, NICE TA639)",
                 ),
             ),

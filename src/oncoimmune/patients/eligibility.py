@@ -202,6 +202,9 @@ class Patient:
         hi = None
         if histology is not None and str(histology).strip():
             hi = c.resolve_histology(str(histology))
+        elif len(c.histologies) == 1:
+            hi = c.histologies[0]
+            assumptions.append(f"histology not given: {c.name} is {hi} by definition here")
 
         ag = None
         if age is not None:

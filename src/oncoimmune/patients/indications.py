@@ -496,7 +496,9 @@ def indication_table_markdown(table: IndicationTable | None = None, region: str 
 
 # -- source checks --------------------------------------------------------------------
 
-_UK_SOURCE = re.compile(r"\b(NICE TA\d+|SMC\d+|SmPC|MHRA)\b")
+_UK_SOURCE = re.compile(
+    r"\b(NICE (TA\d+|NG\d+|news|consultation \d+|final draft)|SMC\d+|SmPC|MHRA)\b"
+)
 _US_SOURCE = re.compile(r"^FDA (label|labels|approval)\b")
 _UK_HOSTS = (
     "www.nice.org.uk",
@@ -513,8 +515,10 @@ def source_problems(table: IndicationTable | None = None) -> list[str]:
 
     A well-formed source:
 
-    1. names the document: a NICE technology appraisal (``NICE TA531``), an
-       SMC advice number (``SMC2563``), an SmPC or MHRA licence (UK); or an FDA
+    1. names the document: a NICE technology appraisal (``NICE TA531``) or,
+       where its number was not found, the NICE guideline, news release,
+       consultation or final draft that states the recommendation; an SMC
+       advice number (``SMC2563``), an SmPC or MHRA licence (UK); or an FDA
        label or approval (``FDA label Keytruda (BLA 125514)``, US);
     2. carries an ``https://`` address on the publisher's site (nice.org.uk,
        scottishmedicines.org.uk, medicines.org.uk, gov.uk; fda.gov,
