@@ -287,3 +287,27 @@ def test_every_cancer_type_has_rows_or_says_so():
         assert rep.table_meta["coverage"] in ("none", "incomplete", "complete")
         if cid not in covered:
             assert "WARNING" in rep.to_text()
+
+
+def test_dlbcl_early_relapse_uk_liso_cel_and_axi_cel():
+    r = check_eligibility("dlbcl", prior_lines=1, prior=["r-chop"], age=59)
+    assert {"uk-lisocabtagene-lbcl-2l", "uk-axicabtagene-lbcl-2l"} <= ids(r)
+
+
+def test_claudin_gastric_cancer_differs_between_england_and_scotland():
+    r = check_eligibility("stomach cancer", stage="IV", prior_lines=0, her2="1+", cps=0)
+    row = next(a for a in r.eligible if a.indication.id == "uk-zolbetuximab-gastric-1l")
+    assert row.indication.access == "licensed-only" and "SMC" in row.indication.smc
+    us = check_eligibility("stomach cancer", stage="IV", prior_lines=0, her2="1+", cps=0, region="us")
+    assert "us-zolbetuximab-gastric-1l" in ids(us)
+    assert "us-nivolumab-gastric-1l" in ids(us, "not-eligible")  # PD-L1 >= 1 required since 2025
+
+
+def test_skin_squamous_cell_after_surgery_and_radiotherapy_us():
+    r = check_eligibility("cscc", setting="adjuvant", prior=["radiotherapy"], region="us", age=72)
+    assert "us-cemiplimab-cscc-adjuvant" in ids(r)
+
+
+def test_myeloma_fourth_line_uk_antibodies():
+    r = check_eligibility("myeloma", prior_lines=3, prior=["lenalidomide", "bortezomib"], age=70)
+    assert {"uk-daratumumab-mono-mm", "uk-isatuximab-pd-mm"} <= ids(r)

@@ -1,6 +1,8 @@
 """The immunotherapies in the indication table, and the vocabulary of earlier treatments.
 
-:data:`DRUGS` lists the twelve drugs with their brand names, the group patient
+:data:`DRUGS` lists the drugs of the indication table (the twelve seed drugs
+here, the rest read from the therapy catalogue's ``data/label_drugs.toml``)
+with their brand names, the group patient
 information puts them in (checkpoint inhibitor, monoclonal antibody, oncolytic
 virus, cytokine, CAR T-cell therapy) and their target. :data:`TREATMENTS` is
 the vocabulary for a patient's earlier treatments; :func:`resolve_treatment`

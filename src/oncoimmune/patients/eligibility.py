@@ -1,7 +1,9 @@
 """Who could have which immunotherapy: a sourced table of indications and a checker.
 
 The table (``data/indications.toml``) lists approved and recommended uses of
-twelve immunotherapies in the UK (NICE technology appraisals, MHRA licences;
+immunotherapies (checkpoint inhibitors, immune-acting antibodies, bispecific
+T-cell engagers, CAR-T and other cell therapies, vaccines and viruses,
+cytokines) in the UK (NICE technology appraisals, MHRA licences;
 the default region) and the US (FDA labels). Each row says which drug, for
 which cancer, in which setting and stages, at which line of treatment, with
 which biomarker result, at what ages and after (or not after) which earlier

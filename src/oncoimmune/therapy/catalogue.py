@@ -6,7 +6,10 @@ treatment), its target, the key of its biological **mechanism**, its
 **kinetics** (how a dose becomes exposure), its **label regimens** (dose
 schedules of the prescribing information, as
 :class:`~oncoimmune.therapy.schedule.Schedule` objects) and its sources.
-:data:`CATALOGUE` holds the eleven drugs below; :func:`get_drug` resolves
+:data:`CATALOGUE` holds the eleven drugs below, with encoded kinetics, and the
+label-only entries of ``data/label_drugs.toml`` (every drug of the eligibility
+table: names, classes, label schedules and the published PK cited, kept out of
+simulation; see :class:`NotModelledKinetics`); :func:`get_drug` resolves
 names, brands and common abbreviations; :func:`list_catalogue` is what
 ``oncoimmune drugs`` prints.
 
