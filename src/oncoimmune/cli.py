@@ -433,8 +433,9 @@ def drugs_cmd(
     from rich.table import Table
 
     from .therapy.catalogue import list_catalogue
+    from .therapy.cytotoxic import list_cytotoxics
 
-    rows = list_catalogue()
+    rows = list_catalogue() + list_cytotoxics()
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
