@@ -23,9 +23,10 @@ fraction of sensitive cells surviving is therefore
 ``exp(-kappa * AUC)``: it depends on the AUC only, not on the shape of the
 concentration curve. The one-compartment disposition used here keeps each
 agent's published clearance (so the AUC, with all its covariates, is exact)
-and collapses the distribution phases into the steady-state volume; the
-shape of the first hours after each infusion, which does not change the
-kill, is not reproduced. Infusions (1-3 h) are given as boluses on the
+and declines with the agent's terminal half-life (at least
+:data:`MIN_MODEL_HALF_LIFE_H`, which keeps the equations non-stiff); the
+distribution phases of the first hours after each infusion, which do not
+change the kill, are not reproduced. Infusions (1-3 h) are given as boluses on the
 cycle day.
 
 Clearances
@@ -335,12 +336,24 @@ class CytotoxicAgent:
     sources: tuple[Source, ...]
     potency_source: Source
     summary: str = ""
+    terminal_half_life_h: float = 12.0
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.terminal_half_life_h) and self.terminal_half_life_h > 0):
+            raise ParameterValueError(f"CytotoxicAgent {self.name}: terminal_half_life_h must be > 0")
         if self.dose_basis not in ("mg/m2", "auc"):
             raise ParameterValueError(f"CytotoxicAgent {self.name}: dose_basis must be 'mg/m2' or 'auc'")
         if not (math.isfinite(self.potency) and self.potency >= 0):
             raise ParameterValueError(f"CytotoxicAgent {self.name}: potency must be >= 0; got {self.potency!r}")
+
+    @property
+    def model_half_life_h(self) -> float:
+        """Elimination half-life of the in-model compartment: the terminal half-life, at least :data:`MIN_MODEL_HALF_LIFE_H`."""
+        return max(self.terminal_half_life_h, MIN_MODEL_HALF_LIFE_H)
+
+    def model_volume(self, cov: PKCovariates) -> float:
+        """Volume (L) of the in-model compartment: ``CL x t_half / ln 2`` (keeps the AUC = dose / CL exact)."""
+        return self.clearance(cov) * self.model_half_life_h / math.log(2.0)
 
     def dose_mg(self, dose: float, cov: PKCovariates) -> float:
         """The amount (mg) of one administration of ``dose`` (mg/m² or target AUC) for this patient."""
@@ -361,10 +374,15 @@ class CytotoxicAgent:
         unit = "mg/m2" if self.dose_basis == "mg/m2" else "AUC (mg/mL x min, Calvert)"
         return (
             f"{self.display_name}: label dose {self.label_dose:g} {unit}; typical CL {self.clearance(cov):.3g} L/h, "
-            f"V {self.volume(cov):.3g} L; log-kill per label dose {self.log_kill(self.label_dose, cov):.3f} "
+            f"Vss {self.volume(cov):.3g} L, terminal t1/2 {self.terminal_half_life_h:g} h; log-kill per label dose {self.log_kill(self.label_dose, cov):.3f} "
             f"({100 * (1 - math.exp(-self.log_kill(self.label_dose, cov))):.1f} % of sensitive cells)"
         )
 
+
+#: Shortest elimination half-life (h) of the in-model compartment. The kill depends on the AUC only, so a
+#: slower one-compartment decline with the same clearance gives the same kill per cycle while keeping the
+#: equations non-stiff for the explicit solvers (the curve's shape within the first day is not reproduced).
+MIN_MODEL_HALF_LIFE_H = 12.0
 
 #: Median shrinkage rate (1/day, volume) of the sensitive part of docetaxel-arm lesions (Laleh 2022; see above).
 DOCETAXEL_LESION_KILL_RATE = 0.0120
@@ -391,7 +409,7 @@ def _doc_auc_label() -> float:
 DOCETAXEL_POTENCY = DOCETAXEL_LESION_KILL_RATE * 21.0 / _doc_auc_label()
 
 #: Potencies fitted by the joint calibration (``oncoimmune calibrate``); see :mod:`oncoimmune.trials.joint`.
-CALIBRATED_POTENCY: dict[str, float] = {"carboplatin": 0.0124}
+CALIBRATED_POTENCY: dict[str, float] = {"carboplatin": 0.15}
 
 
 def _same_per_cycle(cl: Callable[[PKCovariates], float], dose: float, basis: str) -> float:
@@ -415,6 +433,7 @@ def _agent_table() -> dict[str, CytotoxicAgent]:
             (_BRUNO, _TAXOTERE, _SIMEONI),
             _LALEH_DOC,
             "75 mg/m2 IV over 1 h every 3 weeks (NSCLC after platinum; TAXOTERE USPI 2.2)",
+            11.1,
         ),
         "carboplatin": CytotoxicAgent(
             "carboplatin",
@@ -431,6 +450,7 @@ def _agent_table() -> dict[str, CytotoxicAgent]:
                 note="calibrated to KEYNOTE-024 by oncoimmune.trials.joint (see docs/trial-validation.md)",
             ),
             "AUC 5-6 mg/mL x min IV every 3 weeks (Calvert dose from the Cockcroft-Gault clearance)",
+            4.0,
         ),
     }
     a["paclitaxel"] = CytotoxicAgent(
@@ -444,6 +464,7 @@ def _agent_table() -> dict[str, CytotoxicAgent]:
         (_TAXOL, _SIMEONI),
         Source("oncoimmune assumption", note=_PER_CYCLE_ASSUMPTION),
         "175-200 mg/m2 IV over 3 h every 3 weeks, with carboplatin",
+        20.0,
     )
     a["pemetrexed"] = CytotoxicAgent(
         "pemetrexed",
@@ -456,6 +477,7 @@ def _agent_table() -> dict[str, CytotoxicAgent]:
         (_ALIMTA, _CG, _SIMEONI),
         Source("oncoimmune assumption", note=_PER_CYCLE_ASSUMPTION),
         "500 mg/m2 IV every 3 weeks (non-squamous NSCLC), with a platinum",
+        3.5,
     )
     a["etoposide"] = CytotoxicAgent(
         "etoposide",
@@ -468,6 +490,7 @@ def _agent_table() -> dict[str, CytotoxicAgent]:
         (_ETOPOPHOS, _SIMEONI),
         Source("oncoimmune assumption", note=_PER_CYCLE_ASSUMPTION + " (label cycle: 100 mg/m2 on days 1-3)"),
         "100 mg/m2 IV on days 1-3 every 3 weeks, with carboplatin (written 300 mg/m2: given on day 1, same AUC)",
+        7.0,
     )
     return a
 
@@ -688,8 +711,9 @@ class CytotoxicCourse:
                 params += [
                     Parameter(f"{p}_CL", cl_l_day, "L/day", f"{a.display_name} clearance for this patient",
                               a.sources[0], bounds=(0.0, math.inf)),
-                    Parameter(f"{p}_V", a.volume(cov), "L", f"{a.display_name} steady-state volume",
-                              a.sources[0], bounds=(1e-6, math.inf)),
+                    Parameter(f"{p}_V", a.model_volume(cov), "L",
+                              f"{a.display_name} volume of the one-compartment curve (CL x t1/2 / ln 2; "
+                              f"t1/2 {a.model_half_life_h:g} h)", a.sources[0], bounds=(1e-6, math.inf)),
                     Parameter(f"{p}_kill", self.potency(a) if mechanism else 0.0, "L/(mg*day)",
                               f"{a.display_name} log-kill per unit AUC (sensitive tumour cells)", a.potency_source,
                               bounds=(0.0, math.inf)),
