@@ -626,6 +626,11 @@ def _print_trial_summary(result: Any) -> None:
                "figures/, manifest.json")
 
 
+from ._cli_calibrate import register as _register_calibrate  # noqa: E402
+
+_register_calibrate(app)
+
+
 def main() -> None:
     """Entry point for ``python -m oncoimmune``."""
     app(prog_name="oncoimmune")

@@ -49,12 +49,14 @@ Clearances
 
 Potencies
 ---------
-* **docetaxel**: from the Laleh et al. 2022 lesion kinetics of the
+* **docetaxel**: starts from the Laleh et al. 2022 lesion kinetics of the
   docetaxel arms of POPLAR and OAK (step A of
   :mod:`oncoimmune.trials.calibration`): the median fitted shrinkage rate of
   the sensitive part, 0.0120 /day (volume) under 75 mg/m² every 21 days,
   divided by the typical AUC per day of that regimen:
-  ``kappa = 0.0120 * 21 / AUC`` (AUC in mg·day/L).
+  ``kappa = 0.0120 * 21 / AUC`` (AUC in mg·day/L,
+  :data:`DOCETAXEL_LESION_POTENCY`); the joint calibration refits it to the
+  docetaxel arms (:data:`CALIBRATED_POTENCY`).
 * **carboplatin**: calibrated to KEYNOTE-024's chemotherapy arm by the joint
   calibration (:data:`CALIBRATED_POTENCY`).
 * **paclitaxel, pemetrexed, etoposide**: no data of their own here; each is
@@ -405,11 +407,24 @@ def _doc_auc_label() -> float:
     return 75.0 * float(_TYPICAL.bsa_m2) / (_doc_cl(_TYPICAL) * _H_PER_DAY)
 
 
-#: docetaxel potency, L/(mg·day): median lesion kill rate x cycle length / typical AUC per cycle.
-DOCETAXEL_POTENCY = DOCETAXEL_LESION_KILL_RATE * 21.0 / _doc_auc_label()
+#: docetaxel potency from the lesions, L/(mg·day): median lesion kill rate x cycle length / typical AUC per cycle.
+DOCETAXEL_LESION_POTENCY = DOCETAXEL_LESION_KILL_RATE * 21.0 / _doc_auc_label()
 
-#: Potencies fitted by the joint calibration (``oncoimmune calibrate``); see :mod:`oncoimmune.trials.joint`.
-CALIBRATED_POTENCY: dict[str, float] = {"carboplatin": 0.15}
+
+def _shipped_potency() -> dict[str, float]:
+    from .. import _calibration_data
+
+    th = _calibration_data.theta()
+    return {
+        "carboplatin": th.get("carboplatin_potency", 0.15),
+        "docetaxel": th.get("docetaxel_potency", DOCETAXEL_LESION_POTENCY),
+    }
+
+
+#: Potencies fitted by the joint calibration (``oncoimmune calibrate``; :mod:`oncoimmune.trials.joint`),
+#: docetaxel starting from the lesion-derived :data:`DOCETAXEL_LESION_POTENCY`.
+CALIBRATED_POTENCY: dict[str, float] = _shipped_potency()
+DOCETAXEL_POTENCY = CALIBRATED_POTENCY["docetaxel"]
 
 
 def _same_per_cycle(cl: Callable[[PKCovariates], float], dose: float, basis: str) -> float:
@@ -431,7 +446,10 @@ def _agent_table() -> dict[str, CytotoxicAgent]:
             lambda c: 113.0,
             DOCETAXEL_POTENCY,
             (_BRUNO, _TAXOTERE, _SIMEONI),
-            _LALEH_DOC,
+            Source(_LALEH_DOC.citation, _LALEH_DOC.location, _LALEH_DOC.doi,
+                   _LALEH_DOC.note + "; this lesion-derived value is the start of the joint calibration, which "
+                   "refits it to the docetaxel arms of KEYNOTE-010 and OAK (oncoimmune calibrate; "
+                   "docs/trial-validation.md gives both values)"),
             "75 mg/m2 IV over 1 h every 3 weeks (NSCLC after platinum; TAXOTERE USPI 2.2)",
             11.1,
         ),
