@@ -29,3 +29,9 @@ def load() -> dict[str, Any]:
 def theta() -> dict[str, float]:
     """The fitted hyperparameters by name (empty if no calibration is shipped)."""
     return {k: float(v) for k, v in load().get("theta", {}).items()}
+
+
+def leave_one_out_theta(trial: str) -> dict[str, float]:
+    """The fit that left ``trial`` out (empty if none is shipped)."""
+    loo = load().get("leave_one_out", {}).get(trial, {})
+    return {k: float(v) for k, v in loo.get("theta", {}).items()}

@@ -564,6 +564,11 @@ def trial_cmd(
     with _bad_input("SPEC.toml"):
         trial_spec = load_trial_spec(spec)
     out_dir = out if out is not None else Path(f"trial-{spec.stem}")
+    if getattr(trial_spec, "survival", None) is not None:
+        from ._cli_calibrate import run_clinical_spec
+
+        run_clinical_spec(trial_spec, out_dir, patients=patients, seed=seed)
+        return
     command = "oncoimmune trial " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else None
     try:
         result = run_trial(

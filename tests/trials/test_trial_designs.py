@@ -68,3 +68,21 @@ def test_accrual_after_cutoff_is_refused_and_unknown_link_coefficient_named():
         TrialSpec.from_toml(_with(base, "months = 9.5", "months = 40"))
     with pytest.raises(SpecFileError, match="survival.link"):
         TrialSpec.from_toml(_with(base, 'model = "tgi_os"', 'model = "tgi_os"\nlink = { beta_age = 0.1 }'))
+
+
+@pytest.mark.slow
+def test_trial_command_runs_a_survival_spec_on_the_clinical_path(tmp_path):
+    """`oncoimmune trial examples/oak.toml` writes the endpoint columns of the issue (arm names with the drug)."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from oncoimmune.cli import app
+
+    r = CliRunner().invoke(app, ["trial", str(REPO / "examples" / "oak.toml"), "--patients", "32", "--seed", "1",
+                                 "--out", str(tmp_path / "oak")])
+    assert r.exit_code == 0, r.output
+    tab = pd.read_parquet(tmp_path / "oak" / "endpoints.parquet")
+    for col in ("arm", "best_overall_response", "pfs_months", "pfs_event", "os_months", "os_event"):
+        assert col in tab.columns
+    assert set(tab["arm"]) == {"atezolizumab", "docetaxel"}
+    assert (tab["os_months"] >= tab["pfs_months"] - 1e-9).all()

@@ -32,10 +32,14 @@ blockade and not prognostic.
 
 Covariates (:func:`pretreatment_state` with the patient)
 ---------------------------------------------------------
-* **line of therapy**: the chemotherapy-resistant fraction ``f_res`` is
-  ``f_res * m_line`` (capped at 1) for patients with one or more earlier
-  lines (tumours that progressed on a platinum doublet are selected for
-  resistance); ``m_line`` is calibrated (:data:`CALIBRATED`).
+* **line of therapy**: for patients with one or more earlier lines the
+  chemotherapy-resistant fraction ``f_res`` is ``f_res * m_line`` (capped at
+  1; tumours that progressed on a platinum doublet are selected for
+  resistance) and the kill per effector ``k_kill`` is ``k_kill * k_line`` (an
+  empirical line effect on the immune response: KEYNOTE-024's PD-L1 >= 50 %
+  first-line patients respond to pembrolizumab far more often than
+  KEYNOTE-010's PD-L1 >= 50 % previously treated ones); both factors are
+  calibrated (:data:`CALIBRATED`).
 * **PD-L1 TPS, TMB, lymphocytes**: through the link (brake, antigen loss,
   lymphopenia).
 * **ECOG, histology, line, baseline burden**: prognostic for overall
@@ -54,6 +58,7 @@ r_rec           see CALIBRATED  tumour-driven / homeostatic recruitment    joint
 h_rec           2.019e7 cells   half-maximal recruitment                   Kuznetsov 1994
 f_res           see CALIBRATED  chemo-resistant fraction (first line)      joint calibration
 m_line          see CALIBRATED  factor on f_res after >= 1 earlier line    joint calibration
+k_line          see CALIBRATED  factor on k_kill after >= 1 earlier line   joint calibration
 k0              per patient     pre-treatment immune kill (absorbed)       pretreatment_state
 nl_rate         see CALIBRATED  new-lesion hazard at 1e11 cells            joint calibration
 nl_ref          1e11 cells      reference burden                           assumption
@@ -105,6 +110,7 @@ CALIBRATED: dict[str, tuple[float, float]] = {
     "r_rec": (18.7, 0.5),
     "f_res": (0.2, 1.5),
     "m_line": (2.0, 0.0),
+    "k_line": (1.0, 0.0),
     "nl_rate": (0.0009, 0.0),
 }
 
@@ -113,7 +119,7 @@ def _apply_shipped() -> None:
     from .. import _calibration_data
 
     th = _calibration_data.theta()
-    for name in ("k_kill", "r_rec", "m_line", "nl_rate"):
+    for name in ("k_kill", "r_rec", "m_line", "k_line", "nl_rate"):
         if name in th:
             CALIBRATED[name] = (th[name], CALIBRATED[name][1])
     if "f_res" in th:
@@ -199,6 +205,8 @@ def build(calibrated: dict[str, tuple[float, float]] | None = None) -> Model:
                   _JOINT, bounds=(0.0, 1.0), distribution=_lognormal(cal["f_res"][1], _JOINT)),
         Parameter("m_line", cal["m_line"][0], "1", "factor on f_res after one or more earlier lines", _JOINT,
                   bounds=(0.0, 100.0)),
+        Parameter("k_line", cal["k_line"][0], "1", "factor on k_kill after one or more earlier lines", _JOINT,
+                  bounds=(0.0, 10.0)),
         Parameter("nl_rate", cal["nl_rate"][0], "1/day", "hazard of a new lesion at the reference burden", _JOINT,
                   bounds=(0.0, 1.0)),
         Parameter("nl_ref", 1.0e11, "cells", "reference burden of the new-lesion hazard",
@@ -290,6 +298,9 @@ def pretreatment_state(model: Model, patient: Any = None) -> Model:
     f = model.parameter("f_res").value
     if line_factor_applies(patient):
         f = min(1.0, f * model.parameter("m_line").value)
+        model = model.with_parameters(
+            {"k_kill": model.parameter("k_kill").value * model.parameter("k_line").value, "k_line": 1.0}
+        )
     e_ss, k0 = _rates(model, n0)
     return model.with_parameters({"f_res": f, "k0": k0}).with_initial(
         {"T": (1.0 - f) * n0, "R": f * n0, "E": e_ss}

@@ -201,6 +201,7 @@ STAGES: Mapping[str, Mapping[str, tuple[str, float, float]]] = {
         "k_kill": ("median", 1e-4, 0.3),
         "r_rec": ("median", 0.05, 200.0),
         "pdl1_engagement_floor": ("link", 0.0, 3.0),
+        "k_line": ("value", 0.05, 2.0),
     },
     "survival": {
         "intercept": ("os", 0.5, 5.0),
@@ -243,25 +244,46 @@ class JointCohort:
     scan_days: np.ndarray
     grid: np.ndarray
     follow_up: np.ndarray
+    assigned: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
 
     @property
     def n(self) -> int:
         return int(self.follow_up.size)
 
     @classmethod
-    def build(cls, key: str, n: int = 400, seed: int = 240_024, repo: Path | None = None) -> JointCohort:
-        """Screen ``n`` patients with the trial's spec and prepare every arm as one batch."""
-        from ..library import nsclc_clinical as lib
-        from ..patients.cohort import patient_rng, run_assays, sample_patient
-        from ..patients.link import link_patient
-        from ..therapy.regimen import treat_regimens
-        from .runner import _Context, _regimens, event_draws, plan_trial
+    def build(cls, key: str, n: int = 400, seed: int = 240_024, repo: Path | None = None,
+              only_assigned: bool = False) -> JointCohort:
+        """Screen ``n`` patients with the trial's spec and prepare every arm as one batch.
+
+        ``only_assigned``: prepare each patient for the arm randomisation gave them only (a virtual
+        trial; :func:`evaluate` with ``randomised=True``); other rows repeat that arm's first patient.
+        """
         from .spec import load_trial_spec
 
         tg = TRIALS[key]
         spec = load_trial_spec((repo or _REPO) / tg.spec)
+        return cls.from_spec(spec, n=n, seed=seed, targets=tg, key=key, only_assigned=only_assigned)
+
+    @classmethod
+    def from_spec(cls, spec: Any, *, n: int, seed: int, targets: TrialTargets | None = None, key: str = "",
+                  only_assigned: bool = False) -> JointCohort:
+        """The cohort of any spec on the clinical model (``targets``: the published figures, if any)."""
+        from ..library import nsclc_clinical as lib
+        from ..patients.cohort import patient_rng, run_assays, sample_patient
+        from ..patients.link import link_patient
+        from ..therapy.regimen import treat_regimens
+        from .runner import _Context, _regimens, control_arm, event_draws, plan_trial
+
         if spec.model.id != lib.ID:
-            raise OncoimmuneError(f"joint calibration: {tg.spec} must use model {lib.ID!r}; it uses {spec.model.id!r}")
+            raise OncoimmuneError(f"the clinical trial path needs model {lib.ID!r}; the spec uses {spec.model.id!r}")
+        if targets is None:
+            targets = TrialTargets(
+                name=spec.name, spec="", control=control_arm(spec) or spec.arms[-1].name,
+                n={a.name: 0 for a in spec.arms}, accrual_months=0.0, cutoff_months=spec.horizon_months,
+                orr={}, pfs_median={}, os_median={}, pfs_hr={}, os_hr={},
+            )
+        tg = targets
+        key = key or spec.name
         ctx = _Context.build(spec, seed)
         plan = plan_trial(spec, n, seed)
         patients = [run_assays(ctx.population, sample_patient(ctx.population, seed, p.index)) for p in plan.patients]
@@ -269,7 +291,13 @@ class JointCohort:
         arms: dict[str, _Arm] = {}
         for arm in spec.arms:
             Ps, Ys, vals, ev0, cm0 = [], [], [], None, None
-            for pt in patients:
+            mine = [k for k, p in enumerate(plan.patients) if p.arm == arm.name] if only_assigned else None
+            for k, pt in enumerate(patients):
+                if mine is not None and k not in set(mine):
+                    Ps.append(None)
+                    Ys.append(None)
+                    vals.append(None)
+                    continue
                 lp = link_patient(ctx.model, pt, escape_mechanisms=spec.model.escape, coefficients=ctx.coefficients)
                 m = lib.pretreatment_state(lp.model, pt)
                 tr = treat_regimens(m, *_regimens(ctx, arm.name, pt), until=ctx.horizon, weight_kg=pt.weight_kg,
@@ -283,7 +311,12 @@ class JointCohort:
                 Ps.append(np.asarray(cm.p0, dtype=float))
                 Ys.append(np.asarray(cm.y0, dtype=float))
                 vals.append([e.value for e in tr.events])
-            assert cm0 is not None
+            if cm0 is None:
+                raise OncoimmuneError(f"arm {arm.name!r} has no patients; enrol more (--patients)")
+            first = next(k for k, v in enumerate(Ps) if v is not None)
+            Ps = [v if v is not None else Ps[first] for v in Ps]
+            Ys = [v if v is not None else Ys[first] for v in Ys]
+            vals = [v if v is not None else vals[first] for v in vals]
             arms[arm.name] = _Arm(cm0, np.stack(Ps), np.stack(Ys), tuple(ev0 or ()),
                                   np.asarray(vals, dtype=float) if vals and vals[0] else None)
         idx = [p.index for p in plan.patients]
@@ -296,7 +329,7 @@ class JointCohort:
             pos = np.arange(len(idx))
             follow = (tg.cutoff_months - tg.accrual_months * pos / max(len(idx), 1)) * DAYS_PER_MONTH
         return cls(key, tg, spec, seed, cov, z, arms, event_draws(seed, idx), z_os, ctx.scan_days, ctx.grid,
-                   np.minimum(follow, ctx.horizon))
+                   np.minimum(follow, ctx.horizon), np.array([p.arm for p in plan.patients], dtype=object))
 
 
 def _covariates(patients: Sequence[Any]) -> dict[str, np.ndarray]:
@@ -321,7 +354,7 @@ def _covariates(patients: Sequence[Any]) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------------------------------------
 def current_theta() -> dict[str, float]:
     """The stored values of every stage's hyperparameters."""
-    from ..library.nsclc_clinical import CALIBRATED
+    from ..library.nsclc_clinical import CALIBRATED, LINK_DEFAULTS
     from ..patients.link import DEFAULT_COEFFICIENTS
     from ..therapy.cytotoxic import CALIBRATED_POTENCY
     from .survival_link import CALIBRATED_LINK
@@ -334,8 +367,11 @@ def current_theta() -> dict[str, float]:
         "docetaxel_potency": CALIBRATED_POTENCY["docetaxel"],
         "nl_rate": CALIBRATED["nl_rate"][0],
         "k_kill": CALIBRATED["k_kill"][0],
+        "k_line": CALIBRATED["k_line"][0],
         "r_rec": CALIBRATED["r_rec"][0],
-        "pdl1_engagement_floor": DEFAULT_COEFFICIENTS.pdl1_engagement_floor.value,
+        "pdl1_engagement_floor": LINK_DEFAULTS.get(
+            "pdl1_engagement_floor", DEFAULT_COEFFICIENTS.pdl1_engagement_floor.value
+        ),
     }
     th.update({k: v for k, v in CALIBRATED_LINK.to_dict().items()})
     th.update(FITTED)
@@ -349,7 +385,7 @@ def start_theta() -> dict[str, float]:
     th = {
         "f_res": 0.2, "f_res_cv": 1.5, "m_line": 2.0, "carboplatin_potency": 0.15,
         "docetaxel_potency": DOCETAXEL_LESION_POTENCY, "nl_rate": 0.0009,
-        "k_kill": 0.0031, "r_rec": 18.7, "pdl1_engagement_floor": 0.1,
+        "k_kill": 0.0031, "r_rec": 18.7, "pdl1_engagement_floor": 0.1, "k_line": 1.0,
     }
     th.update(TGIOSLink().to_dict())
     return th
@@ -402,10 +438,14 @@ def _arm_state(cohort: JointCohort, arm: str, theta: Mapping[str, float]) -> tup
            "f_res": (theta["f_res"], theta["f_res_cv"])}
     for name, (mu, cv) in med.items():
         P[:, cm.param_index(name)] = _lognormal(cohort.z[name], mu, cv, m.parameter(name).bounds)
+    later = cohort.covariates["prior_lines"] >= 1
     f = P[:, cm.param_index("f_res")]
-    f = np.where(cohort.covariates["prior_lines"] >= 1, np.minimum(1.0, f * theta["m_line"]), f)
+    f = np.where(later, np.minimum(1.0, f * theta["m_line"]), f)
     P[:, cm.param_index("f_res")] = f
     P[:, cm.param_index("m_line")] = theta["m_line"]
+    ik = cm.param_index("k_kill")
+    P[:, ik] = np.where(later, P[:, ik] * theta["k_line"], P[:, ik])
+    P[:, cm.param_index("k_line")] = np.where(later, 1.0, theta["k_line"])
     P[:, cm.param_index("nl_rate")] = theta["nl_rate"]
     if "pdl1_engagement" in cm.param_names:
         c = DEFAULT_COEFFICIENTS
@@ -436,15 +476,20 @@ def _arm_state(cohort: JointCohort, arm: str, theta: Mapping[str, float]) -> tup
     return P, Y, cm
 
 
-def simulate_arm(cohort: JointCohort, arm: str, theta: Mapping[str, float]) -> dict[str, np.ndarray]:
-    """Burden and new-lesion hazard of every patient in ``arm`` on the save grid (batched engine)."""
+def simulate_arm(cohort: JointCohort, arm: str, theta: Mapping[str, float],
+                 rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Burden and new-lesion hazard of the patients (``rows``; default all) in ``arm`` (batched engine)."""
     from ..engines.batched import solve_batch
     from ..library.nsclc_clinical import NEW_LESION_STATE
 
     P, Y, cm = _arm_state(cohort, arm, theta)
     a = cohort.arms[arm]
+    ev_vals = a.event_values
+    if rows is not None:
+        P, Y = P[rows], Y[rows]
+        ev_vals = None if ev_vals is None else ev_vals[rows]
     sol = solve_batch(cm, Y, P, t1=float(cohort.grid[-1]), saveat=cohort.grid, events=a.events,
-                      event_values=a.event_values, save_states=("T", "R", NEW_LESION_STATE), rtol=1e-6, atol=1e-6)
+                      event_values=ev_vals, save_states=("T", "R", NEW_LESION_STATE), rtol=1e-6, atol=1e-6)
     y = sol.y
     return {"burden": y[:, :, 0] + y[:, :, 1], "nl": y[:, :, 2], "ok": sol.ok}
 
@@ -505,8 +550,9 @@ def _km_median_and_at(t: np.ndarray, e: np.ndarray, at: float | None = None) -> 
     return med, val
 
 
-def _logrank_hr(t1: np.ndarray, e1: np.ndarray, t0: np.ndarray, e0: np.ndarray) -> float:
-    """Pike/Peto one-step hazard ratio exp((O1 - E1)/V) of group 1 vs group 0."""
+def _logrank_hr(t1: np.ndarray, e1: np.ndarray, t0: np.ndarray, e0: np.ndarray, ci: bool = False) -> Any:
+    """Pike/Peto one-step hazard ratio exp((O1 - E1)/V) of group 1 vs group 0 (with ``ci``: (hr, lo, hi),
+    the 95 % interval exp((O - E)/V +- 1.96/sqrt(V)))."""
     t = np.concatenate([t1, t0])
     e = np.concatenate([e1, e0])
     g = np.concatenate([np.ones_like(t1), np.zeros_like(t0)])
@@ -524,12 +570,22 @@ def _logrank_hr(t1: np.ndarray, e1: np.ndarray, t0: np.ndarray, e0: np.ndarray) 
         if n_all > 1:
             v += d_all * (n_1 / n_all) * (1 - n_1 / n_all) * (n_all - d_all) / (n_all - 1)
     del n
-    return float(math.exp(o_minus_e / v)) if v > 0 else math.nan
+    if not v > 0:
+        return (math.nan, math.nan, math.nan) if ci else math.nan
+    b = o_minus_e / v
+    if ci:
+        h = 1.96 / math.sqrt(v)
+        return (math.exp(b), math.exp(b - h), math.exp(b + h))
+    return float(math.exp(b))
 
 
 def evaluate(cohort: JointCohort, theta: Mapping[str, float], arms: Sequence[str] | None = None,
-             cache: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Virtual figures of ``cohort`` at ``theta``: per arm ORR, median PFS/OS, OS at 12 months; HRs; subgroups."""
+             cache: dict[str, Any] | None = None, randomised: bool = False, tables: bool = False) -> dict[str, Any]:
+    """Virtual figures of ``cohort`` at ``theta``: per arm ORR, median PFS/OS, OS at 12 months; HRs; subgroups.
+
+    ``randomised=False`` (calibration): every patient in every arm (paired). ``randomised=True`` (a virtual
+    trial): each patient only in the arm the trial's randomisation gave them.
+    """
     from .endpoints import endpoint_table
 
     link = TGIOSLink(**{k: theta[k] for k in TGIOSLink.__dataclass_fields__ if k in theta})
@@ -537,23 +593,31 @@ def evaluate(cohort: JointCohort, theta: Mapping[str, float], arms: Sequence[str
     out: dict[str, Any] = {"arms": {}, "pfs_hr": {}, "os_hr": {}, "subgroups": {}}
     tabs = {}
     for arm in arms or tuple(cohort.arms):
-        key = (cohort.key, arm, tuple(sorted((k, v) for k, v in theta.items() if k not in TGIOSLink.__dataclass_fields__)))
+        rows = np.flatnonzero(cohort.assigned == arm) if randomised else None
+        key = (cohort.key, arm, randomised,
+               tuple(sorted((k, v) for k, v in theta.items() if k not in TGIOSLink.__dataclass_fields__)))
         sim = cache.get(key) if cache is not None else None
         if sim is None:
-            sim = simulate_arm(cohort, arm, theta)
+            sim = simulate_arm(cohort, arm, theta, rows)
             if cache is not None:
                 cache.clear() if len(cache) > 16 else None
                 cache[key] = sim
-        o = clinical_outcomes(cohort.grid, sim["burden"], sim["nl"], cohort.scan_days, cohort.draws, cohort.z_os,
-                              cohort.covariates, link, cohort.follow_up, spec.dropout.per_day)
+        sel = slice(None) if rows is None else rows
+        cov = {k: v[sel] for k, v in cohort.covariates.items()}
+        d = cohort.draws
+        draws = type(d)(d.dropout[sel], d.background[sel], d.crossover[sel], d.new_lesion[sel])
+        o = clinical_outcomes(cohort.grid, sim["burden"], sim["nl"], cohort.scan_days, draws, cohort.z_os[sel],
+                              cov, link, cohort.follow_up[sel], spec.dropout.per_day)
         tab = endpoint_table(o["recist"], arm=arm, death_days=o["death"], last_contact_days=o["contact"])
+        tab["_row"] = np.arange(cohort.n)[sel]
+        tab["kg_per_day"] = o["kg"]
         tabs[arm] = tab
         pfs_t, pfs_e = tab["pfs_months"].to_numpy(float), tab["pfs_event"].to_numpy(float)
         os_t, os_e = tab["os_months"].to_numpy(float), tab["os_event"].to_numpy(float)
         pm, _ = _km_median_and_at(pfs_t, pfs_e)
         om, o12 = _km_median_and_at(os_t, os_e, 12.0)
         resp = tab["responder"].to_numpy(float)
-        tps = cohort.covariates["pdl1_tps"]
+        tps = cov["pdl1_tps"]
         by_pdl1 = {lab: (float(resp[sel].mean()) if sel.any() else math.nan, int(sel.sum()))
                    for lab, sel in (("TPS < 1 %", tps < 1), ("TPS 1-49 %", (tps >= 1) & (tps < 50)),
                                     ("TPS >= 50 %", tps >= 50))}
@@ -567,21 +631,28 @@ def evaluate(cohort: JointCohort, theta: Mapping[str, float], arms: Sequence[str
             if arm == ctrl:
                 continue
             for ep in ("pfs", "os"):
-                out[f"{ep}_hr"][arm] = _logrank_hr(tab[f"{ep}_months"].to_numpy(float), tab[f"{ep}_event"].to_numpy(float),
-                                                   c[f"{ep}_months"].to_numpy(float), c[f"{ep}_event"].to_numpy(float))
+                hr = _logrank_hr(tab[f"{ep}_months"].to_numpy(float), tab[f"{ep}_event"].to_numpy(float),
+                                 c[f"{ep}_months"].to_numpy(float), c[f"{ep}_event"].to_numpy(float), ci=True)
+                out[f"{ep}_hr"][arm] = hr[0]
+                out.setdefault(f"{ep}_hr_ci", {})[arm] = list(hr)
         for label, sg in (cohort.targets.subgroups.items() if len(tabs) > 1 else ()):
-            cov, op, val = sg["filter"]
-            x = cohort.covariates[cov]
-            sel = x >= val if op == ">=" else (x < val if op == "<" else x == val)
-            res: dict[str, Any] = {"n": int(sel.sum()), "os_median": {}}
+            cname, op, val = sg["filter"]
+            x = cohort.covariates[cname]
+            keep = x >= val if op == ">=" else (x < val if op == "<" else x == val)
+            res: dict[str, Any] = {"n": int(keep.sum()), "os_median": {}}
+            masks = {arm: keep[tab["_row"].to_numpy()] for arm, tab in tabs.items()}
             for arm, tab in tabs.items():
-                res["os_median"][arm] = _km_median_and_at(tab["os_months"].to_numpy(float)[sel],
-                                                          tab["os_event"].to_numpy(float)[sel])[0]
+                m = masks[arm]
+                res["os_median"][arm] = _km_median_and_at(tab["os_months"].to_numpy(float)[m],
+                                                          tab["os_event"].to_numpy(float)[m])[0]
             arm1 = next(a for a in tabs if a != ctrl)
-            res["os_hr"] = _logrank_hr(tabs[arm1]["os_months"].to_numpy(float)[sel],
-                                       tabs[arm1]["os_event"].to_numpy(float)[sel],
-                                       c["os_months"].to_numpy(float)[sel], c["os_event"].to_numpy(float)[sel])
+            m1, m0 = masks[arm1], masks[ctrl]
+            res["os_hr"] = _logrank_hr(tabs[arm1]["os_months"].to_numpy(float)[m1],
+                                       tabs[arm1]["os_event"].to_numpy(float)[m1],
+                                       c["os_months"].to_numpy(float)[m0], c["os_event"].to_numpy(float)[m0])
             out["subgroups"][label] = res
+    if tables:
+        out["tables"] = tabs
     return out
 
 
@@ -642,6 +713,8 @@ def loss(res: Mapping[str, Any], tg: TrialTargets, stage: str) -> float:
             for arm, m in sg.get("os_median", {}).items():
                 if arm in got.get("os_median", {}):
                     err += 0.5 * _z_log(got["os_median"][arm], m, 2 * SE_LOG_MEDIAN)
+            if "os_hr" in sg and math.isfinite(got.get("os_hr", math.nan)):
+                err += 0.5 * _z_log(got["os_hr"], sg["os_hr"][0], _se_log_hr(sg["os_hr"]))
     return err
 
 
@@ -716,3 +789,87 @@ def leave_one_out(cohorts: Mapping[str, JointCohort], **kw: Any) -> dict[str, An
         fit = calibrate(others, **kw)
         out[key] = {"theta": fit["theta"], "prediction": evaluate(cohorts[key], fit["theta"])}
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# virtual trials for reporting, and the comparison with the published figures
+# ---------------------------------------------------------------------------------------------
+def virtual_trial(key: str, theta: Mapping[str, float], *, scale: float = 2.0, seed: int = 1) -> dict[str, Any]:
+    """A randomised virtual trial of ``key`` with ``scale`` times the real trial's size, at ``theta``."""
+    tg = TRIALS[key]
+    n = int(round(scale * sum(tg.n.values())))
+    cohort = JointCohort.build(key, n=n, seed=seed, only_assigned=True)
+    res = evaluate(cohort, theta, randomised=True)
+    res["n"] = {a: int((cohort.assigned == a).sum()) for a in cohort.arms}
+    res["seed"] = seed
+    return res
+
+
+def compare(res: Mapping[str, Any], tg: TrialTargets) -> list[dict[str, Any]]:
+    """One row per published figure: virtual value, published value (CI), and whether the issue's criterion holds.
+
+    Criteria (issue 8): ORR and hazard ratios inside the published 95 % CI; medians within +-20 %;
+    OS at 12 months within +-8 points.
+    """
+    rows: list[dict[str, Any]] = []
+
+    def add(fig: str, arm: str, v: float, pub: Any, ok: bool | None) -> None:
+        rows.append({"figure": fig, "arm": arm, "virtual": v, "published": pub, "ok": ok})
+
+    for arm, (p, lo, hi) in tg.orr.items():
+        v = res["arms"][arm]["orr"]
+        add("ORR", arm, v, (p, lo, hi), lo <= v <= hi)
+    for fig, key in (("median PFS", "pfs_median"), ("median OS", "os_median")):
+        for arm, m in getattr(tg, key).items():
+            v = res["arms"][arm][key]
+            add(fig, arm, v, m, bool(math.isfinite(v) and abs(v / m - 1) <= 0.20))
+    for arm, m in tg.os12.items():
+        v = res["arms"][arm]["os12"]
+        add("OS at 12 months", arm, v, m, bool(abs(v - m) <= 0.08))
+    for fig, key in (("PFS HR", "pfs_hr"), ("OS HR", "os_hr")):
+        for arm, (hr, lo, hi) in getattr(tg, key).items():
+            v = res[key].get(arm, math.nan)
+            add(fig, arm, v, (hr, lo, hi), bool(lo <= v <= hi))
+    for label, sg in tg.subgroups.items():
+        got = res["subgroups"].get(label, {})
+        for arm, m in sg.get("os_median", {}).items():
+            v = got.get("os_median", {}).get(arm, math.nan)
+            add(f"median OS, {label}", arm, v, m, bool(math.isfinite(v) and abs(v / m - 1) <= 0.20))
+        if "os_hr" in sg and "os_hr" in got:
+            hr, lo, hi = sg["os_hr"]
+            add(f"OS HR, {label}", "", got["os_hr"], (hr, lo, hi), bool(lo <= got["os_hr"] <= hi))
+    return rows
+
+
+def run_clinical_trial(spec: Any, out: Path, *, n: int | None = None, seed: int | None = None,
+                       theta: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """A randomised virtual trial of ``spec`` on the clinical model with the TGI-OS link (``oncoimmune trial``).
+
+    Writes ``endpoints.parquet`` (one row per patient: ``arm``, ``best_overall_response``,
+    ``pfs_months``, ``pfs_event``, ``os_months``, ``os_event``, ...), ``summary.json`` (per arm ORR,
+    medians, OS at 12 months; hazard ratios against the control arm with 95 % CIs; the comparison with
+    the published figures when the spec is one of :data:`TRIALS`) and ``spec.toml``.
+    """
+    import pandas as pd
+
+    out = Path(out)
+    n = int(n or spec.n_patients)
+    seed = int(spec.seed if seed is None else seed)
+    key = next((k for k, t in TRIALS.items() if t.name.lower() in spec.name.lower()), None)
+    tg = TRIALS[key] if key else None
+    cohort = JointCohort.from_spec(spec, n=n, seed=seed, targets=tg, key=key or "", only_assigned=True)
+    th = dict(theta or current_theta())
+    res = evaluate(cohort, th, randomised=True, tables=True)
+    tabs = res.pop("tables")
+    table = pd.concat([t.drop(columns=["_row"]) for t in tabs.values()], ignore_index=True)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_parquet(out / "endpoints.parquet", index=False)
+    summary: dict[str, Any] = {"spec": spec.name, "seed": seed, "n": {a: int((cohort.assigned == a).sum())
+                                                                     for a in cohort.arms}, **res}
+    if tg is not None:
+        summary["published"] = tg.name
+        summary["comparison"] = compare(res, tg)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=lambda x: None if not (
+        isinstance(x, float) and math.isfinite(x)) else x), encoding="utf-8")
+    (out / "spec.toml").write_text(spec.to_toml(), encoding="utf-8")
+    return summary
