@@ -631,8 +631,10 @@ def _print_trial_summary(result: Any) -> None:
                "figures/, manifest.json")
 
 
+from . import _cli_sensitivity  # noqa: E402  (commands in their own modules)
 from ._cli_calibrate import register as _register_calibrate  # noqa: E402
 
+_cli_sensitivity.register(app)
 _register_calibrate(app)
 
 
