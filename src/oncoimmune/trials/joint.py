@@ -299,7 +299,9 @@ class JointCohort:
                     vals.append(None)
                     continue
                 lp = link_patient(ctx.model, pt, escape_mechanisms=spec.model.escape, coefficients=ctx.coefficients)
-                m = lib.pretreatment_state(lp.model, pt)
+                # pretreatment_state's effects (clones, E, k0, line factors) are recomputed for every theta
+                # by _arm_state, vectorised; only the structure and the covariate-set values are needed here
+                m = lp.model
                 tr = treat_regimens(m, *_regimens(ctx, arm.name, pt), until=ctx.horizon, weight_kg=pt.weight_kg,
                                     bsa_m2=pt.bsa_m2)
                 cm = tr.model.compile()
