@@ -56,3 +56,26 @@ def test_partner_potencies_follow_docetaxel():
     pot = J.potencies(th)
     assert pot["paclitaxel"] == pytest.approx(2.0 * J.AGENTS_AT_BUILD["paclitaxel"])
     assert pot["carboplatin"] == th["carboplatin_potency"]
+
+
+def test_vectorised_pretreatment_equals_the_library_hook():
+    """The calibration's per-theta pre-treatment state (E steady state, k0, clones, line factors) is the hook's."""
+    from oncoimmune.library import nsclc_clinical as lib
+    from oncoimmune.patients.cohort import run_assays, sample_patient
+    from oncoimmune.patients.link import link_patient
+    from oncoimmune.trials.runner import _Context
+
+    c = J.JointCohort.build("oak", n=3, seed=11)
+    th = J.current_theta()
+    P, Y, cm = J._arm_state(c, "docetaxel", th)
+    ctx = _Context.build(c.spec, 11)
+    from oncoimmune.trials.runner import plan_trial
+
+    for k, p in enumerate(plan_trial(c.spec, 3, 11).patients):
+        pt = run_assays(ctx.population, sample_patient(ctx.population, 11, p.index))
+        m = lib.pretreatment_state(link_patient(ctx.model, pt, escape_mechanisms=c.spec.model.escape,
+                                                coefficients=ctx.coefficients).model, pt)
+        for name in ("k0", "f_res", "k_kill", "g", "pdl1_engagement"):
+            assert P[k, cm.param_index(name)] == pytest.approx(m.parameter(name).value, rel=1e-9), name
+        for s in ("T", "R", "E"):
+            assert Y[k, cm.state_index(s)] == pytest.approx(m.state(s).initial, rel=1e-9), s
