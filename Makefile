@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all env clean gallery bench
+.PHONY: demo test test-all env clean gallery bench calibrate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ test-all: $(STAMP)
 # streamed trial); about 3-4 minutes on 2 cores. Writes docs/benchmarks.md. Options: BENCH_ARGS="--n 1000".
 bench: $(STAMP)
 	ONCOIMMUNE_BENCH_MAKE=1 $(BIN)/python benchmarks/bench_cohort.py --million $(BENCH_ARGS)
+
+# Joint calibration of the clinical NSCLC model on KEYNOTE-024, KEYNOTE-010, OAK (+ Laleh 2022 lesions)
+# with leave-one-trial-out predictions; writes out/calibration/calibration.json and the shipped values
+# (src/oncoimmune/data/nsclc_joint_calibration.json). See docs/trial-validation.md.
+calibrate: $(STAMP)
+	$(BIN)/oncoimmune calibrate --leave-one-out --write $(CALIBRATE_ARGS)
 
 clean:
 	rm -rf $(VENV) out build *.egg-info src/*.egg-info

@@ -430,8 +430,9 @@ def drugs_cmd(
     from rich.table import Table
 
     from .therapy.catalogue import list_catalogue
+    from .therapy.cytotoxic import list_cytotoxics
 
-    rows = list_catalogue()
+    rows = list_catalogue() + list_cytotoxics()
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -598,6 +599,11 @@ def trial_cmd(
     with _bad_input("SPEC.toml"):
         trial_spec = load_trial_spec(spec)
     out_dir = out if out is not None else Path(f"trial-{spec.stem}")
+    if getattr(trial_spec, "survival", None) is not None:
+        from ._cli_calibrate import run_clinical_spec
+
+        run_clinical_spec(trial_spec, out_dir, patients=patients, seed=seed)
+        return
     command = "oncoimmune trial " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else None
     try:
         result = run_trial(
@@ -666,8 +672,10 @@ def _print_trial_summary(result: Any) -> None:
 
 
 from . import _cli_sensitivity  # noqa: E402  (commands in their own modules)
+from ._cli_calibrate import register as _register_calibrate  # noqa: E402
 
 _cli_sensitivity.register(app)
+_register_calibrate(app)
 
 
 def main() -> None:
