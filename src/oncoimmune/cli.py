@@ -160,10 +160,20 @@ def models_cmd(
 
 @app.command("describe")
 def describe_cmd(
-    model: Annotated[str, typer.Argument(help="Library model id (see `oncoimmune models`).", metavar="MODEL")],
+    model: Annotated[
+        Optional[str], typer.Argument(help="Library model id (see `oncoimmune models`).", metavar="MODEL")
+    ] = None,
+    sbml: Annotated[Optional[Path], typer.Option("--sbml", help="Describe an SBML file instead.", metavar="FILE")] = None,
 ) -> None:
     """Print a model's equations, processes, parameters with sources, and references."""
     from .library import get_model
+
+    if sbml is not None:
+        from ._cli_sbml import describe_sbml
+
+        return describe_sbml(sbml)
+    if model is None:
+        _fail("MODEL: give a library model id (see `oncoimmune models`) or --sbml FILE")
 
     with _bad_input("MODEL"):
         m = get_model(model)
@@ -319,6 +329,10 @@ def simulate_cmd(
     height: Annotated[
         Optional[float], typer.Option("--height", help="Patient height in cm for the BSA (default 170).", metavar="CM")
     ] = None,
+    sbml: Annotated[
+        Optional[Path],
+        typer.Option("--sbml", help="Simulate an SBML file instead (--days in the file's time units).", metavar="FILE"),
+    ] = None,
 ) -> None:
     """Simulate a library model and write DIR/trajectory.parquet, DIR/trajectory.png and DIR/spec.toml.
 
@@ -332,6 +346,10 @@ def simulate_cmd(
     """
     from .io import SimulationSpec, check_output_dir, load_spec, write_run
 
+    if sbml is not None:
+        from ._cli_sbml import simulate_sbml
+
+        return simulate_sbml(sbml, days, out, overwrite, plot, rtol, atol, method, engine, set_)
     # 1. the spec: file, then command-line overrides; all validated before anything is written
     data: dict[str, Any] = {}
     if spec_file is not None:
@@ -671,10 +689,11 @@ def _print_trial_summary(result: Any) -> None:
                "figures/, manifest.json")
 
 
-from . import _cli_sensitivity  # noqa: E402  (commands in their own modules)
+from . import _cli_sbml, _cli_sensitivity  # noqa: E402  (commands in their own modules)
 from ._cli_calibrate import register as _register_calibrate  # noqa: E402
 
 _cli_sensitivity.register(app)
+_cli_sbml.register(app)
 _register_calibrate(app)
 
 
