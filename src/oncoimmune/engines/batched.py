@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
@@ -118,6 +119,8 @@ class BatchSolution:
         Time at which a failed run stopped (``t1`` for ok runs).
     nsteps, nfev, njev : ndarray of int64
         Steps tried (accepted and rejected), right-hand-side and Jacobian evaluations.
+    nlu : ndarray of int64
+        LU factorisations of the Rosenbrock iteration matrix (one per attempted implicit step).
     t_stiff : ndarray, shape (n_patients,)
         When the patient was found stiff (and, for ``"auto"``, switched to
         Rosenbrock); NaN if never.
@@ -141,6 +144,7 @@ class BatchSolution:
     method: str
     all_states: tuple[str, ...] = ()
     negative_state: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    nlu: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n_patients(self) -> int:
@@ -381,6 +385,7 @@ def iter_solve_batch(
         *(_owned(a) for a in (rt.code, rt.outputs, rt.initial_registers())),
         int(rt.n_invariant),
         *(_owned(a) for a in (jt.code, jt.outputs, jt.initial_registers())),
+        int(jt.n_invariant),
     )
     mcode = METHODS[method]
     nthreads = _n_threads(threads)
@@ -402,13 +407,14 @@ def iter_solve_batch(
         nsteps = np.zeros(m, dtype=np.int64)
         nfev = np.zeros(m, dtype=np.int64)
         njev = np.zeros(m, dtype=np.int64)
+        nlu = np.zeros(m, dtype=np.int64)
         ymax = np.zeros((m, cm.n_states))
         ymin = np.full((m, cm.n_states), np.inf)
         t_stiff = np.full(m, np.nan)
         args = (
             *args_tapes, Yc, Pc, float(t0), float(t1), _owned(save), sel, *ev, nonneg,
             float(rtol), atol_v, int(max_steps), int(max_nfev),
-            out, status, t_fail, nsteps, nfev, njev, ymax, ymin, t_stiff,
+            out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, t_stiff,
         )
         _run_chunks(bounds, L, mcode, args, nthreads)
         negative_state = _negative_populations(cm, status, ymax, ymin, atol_v, float(rtol))
@@ -421,6 +427,7 @@ def iter_solve_batch(
             nsteps=nsteps,
             nfev=nfev,
             njev=njev,
+            nlu=nlu,
             t_stiff=t_stiff,
             ymax=ymax,
             method=method,
@@ -437,9 +444,44 @@ def _n_threads(threads: int | None) -> int:
     return int(threads)
 
 
-def _kernels() -> Any:
-    """The Numba kernels, imported on first use (numba is needed only to solve)."""
+def numba_cache_dir() -> str:
+    """Where the compiled kernels are cached: ``$NUMBA_CACHE_DIR`` if set, else a per-user cache folder.
+
+    ``<platformdirs user cache>/oncoimmune/numba`` when platformdirs is installed, else
+    ``$XDG_CACHE_HOME/oncoimmune/numba`` (default ``~/.cache``), ``%LOCALAPPDATA%`` on
+    Windows and ``~/Library/Caches`` on macOS. Never the source tree: a read-only
+    install, or a checkout shared between users, must not be written to.
+    """
+    env = os.environ.get("NUMBA_CACHE_DIR")
+    if env:
+        return env
     try:
+        import platformdirs
+
+        return os.path.join(platformdirs.user_cache_dir("oncoimmune", appauthor=False), "numba")
+    except ImportError:
+        pass
+    if os.name == "nt":  # pragma: no cover - platform
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~")
+    elif sys.platform == "darwin":  # pragma: no cover - platform
+        base = os.path.expanduser("~/Library/Caches")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(base, "oncoimmune", "numba")
+
+
+def _kernels() -> Any:
+    """The Numba kernels, imported on first use (numba is needed only to solve).
+
+    Numba's on-disk cache goes to :func:`numba_cache_dir` (set before the kernels'
+    module is imported, since Numba picks the cache location when a function is
+    decorated), unless the user configured one for Numba.
+    """
+    try:
+        import numba
+
+        if not numba.config.CACHE_DIR:
+            numba.config.CACHE_DIR = numba_cache_dir()
         from . import _kernels as kernels
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise EngineError(
