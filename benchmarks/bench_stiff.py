@@ -192,20 +192,21 @@ def report(all_res: dict) -> str:
         rrs = [r for r in rows if r["kind"] == "roadrunner"]
         rr = max(rrs, key=lambda r: r["rate"]) if rrs else None
         L.append("| engine | patients | threads | patients/s | x numbalsoda | x libRoadRunner | CPU ms per patient "
-                 "| error: median / p99.9 / max | share <= 1e-4 | steps | f evals | J evals | LU |")
-        L.append("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+                 "| error: median / p99.9 / max | share <= 1e-4 | steps | CPU us per step | f evals | J evals | LU |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
         for r in rows:
             a = r["acc"]
 
             def c(key, r=r):
                 return f"{r[key]:,.0f}" if key in r else "-"
 
+            per_step = f"{1e3 * r['cpu_ms'] / r['steps']:.2f}" if r.get("steps") else "-"
             x_l = f"{r['rate'] / lsoda['rate']:.2f}" if lsoda else "-"
             x_r = f"{r['rate'] / rr['rate']:.1f}" if rr else "-"
             L.append(
                 f"| {r['engine']} | {r['n']:,} | {r['threads']} | {fmt_rate(r['rate'])} | {x_l} | {x_r} | "
                 f"{r['cpu_ms']:.2f} | {a['median']:.1e} / {a['p999']:.1e} / {a['max']:.1e} | "
-                f"{100 * a['share_1e4']:.2f} % | {c('steps')} | {c('nfev')} | {c('njev')} | {c('nlu')} |"
+                f"{100 * a['share_1e4']:.2f} % | {c('steps')} | {per_step} | {c('nfev')} | {c('njev')} | {c('nlu')} |"
             )
         L.append("")
     return "\n".join(L)

@@ -17,11 +17,13 @@ kernel is compiled once per machine (``cache=True``) and serves every model.
 * **Statuses per patient.** ``ok`` or ``failed`` with a code and the time, a
   work budget in steps and in right-hand-side evaluations; one blow-up never
   stops the cohort.
-* **Stiffness.** Method ``"auto"`` runs Dormand-Prince 5(4) and hands a
-  patient that turns stiff to a Rosenbrock 4(3) integrator with the symbolic
-  Jacobian; ``"dopri5"`` never switches (a stiff patient runs into the budget
-  and is reported as stiff); ``"rosenbrock"`` uses the implicit method
-  throughout.
+* **Stiffness.** Method ``"auto"`` runs Dormand-Prince 5(4) and moves a
+  patient that turns stiff to Rodas4 lanes (Rosenbrock, order 4, L-stable,
+  with the symbolic Jacobian from the tape and one LU per step for all lanes
+  at once), and back when its steps are inside the explicit method's
+  stability region again, per patient, as LSODA does. ``"dopri5"`` never switches (a
+  stiff patient runs into the budget and is reported as stiff);
+  ``"rosenbrock"`` uses the implicit method throughout.
 * **Streaming.** :func:`iter_solve_batch` yields chunks, so a million patients
   never sit in memory at once; ``save_states`` keeps only the states you need.
 
@@ -122,8 +124,8 @@ class BatchSolution:
     nlu : ndarray of int64
         LU factorisations of the Rosenbrock iteration matrix (one per attempted implicit step).
     t_stiff : ndarray, shape (n_patients,)
-        When the patient was found stiff (and, for ``"auto"``, switched to
-        Rosenbrock); NaN if never.
+        When the patient was first found stiff (for ``"auto"``: first moved to
+        the Rosenbrock lanes); NaN if never.
     ymax : ndarray, shape (n_patients, n_states)
         ``max |y_i|`` over the accepted steps (the scale of the clipping rule).
     method : str
@@ -571,7 +573,9 @@ def solve_batch(
     atol : float or array (n_states,)
         Absolute tolerance (per state if an array).
     method : {"auto", "dopri5", "rosenbrock"}
-        ``auto``: Dormand-Prince, switching stiff patients to Rosenbrock.
+        ``auto``: Dormand-Prince, switching each patient to Rodas4 while it is
+        stiff and back when it is not; ``dopri5``: explicit only;
+        ``rosenbrock``: Rodas4 throughout.
     max_steps, max_nfev : int
         Per-patient work budget (steps tried; right-hand-side evaluations).
     lanes : int
