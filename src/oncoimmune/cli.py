@@ -625,6 +625,11 @@ def _print_trial_summary(result: Any) -> None:
                "figures/, manifest.json")
 
 
+from . import _cli_sensitivity  # noqa: E402  (commands in their own modules)
+
+_cli_sensitivity.register(app)
+
+
 def main() -> None:
     """Entry point for ``python -m oncoimmune``."""
     app(prog_name="oncoimmune")
