@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all env clean gallery bench
+.PHONY: demo test test-all env clean gallery bench serve
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test-all: $(STAMP)
 # streamed trial); about 3-4 minutes on 2 cores. Writes docs/benchmarks.md. Options: BENCH_ARGS="--n 1000".
 bench: $(STAMP)
 	ONCOIMMUNE_BENCH_MAKE=1 $(BIN)/python benchmarks/bench_cohort.py --million $(BENCH_ARGS)
+
+# The web explorer on http://127.0.0.1:8000/ (jobs kept in out/web-data). Options: SERVE_ARGS="--port 8080".
+serve: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/oncoimmune serve --data out/web-data $(SERVE_ARGS)
 
 clean:
 	rm -rf $(VENV) out build *.egg-info src/*.egg-info
