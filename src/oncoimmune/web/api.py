@@ -103,6 +103,10 @@ def model(model_id: Annotated[str, PathParam(pattern=r"^[a-z0-9_]{1,64}$")]) -> 
     return d
 
 
+def _model_ids() -> set[str]:
+    return {m["id"] for m in list_models()}
+
+
 # simulate -----------------------------------------------------------------------------------------
 @router.post("/simulate", summary="Simulate a scenario", tags=["simulate"])
 async def simulate_endpoint(req: SimulateRequest) -> Any:
@@ -116,6 +120,10 @@ async def simulate_endpoint(req: SimulateRequest) -> Any:
     bad = req.check_names()
     if bad:
         return unprocessable(*bad[0])
+    days = req.days if req.days is not None else default_days(req.model) if req.model in _model_ids() else 1.0
+    if req.patients > 1 and req.patients * days > LIMITS["max_patient_days"]:
+        return unprocessable("patients", f"patients x days must be at most {LIMITS['max_patient_days']:,} for a band "
+                             f"(got {req.patients} x {days:g}); draw fewer patients or fewer days")
     try:
         return await run_in_threadpool(
             run_scenario,

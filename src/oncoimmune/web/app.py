@@ -52,7 +52,7 @@ def create_app(data_dir: str | os.PathLike[str] | None = None, *, max_concurrent
         ``./oncoimmune-data``. Jobs left unfinished by a previous server are
         resumed at start-up.
     max_concurrent_jobs : int, optional
-        Jobs queued or running at once (default ``LIMITS["max_concurrent_jobs"]``).
+        Jobs queued or running at once (default ``LIMITS["max_concurrent_jobs"]``; 0 refuses every job).
     warm : bool
         Compile the batched engine's kernel at start-up (in a thread), so the
         first slider move is fast.
@@ -62,7 +62,8 @@ def create_app(data_dir: str | os.PathLike[str] | None = None, *, max_concurrent
     fastapi.FastAPI
     """
     data = Path(data_dir if data_dir is not None else "oncoimmune-data")
-    jobs = JobStore(data, max_concurrent=max_concurrent_jobs or LIMITS["max_concurrent_jobs"])
+    jobs = JobStore(data, max_concurrent=LIMITS["max_concurrent_jobs"] if max_concurrent_jobs is None
+                    else max_concurrent_jobs)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -20,7 +20,7 @@ __all__ = [
 
 #: The limits of the JSON API (also served at ``GET /api/limits``).
 LIMITS: dict[str, Any] = {
-    "max_days": 3650.0,
+    "max_days": 20000.0,
     "max_band_patients": 1000,
     "max_trial_patients": 1000,
     "max_concurrent_jobs": 2,
@@ -29,6 +29,7 @@ LIMITS: dict[str, Any] = {
     "max_therapies": 4,
     "max_set": 64,
     "max_vary": 64,
+    "max_patient_days": 1_000_000,
 }
 
 _NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
