@@ -227,3 +227,32 @@ def test_bundled_trial_spec_is_the_example():
     assert example_spec_text("keynote024") == example.read_text(encoding="utf-8"), (
         "src/oncoimmune/trials/specs/keynote024.toml differs from examples/keynote024.toml: copy the example there"
     )
+
+
+def test_interrupted_job_is_resumed_when_the_server_starts(tmp_path):
+    """A job left 'running' by a stopped server (its process gone) is restarted at start-up, resuming its run."""
+    import json
+    import subprocess
+    import sys
+
+    from fastapi.testclient import TestClient
+
+    from oncoimmune.web import create_app
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    job_id = "ab" * 16
+    d = tmp_path / "jobs" / job_id
+    d.mkdir(parents=True)
+    (d / "job.json").write_text(json.dumps({
+        "id": job_id, "trial": "keynote024", "patients": 10, "seed": 5, "shard_size": 2, "state": "running",
+        "created": "2026-01-01T00:00:00+00:00", "pid": int(gone.stdout)}))
+    app = create_app(tmp_path, warm=False)
+    with TestClient(app) as c:
+        assert job_id in app.state.jobs._procs  # restarted by the lifespan hook
+        st = c.get(f"/api/jobs/{job_id}").json()
+        assert st["state"] in ("queued", "running") and st["patients"] == 10
+        assert c.delete(f"/api/jobs/{job_id}").json()["state"] == "cancelled"
+    # a cancelled job is not restarted
+    app2 = create_app(tmp_path, warm=False)
+    with TestClient(app2):
+        assert job_id not in app2.state.jobs._procs

@@ -20,7 +20,7 @@ from ..library import default_days, get_model, list_models
 from ..patients import check_eligibility
 from ..therapy import CHEMO_REGIMENS, list_catalogue
 from .jobs import TRIALS, JobLimitError
-from .scenario import ESCAPES, ScenarioError, run_scenario
+from .scenario import ESCAPES, ScenarioError, model_ids, run_scenario
 from .schemas import LIMITS, JobRequest, SimulateRequest
 
 __all__ = ["router", "unprocessable", "model_detail", "eligibility", "reference_curves", "km_curves"]
@@ -103,8 +103,8 @@ def model(model_id: Annotated[str, PathParam(pattern=r"^[a-z0-9_]{1,64}$")]) -> 
     return d
 
 
-def _model_ids() -> set[str]:
-    return {m["id"] for m in list_models()}
+def _model_ids() -> list[str]:
+    return model_ids()
 
 
 # simulate -----------------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ async def simulate_endpoint(req: SimulateRequest) -> Any:
         return unprocessable("patients", f"patients x days must be at most {LIMITS['max_patient_days']:,} for a band "
                              f"(got {req.patients} x {days:g}); draw fewer patients or fewer days")
     try:
-        return await run_in_threadpool(
+        result = await run_in_threadpool(
             run_scenario,
             req.model,
             days=req.days,
@@ -146,6 +146,7 @@ async def simulate_endpoint(req: SimulateRequest) -> Any:
         return unprocessable(exc.field, exc.reason)
     except OncoimmuneError as exc:
         return unprocessable("model", str(exc))
+    return JSONResponse(result)  # plain data already: skip FastAPI's (slow) recursive encoder
 
 
 # drugs --------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -86,13 +87,18 @@ _CACHE_SIZE = 64
 _LOCK = threading.Lock()
 
 
+@lru_cache(maxsize=1)
+def _ids() -> tuple[str, ...]:
+    return tuple(m["id"] for m in list_models())
+
+
 def model_ids() -> list[str]:
-    """Ids of the library models."""
-    return [m["id"] for m in list_models()]
+    """Ids of the library models (the library is fixed once imported)."""
+    return list(_ids())
 
 
 def _check_model(model_id: str) -> None:
-    ids = model_ids()
+    ids = _ids()
     if model_id not in ids:
         raise ScenarioError("model", f"unknown model {model_id!r}; valid choices: {', '.join(ids)}")
 
@@ -244,7 +250,11 @@ def band_quantiles(y: np.ndarray) -> dict[str, list[list[float]]]:
 
 
 def _clean(a: np.ndarray) -> list[float | None]:
-    return [None if not math.isfinite(float(x)) else float(x) for x in a]
+    """Values as a JSON-ready list, non-finite values as ``None``."""
+    a = np.asarray(a, dtype=float)
+    if np.isfinite(a).all():
+        return a.tolist()
+    return [None if not math.isfinite(x) else x for x in a.tolist()]
 
 
 def run_scenario(
@@ -316,7 +326,7 @@ def run_scenario(
         "days": st.days,
         "patients": int(patients),
         "engine": engine,
-        "time": [float(x) for x in grid],
+        "time": grid.tolist(),
         "units": {s.name: s.units for s in model.states},
         "descriptions": {s.name: s.description for s in model.states},
         "tumour_state": model.tumour_state or None,
