@@ -256,3 +256,64 @@ def test_interrupted_job_is_resumed_when_the_server_starts(tmp_path):
     app2 = create_app(tmp_path, warm=False)
     with TestClient(app2):
         assert job_id not in app2.state.jobs._procs
+
+
+def _finished_job(root, job_id: str):
+    """A finished job directory as the job process leaves it (tiny synthetic outputs, some values missing)."""
+    import json
+
+    import pandas as pd
+
+    d = root / "jobs" / job_id
+    (d / "run" / "figures").mkdir(parents=True)
+    (d / "job.json").write_text(json.dumps({
+        "id": job_id, "trial": "keynote024", "patients": 4, "seed": 1, "shard_size": 1, "state": "done",
+        "created": "2026-01-01T00:00:00+00:00", "finished": "2026-01-01T00:01:00+00:00"}))
+    table = pd.DataFrame({"arm": ["pembrolizumab"] * 2 + ["chemotherapy"] * 2, "pfs_months": [2.0, 9.0, 1.0, 4.0],
+                          "pfs_event": [1, 0, 1, 1], "os_months": [5.0, 12.0, 3.0, 8.0], "os_event": [1, 0, 1, 1]})
+    table.to_parquet(d / "run" / "endpoints.parquet")
+    table.to_csv(d / "run" / "endpoints.csv", index=False)
+    arm = {"n": 2, "orr": 0.0, "orr_ci": [0.0, 0.84], "pfs": {"median_months": None}, "os": {"median_months": 5.0}}
+    summary = {"arms": {"pembrolizumab": arm, "chemotherapy": {**arm, "pfs": {"median_months": 1.0}}},
+               "reference": {"name": "KEYNOTE-024", "citation": "Reck 2016", "orr": {"pembrolizumab": {
+                   "virtual": 0.0, "virtual_ci": [0.0, 0.84], "published": 0.448, "published_ci": [0.368, 0.53],
+                   "inside_published_ci": False}},
+                   "hazard_ratios": {"pfs": {"virtual": {"arm": "pembrolizumab", "hr": 0.5, "ci": [0.01, None]},
+                                             "published": {"hr": 0.5, "ci": [0.37, 0.68]}}}}}
+    (d / "run" / "summary.json").write_text(json.dumps(summary))
+    (d / "run" / "report.html").write_text("<html><style>p{}</style><p>report</p></html>")
+    (d / "run" / "figures" / "km_pfs.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 200)
+    (d / "run" / "secret.txt").write_text("not listed")
+    return d
+
+
+def test_finished_job_page_report_and_downloads(tmp_path):
+    """The job page renders a finished job (missing values shown as dashes); only listed files download."""
+    from fastapi.testclient import TestClient
+
+    from oncoimmune.web import create_app
+    from oncoimmune.web.security import REPORT_CSP
+
+    job_id = "cd" * 16
+    _finished_job(tmp_path, job_id)
+    with TestClient(create_app(tmp_path, warm=False)) as c:
+        st = c.get(f"/api/jobs/{job_id}").json()
+        assert st["state"] == "done" and st["progress"]["fraction"] == 1.0
+        assert st["files"] == ["endpoints.csv", "endpoints.parquet", "km_pfs.png", "report.html", "summary.json"]
+        page = c.get(f"/jobs/{job_id}")
+        assert page.status_code == 200 and "Downloads" in page.text and "not reached" in page.text
+        assert "virtual 0.50 (0.01––), published 0.50 (0.37–0.68)" in page.text  # a missing bound is a dash
+        r = c.get(f"/api/jobs/{job_id}/files/report.html")
+        assert r.status_code == 200 and r.headers["content-security-policy"] == REPORT_CSP
+        csv = c.get(f"/api/jobs/{job_id}/files/endpoints.csv")
+        assert csv.status_code == 200 and csv.headers["content-disposition"].startswith("attachment")
+        assert csv.text.splitlines()[0] == "arm,pfs_months,pfs_event,os_months,os_event"
+        assert c.get(f"/api/jobs/{job_id}/files/km_pfs.png").headers["content-type"] == "image/png"
+        assert c.get(f"/api/jobs/{job_id}/files/secret.txt").status_code == 422  # not an allowed name
+        assert c.get(f"/api/jobs/{job_id}/files/job.json").status_code == 404  # not an output
+        km = c.get(f"/api/jobs/{job_id}/km").json()
+        assert set(km["pfs"]) == {"pembrolizumab", "chemotherapy"}
+        assert km["pfs"]["chemotherapy"]["median"] == pytest.approx(1.0)
+        assert c.get(f"/api/jobs/{job_id}/summary").json()["arms"]["pembrolizumab"]["n"] == 2
+        trials = c.get("/trials")
+        assert f'data-job="{job_id}"' in trials.text  # the trials page draws this job beside the real curves

@@ -453,7 +453,12 @@ def hazard_ratios(
     cph = lifelines.CoxPHFitter(alpha=alpha)
     # tighter than lifelines' defaults (which stop at a 1e-9 relative change of the log-likelihood, as R
     # does): the estimate then agrees with the closed form to ~1e-9 instead of ~1e-6
-    cph.fit(df, duration_col="_t", event_col="_e", fit_options={"precision": 1e-12, "r_precision": 1e-15})
+    from lifelines.exceptions import ConvergenceError
+
+    try:
+        cph.fit(df, duration_col="_t", event_col="_e", fit_options={"precision": 1e-12, "r_precision": 1e-15})
+    except ConvergenceError as exc:  # e.g. an arm without events in a tiny trial
+        raise TrialDataError(f"the Cox model did not converge (too few events per arm?): {str(exc)[:120]}") from None
     s = cph.summary
     conf = f"{100 * (1 - alpha):g}%"
     rows = []

@@ -41,6 +41,17 @@ def _field(loc: Any) -> str:
     return out or "body"
 
 
+def _num(x: Any, digits: int = 1, scale: float = 1.0) -> str:
+    """Jinja filter: ``x * scale`` with ``digits`` decimals, or an en dash for a missing or non-finite value."""
+    import math
+
+    try:
+        v = float(x) * scale
+    except (TypeError, ValueError):
+        return "–"
+    return f"{v:.{digits}f}" if math.isfinite(v) else "–"
+
+
 def create_app(data_dir: str | os.PathLike[str] | None = None, *, max_concurrent_jobs: int | None = None,
                warm: bool = True) -> FastAPI:
     """Build the web application.
@@ -92,6 +103,7 @@ def create_app(data_dir: str | os.PathLike[str] | None = None, *, max_concurrent
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(version=__version__)
     templates.env.globals["today"] = lambda: _dt.date.today().isoformat()
+    templates.env.filters["num"] = _num
     app.state.templates = templates
 
     @app.exception_handler(RequestValidationError)

@@ -135,6 +135,7 @@ def _run_job(job_dir: str) -> None:
             progress=False,
             command=f"web job {d.name}: trial={job['trial']} patients={job['patients']} seed={job['seed']}",
         )
+        import numpy as np
         import pandas as pd
 
         for name in ("endpoints", "patients"):
@@ -142,7 +143,7 @@ def _run_job(job_dir: str) -> None:
             for col in frame.columns:  # list-valued columns as JSON text in the CSV
                 if frame[col].dtype == object and frame[col].map(lambda v: hasattr(v, "__len__") and not
                                                                   isinstance(v, str)).any():
-                    frame[col] = frame[col].map(lambda v: json.dumps(list(v)) if v is not None else "")
+                    frame[col] = frame[col].map(lambda v: json.dumps(np.asarray(v).tolist()) if v is not None else "")
             tmp = run / f".{name}.csv.tmp"
             frame.to_csv(tmp, index=False)
             os.replace(tmp, run / f"{name}.csv")

@@ -34,6 +34,8 @@
     });
     var therapies = [];
     root.querySelectorAll("input.therapy").forEach(function (inp) { if (inp.checked) { therapies.push(inp.value); } });
+    var custom = document.getElementById("regimen-text");
+    if (custom && custom.value.trim()) { therapies.push(custom.value.trim()); }
     var patients = Math.max(1, parseInt(document.getElementById("patients").value || "1", 10));
     return {
       model: model.id, days: parseFloat(document.getElementById("days").value), set: set, escapes: escapes,
