@@ -172,6 +172,7 @@ class JobStore:
         self.max_concurrent = int(max_concurrent)
         self._lock = threading.Lock()
         self._procs: dict[str, Any] = {}
+        self._cancelling: set[str] = set()
         self._ctx = mp.get_context("spawn")
 
     # paths (ids are checked, never trusted) ---------------------------------------------------
@@ -225,11 +226,15 @@ class JobStore:
     def _watch(self, job_id: str, proc: Any) -> None:
         proc.join()
         d = self.root / job_id
-        job = _read_json(d / "job.json")
-        if job.get("state") in ACTIVE:  # the process died without recording an outcome
-            job.update(state="failed", finished=_now(), error=f"worker process exited with code {proc.exitcode}")
-            _write_json(d / "job.json", job)
-        self._procs.pop(job_id, None)
+        with self._lock:
+            if job_id not in self._cancelling:  # a cancelled job is recorded by cancel()
+                job = _read_json(d / "job.json")
+                if job.get("state") in ACTIVE:  # the process died without recording an outcome
+                    job.update(state="failed", finished=_now(),
+                               error=f"worker process exited with code {proc.exitcode}")
+                    _write_json(d / "job.json", job)
+            if self._procs.get(job_id) is proc:
+                self._procs.pop(job_id, None)
 
     def resume_interrupted(self) -> list[str]:
         """Restart (with ``resume``) jobs left ``queued``/``running`` by a stopped server; returns their ids."""
@@ -245,12 +250,17 @@ class JobStore:
         d = self._dir(job_id)
         if d is None:
             return None
-        proc = self._procs.get(job_id)
-        job = _read_json(d / "job.json")
-        if job.get("state") in ACTIVE:
-            if proc is not None:
-                proc.terminate()
-                proc.join(timeout=10)
+        with self._lock:
+            job = _read_json(d / "job.json")
+            if job.get("state") not in ACTIVE:
+                return self.status(job_id)
+            self._cancelling.add(job_id)
+            proc = self._procs.get(job_id)
+        if proc is not None:
+            proc.terminate()
+            proc.join(timeout=10)
+        with self._lock:
+            job = _read_json(d / "job.json")
             job.update(state="cancelled", finished=_now())
             _write_json(d / "job.json", job)
         return self.status(job_id)
