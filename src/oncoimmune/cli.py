@@ -626,6 +626,10 @@ def _print_trial_summary(result: Any) -> None:
                "figures/, manifest.json")
 
 
+from . import _cli_sensitivity  # noqa: E402  (commands in their own modules)
+
+_cli_sensitivity.register(app)
+
 from ._cli_web import register as _register_web  # noqa: E402
 
 _register_web(app)
