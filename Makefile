@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all env clean gallery bench calibrate
+.PHONY: demo test test-all env clean gallery bench calibrate serve
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench: $(STAMP)
 # (src/oncoimmune/data/nsclc_joint_calibration.json). See docs/trial-validation.md.
 calibrate: $(STAMP)
 	$(BIN)/oncoimmune calibrate --leave-one-out --write $(CALIBRATE_ARGS)
+
+# The web explorer on http://127.0.0.1:8000/ (jobs kept in out/web-data). Options: SERVE_ARGS="--port 8080".
+serve: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/oncoimmune serve --data out/web-data $(SERVE_ARGS)
 
 clean:
 	rm -rf $(VENV) out build *.egg-info src/*.egg-info

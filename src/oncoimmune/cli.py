@@ -9,6 +9,7 @@
     $ oncoimmune drugs [--json]
     $ oncoimmune trial examples/keynote024.toml --patients 600 --seed 2016 --out out/kn024 [--workers 2]
     $ oncoimmune simulate kuznetsov1994 --therapy pembrolizumab:200mg:q3w --therapy carboplatin_paclitaxel
+    $ oncoimmune serve [--host 127.0.0.1] [--port 8000] [--data DIR]     # the web explorer
 
 ``simulate`` writes ``DIR/trajectory.parquet``, ``DIR/trajectory.png`` and
 ``DIR/spec.toml`` (everything needed to rerun it). The directory is built in a
@@ -695,6 +696,10 @@ from ._cli_calibrate import register as _register_calibrate  # noqa: E402
 _cli_sensitivity.register(app)
 _cli_sbml.register(app)
 _register_calibrate(app)
+
+from ._cli_web import register as _register_web  # noqa: E402
+
+_register_web(app)
 
 
 def main() -> None:
