@@ -625,9 +625,10 @@ def _print_trial_summary(result: Any) -> None:
                "figures/, manifest.json")
 
 
-from . import _cli_sensitivity  # noqa: E402  (commands in their own modules)
+from . import _cli_fit, _cli_sensitivity  # noqa: E402  (commands in their own modules)
 
 _cli_sensitivity.register(app)
+_cli_fit.register(app)
 
 
 def main() -> None:
