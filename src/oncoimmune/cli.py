@@ -690,12 +690,13 @@ def _print_trial_summary(result: Any) -> None:
                "figures/, manifest.json")
 
 
-from . import _cli_sbml, _cli_sensitivity  # noqa: E402  (commands in their own modules)
+from . import _cli_fit, _cli_sbml, _cli_sensitivity  # noqa: E402  (commands in their own modules)
 from ._cli_calibrate import register as _register_calibrate  # noqa: E402
 
 _cli_sensitivity.register(app)
 _cli_sbml.register(app)
 _register_calibrate(app)
+_cli_fit.register(app)
 
 from ._cli_web import register as _register_web  # noqa: E402
 
