@@ -287,7 +287,7 @@ _HINTS = {
     "name": 'a title in quotes, e.g. name = "KEYNOTE-024 (virtual)"',
     "seed": "a whole number >= 0, e.g. seed = 2016",
     "n_patients": "a whole number >= 1, e.g. n_patients = 305",
-    "horizon_months": "a number of months > 0, e.g. horizon_months = 36",
+    "horizon_months": "a number of months > 0 and at most 1200 (100 years), e.g. horizon_months = 36",
     "model": 'a [model] table with id = "kuznetsov1994"',
     "model.id": 'a library model id, e.g. id = "kuznetsov1994" (list them with `oncoimmune models`)',
     "model.escape": 'a list of mechanisms, e.g. escape = ["lymphopenia", "pdl1_checkpoint", "antigen_loss"]',
@@ -391,7 +391,7 @@ class TrialSpec(BaseModel):
     name: str = Field(min_length=1)
     seed: int = Field(ge=0)
     n_patients: int = Field(ge=1)
-    horizon_months: float = Field(gt=0)
+    horizon_months: float = Field(gt=0, le=1200)  # 100 years: beyond any follow-up (issue 9 limits)
     model: ModelSpec
     population: PopulationSpec
     arms: list[ArmSpec] = Field(min_length=1)
