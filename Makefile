@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all env clean gallery bench
+.PHONY: demo test test-all env clean gallery bench calibrate serve
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,16 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	ONCOIMMUNE_BENCH_COMMAND="make bench" $(BIN)/python benchmarks/bench_cohort.py --million --docs docs/benchmarks.md $(BENCH_ARGS)
 	ONCOIMMUNE_BENCH_COMMAND="make bench" $(BIN)/python benchmarks/bench_stiff.py --models stiff depillis2005_chemo kimmel2021_cart --docs docs/benchmarks.md $(STIFF_ARGS)
+
+# Joint calibration of the clinical NSCLC model on KEYNOTE-024, KEYNOTE-010, OAK (+ Laleh 2022 lesions)
+# with leave-one-trial-out predictions; writes out/calibration/calibration.json and the shipped values
+# (src/oncoimmune/data/nsclc_joint_calibration.json). See docs/trial-validation.md.
+calibrate: $(STAMP)
+	$(BIN)/oncoimmune calibrate --leave-one-out --write $(CALIBRATE_ARGS)
+
+# The web explorer on http://127.0.0.1:8000/ (jobs kept in out/web-data). Options: SERVE_ARGS="--port 8080".
+serve: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/oncoimmune serve --data out/web-data $(SERVE_ARGS)
 
 clean:
 	rm -rf $(VENV) out build *.egg-info src/*.egg-info

@@ -303,6 +303,11 @@ def _event_table(cm: CompiledModel, n: int, events: Any, event_values: Any) -> _
 
 def _check_common(cm: CompiledModel, t0: float, t1: float, saveat: Any, rtol: float, atol: Any, max_steps: int,
                   max_nfev: int, method: str, lanes: int) -> tuple[np.ndarray, np.ndarray]:
+    if cm.events:
+        raise EngineError(
+            f"model {cm.model_id!r} has {len(cm.events)} state-dependent event(s) (e.g. {cm.events[0].name!r}), "
+            "which engine 'batched' does not handle; use engine='scipy'"
+        )
     if not (math.isfinite(t0) and math.isfinite(t1) and t1 > t0):
         raise EngineError(f"time span must satisfy t0 < t1 (finite, days); got t0={t0}, t1={t1}")
     s = np.asarray(saveat, dtype=float)
@@ -635,7 +640,7 @@ class BatchedEngine(AbstractEngine):
             saveat=np.asarray(pb.saveat, dtype=float),
             events=tuple(pb.events),
             rtol=float(pb.rtol),
-            atol=float(pb.atol),
+            atol=np.asarray(pb.atol, dtype=float),
             method=method,
             max_steps=int(pb.options.get("max_steps", 10 * int(pb.max_nfev))),
             max_nfev=int(pb.max_nfev),
