@@ -27,6 +27,7 @@ test-all: $(STAMP)
 # streamed trial); about 3-4 minutes on 2 cores. Writes docs/benchmarks.md. Options: BENCH_ARGS="--n 1000".
 bench: $(STAMP)
 	ONCOIMMUNE_BENCH_MAKE=1 $(BIN)/python benchmarks/bench_cohort.py --million $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_trial.py $(BENCH_TRIAL_ARGS)
 
 clean:
 	rm -rf $(VENV) out build *.egg-info src/*.egg-info

@@ -561,7 +561,12 @@ def trial_cmd(
     ] = 1,
     shard_size: Annotated[
         Optional[int],
-        typer.Option("--shard-size", min=1, help="Patients per shard (default 1000 batched, 25 scipy).", metavar="M"),
+        typer.Option(
+            "--shard-size",
+            min=1,
+            help="Patients per shard (default: batched 50-1000, at least two shards per worker; scipy 25).",
+            metavar="M",
+        ),
     ] = None,
     engine: Annotated[
         Optional[str],
