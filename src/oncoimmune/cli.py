@@ -289,7 +289,7 @@ def simulate_cmd(
     rtol: Annotated[Optional[float], typer.Option("--rtol", help="Relative tolerance; default 1e-8.")] = None,
     atol: Annotated[
         Optional[float],
-        typer.Option("--atol", help="Absolute tolerance for every state; default: per state, 1e-16 x its typical size."),
+        typer.Option("--atol", help="Absolute tolerance for every state; default: per state, min(1e-10, 1e-16 x its size)."),
     ] = None,
     max_nfev: Annotated[
         Optional[int], typer.Option("--max-nfev", help="Work budget in right-hand-side evaluations.")
