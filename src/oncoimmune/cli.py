@@ -9,6 +9,7 @@
     $ oncoimmune drugs [--json]
     $ oncoimmune trial examples/keynote024.toml --patients 600 --seed 2016 --out out/kn024 [--workers 2]
     $ oncoimmune simulate kuznetsov1994 --therapy pembrolizumab:200mg:q3w --therapy carboplatin_paclitaxel
+    $ oncoimmune serve [--host 127.0.0.1] [--port 8000] [--data DIR]     # the web explorer
 
 ``simulate`` writes ``DIR/trajectory.parquet``, ``DIR/trajectory.png`` and
 ``DIR/spec.toml`` (everything needed to rerun it). The directory is built in a
@@ -160,10 +161,20 @@ def models_cmd(
 
 @app.command("describe")
 def describe_cmd(
-    model: Annotated[str, typer.Argument(help="Library model id (see `oncoimmune models`).", metavar="MODEL")],
+    model: Annotated[
+        Optional[str], typer.Argument(help="Library model id (see `oncoimmune models`).", metavar="MODEL")
+    ] = None,
+    sbml: Annotated[Optional[Path], typer.Option("--sbml", help="Describe an SBML file instead.", metavar="FILE")] = None,
 ) -> None:
     """Print a model's equations, processes, parameters with sources, and references."""
     from .library import get_model
+
+    if sbml is not None:
+        from ._cli_sbml import describe_sbml
+
+        return describe_sbml(sbml)
+    if model is None:
+        _fail("MODEL: give a library model id (see `oncoimmune models`) or --sbml FILE")
 
     with _bad_input("MODEL"):
         m = get_model(model)
@@ -319,6 +330,10 @@ def simulate_cmd(
     height: Annotated[
         Optional[float], typer.Option("--height", help="Patient height in cm for the BSA (default 170).", metavar="CM")
     ] = None,
+    sbml: Annotated[
+        Optional[Path],
+        typer.Option("--sbml", help="Simulate an SBML file instead (--days in the file's time units).", metavar="FILE"),
+    ] = None,
 ) -> None:
     """Simulate a library model and write DIR/trajectory.parquet, DIR/trajectory.png and DIR/spec.toml.
 
@@ -332,6 +347,10 @@ def simulate_cmd(
     """
     from .io import SimulationSpec, check_output_dir, load_spec, write_run
 
+    if sbml is not None:
+        from ._cli_sbml import simulate_sbml
+
+        return simulate_sbml(sbml, days, out, overwrite, plot, rtol, atol, method, engine, set_)
     # 1. the spec: file, then command-line overrides; all validated before anything is written
     data: dict[str, Any] = {}
     if spec_file is not None:
@@ -430,8 +449,9 @@ def drugs_cmd(
     from rich.table import Table
 
     from .therapy.catalogue import list_catalogue
+    from .therapy.cytotoxic import list_cytotoxics
 
-    rows = list_catalogue()
+    rows = list_catalogue() + list_cytotoxics()
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -603,6 +623,11 @@ def trial_cmd(
     with _bad_input("SPEC.toml"):
         trial_spec = load_trial_spec(spec)
     out_dir = out if out is not None else Path(f"trial-{spec.stem}")
+    if getattr(trial_spec, "survival", None) is not None:
+        from ._cli_calibrate import run_clinical_spec
+
+        run_clinical_spec(trial_spec, out_dir, patients=patients, seed=seed)
+        return
     command = "oncoimmune trial " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else None
     try:
         result = run_trial(
@@ -670,9 +695,17 @@ def _print_trial_summary(result: Any) -> None:
                "figures/, manifest.json")
 
 
-from . import _cli_sensitivity  # noqa: E402  (commands in their own modules)
+from . import _cli_fit, _cli_sbml, _cli_sensitivity  # noqa: E402  (commands in their own modules)
+from ._cli_calibrate import register as _register_calibrate  # noqa: E402
 
 _cli_sensitivity.register(app)
+_cli_sbml.register(app)
+_register_calibrate(app)
+_cli_fit.register(app)
+
+from ._cli_web import register as _register_web  # noqa: E402
+
+_register_web(app)
 
 
 def main() -> None:

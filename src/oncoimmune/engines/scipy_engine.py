@@ -70,6 +70,10 @@ class ScipyEngine(AbstractEngine):
 
     def _solve_with(self, pb: Problem, method: str) -> Solution:
         cm = pb.compiled
+        if cm.events:  # events that belong to the model (e.g. from an SBML file)
+            from ._triggered import solve_triggered
+
+            return solve_triggered(pb, method, METHODS[method], self.name)
         f = cm.rhs(np)
         jac_fn = cm.jacobian(np) if method in ("LSODA", "BDF", "Radau") else None
         p = np.array(pb.p, dtype=float)

@@ -840,8 +840,19 @@ class ChemotherapyCourse:
         )
 
 
-def parse_therapy(text: str, **patient: Any) -> Regimen | ChemotherapyCourse:
-    """A :class:`Regimen` (catalogue drug) or a :class:`ChemotherapyCourse` from ``NAME[:DOSE][:SCHEDULE]``."""
+def parse_therapy(text: str, **patient: Any) -> Any:
+    """A :class:`Regimen` (catalogue drug), a real-dose cytotoxic course or a :class:`ChemotherapyCourse`.
+
+    ``docetaxel:75mg/m2:q3w`` and doublets with real doses
+    (``carboplatin_paclitaxel:AUC6+200mg/m2:q3w*4``) are
+    :class:`~oncoimmune.therapy.cytotoxic.CytotoxicCourse` objects; a doublet
+    with a bare number of drug units (or none) keeps the de Pillis abstract-unit
+    form of :mod:`~oncoimmune.therapy.chemotherapy`.
+    """
+    from .cytotoxic import CytotoxicCourse, is_cytotoxic_text
+
+    if is_cytotoxic_text(text):
+        return CytotoxicCourse.parse(text, **patient)
     if isinstance(text, str):
         name = text.strip().split(":", 1)[0]
         try:
@@ -897,12 +908,15 @@ def treat_regimens(
     ModelSpecError
         If one drug is given twice (combine the doses into one regimen).
     """
+    from .cytotoxic import CytotoxicCourse
+
     regs = [parse_therapy(r, **patient) if isinstance(r, str) else r for r in regimens]
     seen: dict[str, int] = {}
     for r in regs:
-        if not isinstance(r, (Regimen, ChemotherapyCourse)):
+        if not isinstance(r, (Regimen, ChemotherapyCourse, CytotoxicCourse)):
             raise ModelSpecError(
-                f"treat_regimens: expected Regimen or ChemotherapyCourse objects; got {type(r).__name__}"
+                "treat_regimens: expected Regimen, CytotoxicCourse or ChemotherapyCourse objects; got "
+                f"{type(r).__name__}"
             )
         seen[r.key] = seen.get(r.key, 0) + 1
     twice = sorted(n for n, c in seen.items() if c > 1)
