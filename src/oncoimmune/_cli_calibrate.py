@@ -42,10 +42,14 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: --trials: unknown trial {bad[0]!r}; choose from {', '.join(J.TRIALS)}", err=True)
             raise typer.Exit(2)
         try:
-            budget = dict(zip(("chemotherapy", "immunity", "survival"), (int(x) for x in maxfev.split(","))))
+            counts = [int(x) for x in maxfev.split(",")]
         except ValueError:
-            typer.echo("error: --maxfev: give three integers, e.g. 70,50,300", err=True)
-            raise typer.Exit(2) from None
+            counts = []
+        if len(counts) != 3 or min(counts) < 1:
+            typer.echo(f"error: --maxfev: give three integers >= 1 (chemotherapy,immunity,survival), e.g. "
+                       f"50,50,250; got {maxfev!r}", err=True)
+            raise typer.Exit(2)
+        budget = dict(zip(("chemotherapy", "immunity", "survival"), counts))
         if n < 20:
             typer.echo("error: --n: give at least 20 patients per trial", err=True)
             raise typer.Exit(2)

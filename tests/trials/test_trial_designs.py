@@ -86,3 +86,17 @@ def test_trial_command_runs_a_survival_spec_on_the_clinical_path(tmp_path):
         assert col in tab.columns
     assert set(tab["arm"]) == {"atezolizumab", "docetaxel"}
     assert (tab["os_months"] >= tab["pfs_months"] - 1e-9).all()
+
+
+@pytest.mark.parametrize(
+    "args, field",
+    [(["--trials", "keynote999"], "--trials"), (["--maxfev", "1,2"], "--maxfev"), (["--n", "5"], "--n")],
+)
+def test_calibrate_bad_input_exits_2_naming_the_option(args, field):
+    from typer.testing import CliRunner
+
+    from oncoimmune.cli import app
+
+    r = CliRunner().invoke(app, ["calibrate", *args])
+    assert r.exit_code == 2
+    assert field in r.output

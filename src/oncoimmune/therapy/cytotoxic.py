@@ -816,6 +816,7 @@ def list_cytotoxics() -> list[dict[str, Any]]:
                 "potency_source": str(a.potency_source),
                 "log_kill_per_label_dose": a.log_kill(a.label_dose, cov),
                 "mechanism_available": True,
+                "simulable": True,
                 "courses": [k for k, v in COURSES.items() if a.name in v],
             }
         )
