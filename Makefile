@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	ONCOIMMUNE_BENCH_COMMAND="make bench" $(BIN)/python benchmarks/bench_cohort.py --million --docs docs/benchmarks.md $(BENCH_ARGS)
 	ONCOIMMUNE_BENCH_COMMAND="make bench" $(BIN)/python benchmarks/bench_stiff.py --models stiff depillis2005_chemo kimmel2021_cart --docs docs/benchmarks.md $(STIFF_ARGS)
+	$(BIN)/python benchmarks/bench_trial.py $(BENCH_TRIAL_ARGS)
 
 # Joint calibration of the clinical NSCLC model on KEYNOTE-024, KEYNOTE-010, OAK (+ Laleh 2022 lesions)
 # with leave-one-trial-out predictions; writes out/calibration/calibration.json and the shipped values

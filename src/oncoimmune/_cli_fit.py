@@ -20,7 +20,8 @@ __all__ = ["register"]
 
 def register(app: typer.Typer) -> None:
     """Add the ``fit`` command to ``app``."""
-    from .cli import EXIT_FAILED_RUN, _fail
+    from ._cli_common import EXIT_FAILED_RUN
+    from ._cli_common import fail as _fail
 
     @app.command("fit")
     def fit_cmd(

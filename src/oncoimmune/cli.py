@@ -300,7 +300,7 @@ def simulate_cmd(
     rtol: Annotated[Optional[float], typer.Option("--rtol", help="Relative tolerance; default 1e-8.")] = None,
     atol: Annotated[
         Optional[float],
-        typer.Option("--atol", help="Absolute tolerance for every state; default: per state, 1e-16 x its typical size."),
+        typer.Option("--atol", help="Absolute tolerance for every state; default: per state, min(1e-10, 1e-16 x its size)."),
     ] = None,
     max_nfev: Annotated[
         Optional[int], typer.Option("--max-nfev", help="Work budget in right-hand-side evaluations.")
@@ -581,7 +581,12 @@ def trial_cmd(
     ] = 1,
     shard_size: Annotated[
         Optional[int],
-        typer.Option("--shard-size", min=1, help="Patients per shard (default 1000 batched, 25 scipy).", metavar="M"),
+        typer.Option(
+            "--shard-size",
+            min=1,
+            help="Patients per shard (default: batched 50-1000, at least two shards per worker; scipy 25).",
+            metavar="M",
+        ),
     ] = None,
     engine: Annotated[
         Optional[str],

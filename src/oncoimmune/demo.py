@@ -96,7 +96,10 @@ def _mechanism_data(mech: EscapeMechanism, model: Model, days: float, n_grid: in
 
     threshold = escape_threshold(mech, model, days=days)
     lo, hi = mech.sweep_range
-    strengths = np.linspace(lo, hi, n_grid)
+    # the whole range, plus as many points between half and twice the threshold, where the outcome
+    # switches (a coarse grid alone steps across the threshold and draws a straight line through it)
+    near = np.linspace(max(lo, 0.5 * threshold), min(hi, 2.0 * threshold), n_grid) if threshold > 0 else []
+    strengths = np.unique(np.concatenate([np.linspace(lo, hi, n_grid), near, [threshold]]))
     finals = dose_response(mech, model, strengths, days=days)
     traces = []
     for k in _TRACE_MULTIPLES:
@@ -219,18 +222,18 @@ def run_demo(
         escape_traces.append(_trace(mech(model, x), days, label))
 
     by_name = {d.name: d for d in panels}
-    q = 2.0 * by_name["pdl1_checkpoint"].threshold
-    f = 2.0 * by_name["antigen_loss"].threshold
+    q = 2.0 * by_name["pdl1_checkpoint"].threshold  # PD-1-PD-L1 engagement (1 halves killing)
+    f = 2.0 * by_name["antigen_loss"].threshold  # fraction of tumour antigenicity lost
     occ = {PD1_OCCUPANCY: _BLOCKADE_OCCUPANCY}
     m_pd = pdl1_checkpoint(model, q)
     m_both = antigen_loss(m_pd, f)
     blockade_traces = [
-        _trace(m_pd, days, f"PD-L1 (q = {q:.3g}), untreated", "-", "tab:blue"),
+        _trace(m_pd, days, f"PD-L1 brake (engagement {q:.3g}; 1 halves killing), untreated", "-", "tab:blue"),
         _trace(m_pd.with_parameters(occ), days,
                f"PD-L1, anti-PD-1 from day 0 ({_BLOCKADE_OCCUPANCY:.0%} occupancy)", "--", "tab:blue"),
-        _trace(m_both, days, f"PD-L1 + antigen loss (f = {f:.3g}), untreated", "-", "tab:red"),
+        _trace(m_both, days, f"PD-L1 brake + {100 * f:.0f} % of antigenicity lost, untreated", "-", "tab:red"),
         _trace(m_both.with_parameters(occ), days,
-               "PD-L1 + antigen loss, anti-PD-1 from day 0", "--", "tab:red"),
+               "PD-L1 brake + antigen loss, anti-PD-1 from day 0", "--", "tab:red"),
     ]
     blockade_finals = {t.label: float(t.y[-1]) for t in blockade_traces}
 

@@ -43,16 +43,34 @@ def _panels(ds: Any) -> list[tuple[str, list[str], bool]]:
     for units, names in groups.items():
         log = any(_has_positive(np.asarray(ds[n].values, dtype=float)) for n in names)
         panels.append((units or "value", names, log))
+    obs: dict[str, list[str]] = {}  # observables in the same units share a panel (e.g. three occupancies)
     for n in ds.data_vars:
         n = str(n)
-        if n in states:
-            continue
-        v = np.asarray(ds[n].values, dtype=float)
-        fin = v[np.isfinite(v)]
-        log = bool(fin.size and np.all(fin > 0) and fin.max() / fin.min() > 100.0)
-        units = str(ds[n].attrs.get("units", ""))
-        panels.append((f"{n} [{units}]" if units else n, [n], log))
+        if n not in states:
+            obs.setdefault(str(ds[n].attrs.get("units", "")), []).append(n)
+    for units, names in obs.items():
+        fins = [v[np.isfinite(v)] for v in (np.asarray(ds[n].values, dtype=float) for n in names)]
+        log = all(f.size and np.all(f > 0) and f.max() / f.min() > 100.0 for f in fins)
+        if len(names) == 1:
+            label = f"{names[0]} [{units}]" if units else names[0]
+        else:
+            label = "fraction [1]" if units == "1" else f"[{units}]" if units else "value"
+        panels.append((label, names, bool(log)))
     return panels
+
+
+def _same_curves(ds: Any, names: list[str]) -> dict[str, list[str]]:
+    """``{first: [first, equal, ...]}``: variables whose values are equal are drawn once."""
+    out: dict[str, list[str]] = {}
+    for n in names:
+        v = np.asarray(ds[n].values, dtype=float)
+        for k in out:
+            if np.allclose(v, np.asarray(ds[k].values, dtype=float), rtol=1e-9, atol=0.0, equal_nan=True):
+                out[k].append(n)
+                break
+        else:
+            out[n] = [n]
+    return out
 
 
 def plot_trajectory(ds: Any, *, title: str | None = None) -> Any:
@@ -86,9 +104,10 @@ def plot_trajectory(ds: Any, *, title: str | None = None) -> Any:
     axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
     t = np.asarray(ds["time"].values, dtype=float)
     for ax, (ylabel, names, log) in zip(axes, panels):
-        for n in names:
+        for n, same in _same_curves(ds, names).items():
             long_name = str(ds[n].attrs.get("long_name", ""))
-            label = f"{n}: {textwrap.shorten(long_name, 60)}" if long_name else n
+            head = " = ".join(same)
+            label = textwrap.fill(f"{head}: {long_name}", 70) if long_name else head
             ax.plot(t, np.asarray(ds[n].values, dtype=float), label=label, lw=1.6)
         if log:
             ax.set_yscale("log", nonpositive="mask")

@@ -185,9 +185,11 @@ def plot_spider(
     fig = _figure(7.5, 4.5)
     ax = fig.subplots()
     present: set[str] = set()
+    no_line = 0  # patients without a post-baseline assessment: no line to draw, so not in the legend
     for i in range(n):
         keep = np.isfinite(pct[i]) & (resp[i] != "")
-        if keep.sum() < 1:
+        if keep.sum() < 2:
+            no_line += 1
             continue
         b = str(recist.best_overall_response[i])
         present.add(b)
@@ -202,11 +204,23 @@ def plot_spider(
     ax.set_xlabel(f"time since start [{time_unit}]")
     ax.set_ylabel("change in sum of diameters [%]")
     ax.grid(True, alpha=0.3)
+    from matplotlib.lines import Line2D
+
     _bor_legend(fig, sorted(present))
-    shown = f" (first {n} of {recist.n_patients} patients)" if n < recist.n_patients else ""
-    ax.set_title(
-        (title or "Spider plot: change from baseline until progression (x: PD)") + shown, fontsize="medium"
+    fig.legend(
+        handles=[Line2D([], [], ls="", marker="x", color="black", ms=5, label="progression (PD)")],
+        frameon=False, fontsize="small", loc="outside right lower",
     )
+    notes = []
+    if n < recist.n_patients:
+        notes.append(f"first {n} of {recist.n_patients} patients")
+    if no_line:
+        notes.append(f"{no_line} without a post-baseline scan not drawn")
+    ax.set_title(title or "Spider plot: change from baseline until progression", fontsize="medium", loc="left")
+    if notes:
+        ax.text(0.0, 1.01, "; ".join(notes), transform=ax.transAxes, fontsize="x-small", va="bottom",
+                ha="left", color="#444444")
+        ax.set_title(ax.get_title(), fontsize="medium", loc="left", pad=14)
     return fig
 
 
@@ -226,7 +240,12 @@ def plot_swimmer(table: Any, *, max_patients: int = 50, title: str | None = None
         An endpoint table (needs ``os_months``, ``os_event``, ``pfs_months``,
         ``pfs_reason``, ``ttr_months``, ``best_overall_response``).
     max_patients : int
-        Longest-followed patients shown (default 50).
+        Patients shown (default 50). With more patients, a sample stratified
+        by outcome (died; progressed and alive; neither), each stratum
+        represented in proportion to its size (at least one patient each) by
+        patients evenly spread over its follow-up times; the title gives the
+        counts. (The 50 longest-followed would all be censored alive at the
+        horizon, with no death ever shown.)
     title : str, optional
 
     Returns
@@ -237,7 +256,7 @@ def plot_swimmer(table: Any, *, max_patients: int = 50, title: str | None = None
     check_endpoint_table(table, cols)
     if not (isinstance(max_patients, (int, np.integer)) and max_patients >= 1):
         raise TrialDataError(f"max_patients must be a whole number >= 1; got {max_patients!r}")
-    sub = table.sort_values("os_months", ascending=False, kind="stable").head(int(max_patients)).iloc[::-1]
+    sub, strata = _swimmer_sample(table, int(max_patients))
     y = np.arange(len(sub))
     fig = _figure(7.5, max(3.0, 0.6 + 0.17 * len(sub)))
     ax = fig.subplots()
@@ -282,8 +301,39 @@ def plot_swimmer(table: Any, *, max_patients: int = 50, title: str | None = None
     ax.grid(True, axis="x", alpha=0.3)
     _bor_legend(fig, sorted(set(bor)))
     fig.legend(*ax.get_legend_handles_labels(), loc="outside right lower", fontsize="small", frameon=False)
-    ax.set_title(title or f"Swimmer plot ({len(sub)} of {len(table)} patients)", fontsize="medium")
+    shown = ", ".join(f"{k} {v}" for k, v in strata.items() if v)
+    ax.set_title(
+        title or f"Swimmer plot ({len(sub)} of {len(table)} patients; {shown})", fontsize="medium"
+    )
     return fig
+
+
+def _swimmer_sample(table: Any, k: int) -> tuple[Any, dict[str, int]]:
+    """At most ``k`` rows stratified by outcome, evenly spread over follow-up; strata bottom to top."""
+    died = table["os_event"].to_numpy(dtype=int) == 1
+    prog = (table["pfs_reason"].astype(str) == "progression").to_numpy() & ~died
+    groups = {"died": died, "progressed": prog, "neither": ~died & ~prog}
+    sizes = {g: int(m.sum()) for g, m in groups.items()}
+    n = len(table)
+    if n <= k:
+        take = dict(sizes)
+    else:
+        take = {g: (max(1, round(k * s / n)) if s else 0) for g, s in sizes.items()}
+        while sum(take.values()) > k:  # rounding up small strata can overshoot
+            g = max(take, key=lambda x: take[x])
+            take[g] -= 1
+        for g in take:
+            take[g] = min(take[g], sizes[g])
+    parts = []
+    for g, m in groups.items():
+        rows = table[m].sort_values("os_months", kind="stable")
+        if take[g] < len(rows):
+            idx = np.unique(np.round(np.linspace(0, len(rows) - 1, take[g])).astype(int))
+            rows = rows.iloc[idx]
+        parts.append(rows)
+    import pandas as pd
+
+    return pd.concat(parts), {g: int(take[g]) for g in groups}
 
 
 # Kaplan-Meier ----------------------------------------------------------------------------------------

@@ -236,8 +236,9 @@ def run_trial(
         Trial seed (default ``spec.seed``).
     shard_size : int, optional
         Patients per shard (results do not depend on it); default
-        :data:`DEFAULT_SHARD_SIZE` for ``engine="scipy"``,
-        :data:`DEFAULT_BATCHED_SHARD_SIZE` for ``"batched"``.
+        :data:`DEFAULT_SHARD_SIZE` for ``engine="scipy"``; for ``"batched"``
+        at least two shards per worker, of 50 to :data:`DEFAULT_BATCHED_SHARD_SIZE`
+        patients.
     workers : int
         1: in-process; more: that many worker processes (results do not depend on it).
     engine : {"batched", "scipy"}, optional
@@ -309,10 +310,12 @@ def run_trial(
     s = _check_int("--seed", spec.seed if seed is None else seed, 0)
     if engine not in TRIAL_ENGINES:
         raise TrialRunError(f"--engine must be one of {', '.join(TRIAL_ENGINES)}; got {engine!r}")
-    if shard_size is None:
-        shard_size = DEFAULT_BATCHED_SHARD_SIZE if engine == "batched" else DEFAULT_SHARD_SIZE
-    shard_size = _check_int("--shard-size", shard_size, 1)
     workers = _check_int("--workers", workers, 1)
+    if shard_size is None:  # batched: big shards, but at least two per worker so that all work
+        n_hint = spec.n_patients if n_patients is None else n_patients
+        per = -(-int(n_hint) // (2 * workers)) if isinstance(n_hint, (int, np.integer)) and n_hint > 0 else 1
+        shard_size = min(DEFAULT_BATCHED_SHARD_SIZE, max(50, per)) if engine == "batched" else DEFAULT_SHARD_SIZE
+    shard_size = _check_int("--shard-size", shard_size, 1)
     if scheduler is not None:
         executor = "dask"
     if executor not in ("local", "dask"):

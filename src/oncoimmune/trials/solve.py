@@ -193,14 +193,15 @@ def trial_atol(ctx: TrialContext, model: Any) -> np.ndarray:
     library model's initial values (not the patient's), so that results do not
     depend on which patients share a batch.
     """
-    from ..engines.tolerance import ATOL_PER_SCALE, state_scales
+    from ..engines.tolerance import ATOL_CAP, ATOL_PER_SCALE, state_scales
 
     names = tuple(model.state_names)
     memo = ctx.cache.setdefault("atol", {})
     if names not in memo:
         base = dict(ctx.model.initial_values)
         y0 = np.array([abs(float(base.get(n, 0.0))) for n in names])
-        memo[names] = ATOL_PER_SCALE * state_scales(y0, [model.state(n).units for n in names])
+        scales = state_scales(y0, [model.state(n).units for n in names])
+        memo[names] = np.minimum(ATOL_CAP, ATOL_PER_SCALE * scales)
     return memo[names]
 
 
