@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from typer.testing import CliRunner
 
 from oncoimmune.cli import app
@@ -48,3 +50,51 @@ def test_unknown_cancer_one_line_with_choices():
 def test_bad_age_names_the_field():
     r = run("eligible", "--cancer", "nsclc", "--age", "-4")
     assert r.exit_code == 2 and "age" in r.output
+
+
+def test_cancer_list_shows_everyday_names():
+    r = run("eligible", "--cancer", "list")
+    assert r.exit_code == 0, r.output
+    for name in ("bladder cancer", "kidney cancer", "hodgkin lymphoma", "head and neck", "skin squamous cell"):
+        assert name in r.output, name
+
+
+def test_issue_13_story_from_the_command_line():
+    r = run("eligible", "--cancer", "lung-nsclc", "--stage", "IV", "--prior-lines", "1", "--prior", "carboplatin",
+            "--histology", "squamous", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    eligible = {row["id"] for row in data["eligible"]}
+    assert {"uk-nivolumab-nsclc-sq-after-chemo", "uk-atezolizumab-nsclc-after-chemo"} <= eligible
+    row = next(x for x in data["eligible"] if x["id"] == "uk-nivolumab-nsclc-sq-after-chemo")
+    assert row["url"] == "https://www.nice.org.uk/guidance/ta655" and row["setting"] == "advanced"
+
+
+def test_new_biomarker_flags():
+    r = run("eligible", "--cancer", "oesophagus", "--stage", "IV", "--prior-lines", "0", "--cps", "12", "--json")
+    assert r.exit_code == 0, r.output
+    assert "uk-pembrolizumab-oesophageal-1l" in {x["id"] for x in json.loads(r.output)["eligible"]}
+    r = run("eligible", "--cancer", "womb cancer", "--stage", "IV", "--prior-lines", "0", "--dmmr", "yes")
+    assert r.exit_code == 0 and "Dostarlimab" in r.output
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (("--cps", "120"), "cps"),
+        (("--dmmr", "maybe"), "dmmr"),
+        (("--her2", "4+"), "her2"),
+        (("--bcma", "sometimes"), "bcma"),
+        (("--cd19", "weak"), "cd19"),
+    ],
+)
+def test_new_flags_validate_like_the_old_ones(args, needle):
+    r = run("eligible", "--cancer", "nsclc", *args)
+    assert r.exit_code == 2, r.output
+    lines = [ln for ln in r.output.strip().splitlines() if ln]
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in r.output
+
+
+def test_ambiguous_name_exit_2_naming_candidates():
+    r = run("eligible", "--cancer", "lung cancer")
+    assert r.exit_code == 2 and "nsclc" in r.output and "sclc" in r.output

@@ -445,7 +445,10 @@ def drugs_cmd(
     table.add_column("label schedule (default)")
     table.add_column("PK source")
     for r in rows:
-        name = r["name"] + ("" if r["mechanism_available"] else "\n(mechanism not yet available)")
+        if not r["simulable"]:
+            name = r["name"] + "\n(label only: PK not encoded, kept out of simulation)"
+        else:
+            name = r["name"] + ("" if r["mechanism_available"] else "\n(mechanism not yet available)")
         table.add_row(
             name,
             ", ".join(r["classes"]),
@@ -461,7 +464,9 @@ def drugs_cmd(
 
 @app.command("eligible")
 def eligible_cmd(
-    cancer: Annotated[str, typer.Option("--cancer", help="Cancer type or abbreviation (nsclc, b-all, pv, ...).")],
+    cancer: Annotated[
+        str, typer.Option("--cancer", help="Cancer type or everyday name (nsclc, bladder, kidney, ...); 'list' lists them.")
+    ],
     stage: Annotated[Optional[str], typer.Option("--stage", help="Stage, e.g. IV, IIIB, IV-M1a.")] = None,
     pdl1: Annotated[Optional[float], typer.Option("--pdl1", help="PD-L1 tumour proportion score, %.")] = None,
     msi: Annotated[Optional[str], typer.Option("--msi", help="MSI status: high or stable.")] = None,
@@ -481,13 +486,33 @@ def eligible_cmd(
     ] = None,
     tmb: Annotated[Optional[float], typer.Option("--tmb", help="Tumour mutational burden, mut/Mb.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    her2: Annotated[
+        Optional[str], typer.Option("--her2", help="HER2 result: positive, negative, 3+, '2+ ISH+', ...")
+    ] = None,
+    cps: Annotated[
+        Optional[float], typer.Option("--cps", help="PD-L1 combined positive score (CPS), 0-100.")
+    ] = None,
+    pdl1_ic: Annotated[
+        Optional[float], typer.Option("--pdl1-ic", help="PD-L1 on immune cells (SP142 IC), % of tumour area.")
+    ] = None,
+    cd19: Annotated[Optional[str], typer.Option("--cd19", help="CD19 on the cancer cells: positive or negative.")] = None,
+    cd20: Annotated[Optional[str], typer.Option("--cd20", help="CD20 on the cancer cells: positive or negative.")] = None,
+    bcma: Annotated[Optional[str], typer.Option("--bcma", help="BCMA on myeloma cells: positive or negative.")] = None,
+    dmmr: Annotated[
+        Optional[str], typer.Option("--dmmr", help="Mismatch-repair deficient: yes (dMMR) or no (pMMR).")
+    ] = None,
 ) -> None:
     """Which immunotherapies could this patient have, and why not the others (with sources).
 
+    `--cancer list` lists the cancer types and the names accepted for them.
     Information, not medical advice.
     """
     from .patients import check_eligibility
+    from .patients.cancers import list_cancers
 
+    if cancer.strip().lower() == "list":
+        typer.echo(list_cancers())
+        return
     with _bad_input():
         report = check_eligibility(
             cancer,
@@ -501,6 +526,13 @@ def eligible_cmd(
             setting=setting,
             histology=histology,
             tmb=tmb,
+            her2=her2,
+            cps=cps,
+            pdl1_ic=pdl1_ic,
+            cd19=cd19,
+            cd20=cd20,
+            bcma=bcma,
+            dmmr=dmmr,
         )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))

@@ -90,7 +90,9 @@ def test_missing_facts_never_rule_out():
 def test_paediatric_ball_relapsed_age_10_gets_tisagenlecleucel(region):
     r = check_eligibility("b-all", age=10, prior_lines=2, region=region)
     assert status(r, f"{region}-tisagenlecleucel-ball") == "eligible"
-    assert r.eligible_drugs == ("tisagenlecleucel",)
+    assert "tisagenlecleucel" in r.eligible_drugs
+    # blinatumomab for relapsed ALL: adults only in the UK (NICE TA450), adults and children in the US label
+    assert ("blinatumomab" in r.eligible_drugs) == (region == "us")
 
 
 @pytest.mark.parametrize("age, expected", [(25, "eligible"), (25.5, "not-eligible"), (30, "not-eligible")])

@@ -19,7 +19,7 @@ def table():
 
 
 def test_table_size_and_regions(table):
-    assert 25 <= len(table) <= 45
+    assert len(table) >= 100
     regions = {r.region for r in table}
     assert regions == {"uk", "us"}
 
@@ -61,11 +61,13 @@ def test_access_matches_region(table):
 
 def test_select(table):
     rows = table.select(region="UK", cancer="DLBCL")
-    assert {r.id for r in rows} == {
+    assert {
         "uk-rituximab-dlbcl-1l",
         "uk-axicabtagene-lbcl-3l",
         "uk-axicabtagene-lbcl-2l",
-    }
+        "uk-glofitamab-dlbcl-3l",
+    } <= {r.id for r in rows}
+    assert all(r.region == "uk" and "lbcl" in r.cancers for r in rows)
     assert all("tisagenlecleucel" in r.drugs for r in table.select(drug="Kymriah"))
 
 
@@ -141,3 +143,47 @@ def test_docs_list_every_row():
     text = DOCS.read_text()
     missing = [r.id for r in load_indications() if f"`{r.id}`" not in text]
     assert not missing, f"docs/eligibility.md lacks rows {missing}; regenerate the table"
+
+
+def test_every_row_source_is_cited_and_well_formed(table):
+    """Document id, publisher address and date for every row (issue 13)."""
+    from oncoimmune.patients import source_problems
+
+    assert source_problems(table) == []
+    assert table.meta["checked"] >= max(r.date for r in table)
+
+
+def test_source_check_catches_bad_citations(tmp_path):
+    from oncoimmune.patients import source_problems
+
+    bad = _GOOD.replace('source = "NICE TA000"', 'source = "NICE TA531"') + 'url = "https://www.nice.org.uk/guidance/ta999"\n'
+    probs = source_problems(load_indications(_write(tmp_path, bad)))
+    assert any("TA531" in p and "ta999" in p for p in probs)
+    us = (
+        _GOOD.replace('region = "uk"', 'region = "us"').replace('id = "uk-test-row"', 'id = "us-test-row"')
+        .replace('access = "routine"', 'access = "approved"').replace('source = "NICE TA000"', 'source = "Keytruda leaflet"')
+    ) + 'url = "https://example.com/keytruda"\n'
+    probs = source_problems(load_indications(_write(tmp_path, us)))
+    assert any("FDA label" in p for p in probs) and any("url host" in p for p in probs)
+    assert any("not a full day" in p for p in probs)  # "2020-01" with no note on how the month was found
+
+
+def test_biomarker_range_expressions(tmp_path):
+    t = load_indications(_write(tmp_path, _GOOD.replace('line = "first line"', 'line = "first line"\nbiomarkers = { pdl1 = ">=50", cps = "<10" }')))
+    bm = t.rows[0].biomarkers
+    assert bm["pdl1"] == ("high",) and bm["cps"] == ("under-1", "1-to-4", "5-to-9")
+    with pytest.raises(SpecFileError, match="not a cut-off"):
+        load_indications(_write(tmp_path, _GOOD.replace('line = "first line"', 'line = "first line"\nbiomarkers = { pdl1 = ">=30" }')))
+
+
+def test_all_solid_expands_to_every_solid_tumour(table):
+    from oncoimmune.patients import CANCERS
+
+    row = next(r for r in table if r.id == "us-pembrolizumab-tmb-high")
+    assert set(row.cancers) == {c.id for c in CANCERS.values() if c.category == "solid"}
+
+
+def test_folder_of_tables_loads(tmp_path):
+    (tmp_path / "a.toml").write_text(_GOOD)
+    (tmp_path / "b.toml").write_text(_GOOD.replace("uk-test-row", "uk-test-row-2"))
+    assert len(load_indications(tmp_path)) == 2

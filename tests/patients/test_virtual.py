@@ -120,8 +120,12 @@ def test_other_burden_measures():
 
 
 # -- profiles ----------------------------------------------------------------------------
+_SEED_CANCERS = {"nsclc", "melanoma", "rcc", "her2-breast", "crc", "fl", "lbcl", "b-all", "pv", "et"}
+
+
 def test_every_cancer_type_has_a_profile_with_sources():
-    assert set(PROFILES) == set(CANCERS)
+    # the seed cancers have virtual-patient profiles; the types added for eligibility (issue 13) do not yet
+    assert _SEED_CANCERS <= set(PROFILES) <= set(CANCERS)
     for prof in PROFILES.values():
         for what, src in prof.sources().items():
             assert isinstance(src, Source) and src.citation.strip(), (prof.cancer, what)

@@ -46,7 +46,9 @@ ELEVEN = {
 
 
 def test_the_eleven_drugs_are_there():
-    assert set(CATALOGUE) == ELEVEN
+    """The eleven drugs with encoded kinetics; the label-only entries (issue 13) are kept out of simulation."""
+    assert ELEVEN <= set(CATALOGUE)
+    assert {n for n, d in CATALOGUE.items() if d.simulable} == ELEVEN
 
 
 @pytest.mark.parametrize("name", sorted(ELEVEN))
@@ -76,8 +78,8 @@ def test_one_drug_can_belong_to_several_classes():
     assert {"oncolytic_virus", "vaccine"} <= set(CATALOGUE["talimogene_laherparepvec"].classes)
     assert {"car_t", "biological_therapy"} <= set(CATALOGUE["tisagenlecleucel"].classes)
     assert not CATALOGUE["rituximab"].has_class("checkpoint_inhibitor")
-    assert {d.name for d in drugs_in_class("cytokine")} == {"aldesleukin", "ropeginterferon_alfa_2b"}
-    assert {d.name for d in drugs_in_class("checkpoint_inhibitor")} == {
+    assert {d.name for d in drugs_in_class("cytokine") if d.simulable} == {"aldesleukin", "ropeginterferon_alfa_2b"}
+    assert {d.name for d in drugs_in_class("checkpoint_inhibitor") if d.simulable} == {
         "pembrolizumab",
         "nivolumab",
         "atezolizumab",
@@ -133,7 +135,7 @@ def test_names_brands_and_abbreviations_resolve(alias, name):
 
 def test_unknown_drug_lists_the_catalogue():
     with pytest.raises(UnknownNameError, match="pembrolizumab") as info:
-        get_drug("durvalumab")
+        get_drug("aspirin")
     assert "axicabtagene_ciloleucel" in str(info.value)
 
 
@@ -276,6 +278,31 @@ def test_mechanism_keys_match_the_registry():
     reg = mechanism_registry()
     if not reg:
         pytest.skip("oncoimmune.therapy.mechanisms is not there yet")
-    missing = sorted({d.mechanism for d in CATALOGUE.values()} - set(reg))
+    missing = sorted({d.mechanism for d in CATALOGUE.values() if d.simulable} - set(reg))
     assert missing == [], f"catalogue mechanisms not registered: {missing}"
-    assert all(r["mechanism_available"] for r in list_catalogue())
+    assert all(r["mechanism_available"] for r in list_catalogue() if r["simulable"])
+
+
+def test_every_drug_of_the_indication_table_is_in_the_catalogue():
+    """Issue 13: every drug of the eligibility table is in `oncoimmune drugs`, with classes and a label schedule."""
+    from oncoimmune.patients import DRUGS, load_indications
+
+    used = {d for r in load_indications() for d in r.drugs}
+    for pid in used:
+        d = get_drug(pid.replace("-", "_"))
+        assert d.classes and d.regimen().summary and d.label.location, pid
+    assert set(DRUGS) == used
+
+
+def test_label_only_drugs_are_kept_out_of_simulation():
+    from oncoimmune.therapy.catalogue import LABEL_ONLY, NotModelledKinetics
+
+    assert LABEL_ONLY
+    for d in LABEL_ONLY.values():
+        assert not d.simulable and isinstance(d.kinetics, NotModelledKinetics)
+        assert d.kinetics.status in ("published-not-encoded", "label-only", "not-applicable")
+        if d.kinetics.status == "published-not-encoded":
+            assert "(20" in d.kinetics.source.citation  # a dated paper
+    durva = CATALOGUE["durvalumab"]
+    with pytest.raises(ModelSpecError, match="kept out of simulation"):
+        durva.kinetics.add_to(None, "durva")  # refused before the model is looked at

@@ -25,10 +25,18 @@ Examples
 """
 
 from .biomarkers import ASSAYS, Assay, AssayResult, MeasurementError, Misclassification, get_assay, test
-from .cancers import CANCERS, CancerType, PatientInputError, cancer_ids, resolve_cancer
+from .cancers import CANCERS, CancerType, PatientInputError, cancer_ids, list_cancers, resolve_cancer
 from .drugs import DRUGS, TREATMENTS, Drug, resolve_drug, resolve_treatment
 from .eligibility import DISCLAIMER, Assessment, EligibilityReport, Patient, check_eligibility
-from .indications import REGIONS, Indication, IndicationTable, indication_table_markdown, load_indications
+from .indications import (
+    REGIONS,
+    Indication,
+    IndicationTable,
+    coverage_markdown,
+    indication_table_markdown,
+    load_indications,
+    source_problems,
+)
 from .cohort import Inclusion, Population, ScreeningResult, patient_rng, sample_cohort, sample_patient, screen
 from .link import LinkCoefficients, LinkedPatient, link_patient
 from .virtual import VirtualPatient, draw_patient, get_profile, sld_from_cells, tumour_cells_from_burden
@@ -71,6 +79,9 @@ __all__ = [
     "check_eligibility",
     "get_assay",
     "indication_table_markdown",
+    "coverage_markdown",
+    "source_problems",
+    "list_cancers",
     "load_indications",
     "resolve_cancer",
     "resolve_drug",

@@ -26,6 +26,11 @@ Built-in assays (:data:`ASSAYS`)
 ``cd19``  CD19 on the malignant B cells (flow cytometry or IHC).
 ``cd20``  CD20 on the malignant B cells (IHC or flow cytometry).
 ``jak2``  JAK2 V617F variant allele fraction in blood, %.
+``cps``   PD-L1 combined positive score (22C3; 28-8 for nivolumab in gastric
+          cancer): under 1, 1-4, 5-9, 10 or more.
+``pdl1_ic`` PD-L1 on tumour-infiltrating immune cells (SP142), % of tumour
+          area: under 1, 1-4, 5-9, 10 or more.
+``bcma``  BCMA on myeloma cells (assumed positive in myeloma; no test needed).
 
 References
 ----------
@@ -551,6 +556,58 @@ ASSAYS: Mapping[str, Assay] = MappingProxyType(
                 ),
             ),
             Assay(
+                name="cps",
+                label="PD-L1 combined positive score (CPS, 22C3)",
+                analyte="PD-L1 on tumour cells, lymphocytes and macrophages, per 100 viable tumour cells",
+                specimen="formalin-fixed tumour tissue",
+                method="immunohistochemistry (22C3 pharmDx); CPS = stained cells / viable tumour cells x 100 "
+                "(28-8 pharmDx CPS for nivolumab in gastric cancer)",
+                units="",
+                value_range=(0.0, 100.0),
+                cutoffs=((1.0, "1-to-4"), (5.0, "5-to-9"), (10.0, "10-or-more")),
+                below="under-1",
+                source=Source(
+                    _KEYTRUDA,
+                    location="Indications: CPS >= 1 (head and neck, cervical, gastric, oesophageal), "
+                    "CPS >= 10 (triple-negative breast cancer)",
+                    note="CPS >= 5 is the NICE TA857 cut-off for nivolumab in gastric cancer (28-8 assay); CPS is "
+                    "capped at 100",
+                ),
+            ),
+            Assay(
+                name="pdl1_ic",
+                label="PD-L1 on tumour-infiltrating immune cells (SP142 IC)",
+                analyte="PD-L1 on immune cells, as % of tumour area",
+                specimen="formalin-fixed tumour tissue",
+                method="immunohistochemistry (VENTANA PD-L1 SP142)",
+                units="%",
+                value_range=(0.0, 100.0),
+                cutoffs=((1.0, "1-to-4"), (5.0, "5-to-9"), (10.0, "10-or-more")),
+                below="under-1",
+                source=Source(
+                    "FDA label TECENTRIQ (atezolizumab); NICE TA639, TA739",
+                    location="IC >= 10 % (NSCLC first line, with TC >= 50 % as the alternative); IC >= 5 % "
+                    "(urothelial cancer first line when cisplatin is unsuitable, NICE TA739); IC >= 1 % "
+                    "(triple-negative breast cancer, NICE TA639)",
+                ),
+            ),
+            Assay(
+                name="bcma",
+                label="BCMA on myeloma cells",
+                analyte="B-cell maturation antigen",
+                specimen="bone marrow",
+                method="flow cytometry or immunohistochemistry",
+                kind="categorical",
+                categories=("positive", "negative"),
+                positive="positive",
+                synonyms={"+": "positive", "pos": "positive", "-": "negative", "neg": "negative"},
+                source=Source(
+                    "FDA labels ABECMA, CARVYKTI, TECVAYLI, ELREXFIO",
+                    note="BCMA-directed products need no BCMA test before treatment; expression is near-universal "
+                    "on myeloma cells, so it is assumed for myeloma",
+                ),
+            ),
+            Assay(
                 name="jak2",
                 label="JAK2 V617F allele burden",
                 analyte="JAK2 V617F variant allele fraction",
@@ -587,6 +644,10 @@ _ASSAY_ALIASES = {
     "tumor-mutational-burden": "tmb",
     "erbb2": "her2",
     "jak2-v617f": "jak2",
+    "combined-positive-score": "cps",
+    "pd-l1-cps": "cps",
+    "sp142": "pdl1_ic",
+    "pdl1-ic": "pdl1_ic",
 }
 
 

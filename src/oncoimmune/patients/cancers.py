@@ -12,8 +12,17 @@ stage-III sub-stage, and a patient described only as ``"III"`` can be told that
 an option needs a finer sub-stage. :meth:`CancerType.resolve_stage` accepts the
 usual spellings: ``"stage 3b"``, ``"IIIb"``, ``"IV M1a"``, ``"4"``.
 
-Blood cancers handled here (B-cell ALL, polycythaemia vera, essential
-thrombocythaemia) have no stage vocabulary; lymphomas use Ann Arbor stages.
+The cancer types live in ``data/cancers.toml`` (see the comments at its top),
+read and validated at import. Each carries the names people use for it
+("kidney cancer", "throat cancer") besides clinical aliases, and, where
+indications depend on it, a histology vocabulary (squamous / non-squamous
+NSCLC, squamous / adenocarcinoma oesophageal cancer).
+:func:`list_cancers` prints them all (``oncoimmune eligible --cancer list``).
+A name that could mean several types ("lung cancer", "lymphoma") raises
+:class:`AmbiguousCancerError` naming the candidates.
+
+Blood cancers other than lymphomas have no stage vocabulary here; lymphomas use
+Ann Arbor stages.
 
 References
 ----------
@@ -27,11 +36,14 @@ References
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from types import MappingProxyType
+from typing import Any
 
-from .._errors import PatientInputError, UnknownNameError
+from .._errors import PatientInputError, SpecFileError, UnknownNameError
 
 __all__ = [
     "PatientInputError",
@@ -40,6 +52,9 @@ __all__ = [
     "cancer_ids",
     "resolve_cancer",
     "normalise_name",
+    "list_cancers",
+    "AMBIGUOUS",
+    "AmbiguousCancerError",
 ]
 
 
@@ -112,6 +127,9 @@ class CancerType:
     metastatic_stages: tuple[str, ...] = ()
     assumed_markers: Mapping[str, str] = field(default_factory=dict)
     implied_markers: tuple[str, ...] = ()
+    patient_names: tuple[str, ...] = ()
+    histologies: tuple[str, ...] = ()
+    histology_aliases: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.category not in ("solid", "blood"):
@@ -128,7 +146,18 @@ class CancerType:
                 raise ValueError(f"CancerType {self.id!r}: implied marker {m!r} has no assumed value")
         object.__setattr__(self, "stages", MappingProxyType(stages))
         object.__setattr__(self, "assumed_markers", MappingProxyType(dict(self.assumed_markers)))
-        object.__setattr__(self, "aliases", tuple(normalise_name(a) for a in self.aliases))
+        object.__setattr__(self, "aliases", tuple(dict.fromkeys(normalise_name(a) for a in self.aliases)))
+        object.__setattr__(
+            self, "patient_names", tuple(dict.fromkeys(normalise_name(a) for a in self.patient_names))
+        )
+        object.__setattr__(self, "histologies", tuple(self.histologies))
+        h_alias = {normalise_name(k): v for k, v in dict(self.histology_aliases).items()}
+        for h in self.histologies:
+            h_alias.setdefault(normalise_name(h), h)
+        for k, v in h_alias.items():
+            if v not in self.histologies:
+                raise ValueError(f"CancerType {self.id!r}: histology alias {k!r} -> {v!r} is not a histology")
+        object.__setattr__(self, "histology_aliases", MappingProxyType(h_alias))
         object.__setattr__(self, "_keys", MappingProxyType({_stage_key(s): s for s in stages}))
 
     # -- stages -----------------------------------------------------------------
@@ -177,6 +206,25 @@ class CancerType:
         """Whether ``stage`` means distant spread (lies under a metastatic stage)."""
         return any(a in self.metastatic_stages for a in self.ancestors(stage))
 
+    def resolve_histology(self, histology: str) -> str:
+        """The canonical histology for a spelling (``"adenocarcinoma"`` -> ``"non-squamous"`` for NSCLC).
+
+        Raises
+        ------
+        PatientInputError
+            If this cancer has no histology vocabulary.
+        UnknownNameError
+            If the spelling is not known; the message lists the histologies.
+        """
+        if not self.histologies:
+            raise PatientInputError(
+                f"histology is not used for {self.name} [{self.id}]; got histology={histology!r}; leave it out"
+            )
+        key = normalise_name(str(histology))
+        if key in self.histology_aliases:
+            return self.histology_aliases[key]
+        raise UnknownNameError(f"histology for {self.id}", str(histology), self.histologies)
+
     def describe(self) -> str:
         """One line: name, id, aliases and stages."""
         st = ", ".join(self.stages) if self.stages else "not staged here"
@@ -185,176 +233,107 @@ class CancerType:
         )
 
 
-def _tnm(*groups: tuple[str, tuple[str, ...]]) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for top, subs in groups:
-        out[top] = None
-        for s in subs:
-            out[s] = top
-    return out
+def _str_tuple(where: str, name: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(
+        isinstance(v, str) for v in value
+    ):
+        raise SpecFileError(f"{where}: {name} must be a list of strings; got {value!r}")
+    return tuple(value)
 
 
-_ANN_ARBOR = _tnm(("I", ()), ("II", ()), ("III", ()), ("IV", ()))
+_CANCER_FIELDS = {
+    "id", "name", "aliases", "patient_names", "category", "staging", "stages", "substages",
+    "metastatic_stages", "histologies", "histology_aliases", "assumed_markers", "implied_markers",
+}  # fmt: skip
 
-CANCERS: Mapping[str, CancerType] = MappingProxyType(
-    {
-        c.id: c
-        for c in (
-            CancerType(
-                id="nsclc",
-                name="non-small-cell lung cancer",
-                aliases=(
-                    "non-small-cell lung cancer",
-                    "non small cell lung cancer",
-                    "non-small-cell-lung-cancer",
-                    "nsclc-lung",
-                    "lung-nsclc",
-                ),
-                category="solid",
-                staging="AJCC 8th edition",
-                stages=_tnm(
-                    ("0", ()),
-                    ("I", ("IA", "IB")),
-                    ("II", ("IIA", "IIB")),
-                    ("III", ("IIIA", "IIIB", "IIIC")),
-                    ("IV", ("IVA", "IVB")),
-                ),
-                metastatic_stages=("IV",),
-            ),
-            CancerType(
-                id="melanoma",
-                name="melanoma (skin)",
-                aliases=("cutaneous melanoma", "skin melanoma", "malignant melanoma", "mel"),
-                category="solid",
-                staging="AJCC 8th edition",
-                stages=_tnm(
-                    ("0", ()),
-                    ("I", ("IA", "IB")),
-                    ("II", ("IIA", "IIB", "IIC")),
-                    ("III", ("IIIA", "IIIB", "IIIC", "IIID")),
-                    ("IV", ("IV-M1a", "IV-M1b", "IV-M1c", "IV-M1d")),
-                ),
-                metastatic_stages=("IV",),
-            ),
-            CancerType(
-                id="rcc",
-                name="renal cell carcinoma (kidney cancer)",
-                aliases=("renal cell carcinoma", "renal-cell-carcinoma", "kidney cancer", "renal cancer"),
-                category="solid",
-                staging="AJCC 8th edition",
-                stages=_tnm(("I", ()), ("II", ()), ("III", ()), ("IV", ())),
-                metastatic_stages=("IV",),
-            ),
-            CancerType(
-                id="her2-breast",
-                name="HER2-positive breast cancer",
-                aliases=(
-                    "her2-positive breast cancer",
-                    "her2-positive-breast",
-                    "her2+ breast",
-                    "her2+-breast-cancer",
-                    "breast-her2",
-                    "her2-breast-cancer",
-                ),
-                category="solid",
-                staging="AJCC 8th edition (anatomic stage groups)",
-                stages=_tnm(
-                    ("0", ()),
-                    ("I", ("IA", "IB")),
-                    ("II", ("IIA", "IIB")),
-                    ("III", ("IIIA", "IIIB", "IIIC")),
-                    ("IV", ()),
-                ),
-                metastatic_stages=("IV",),
-                assumed_markers={"her2": "positive"},
-                implied_markers=("her2",),
-            ),
-            CancerType(
-                id="crc",
-                name="colorectal (bowel) cancer",
-                aliases=(
-                    "colorectal cancer",
-                    "colorectal",
-                    "bowel cancer",
-                    "colon cancer",
-                    "rectal cancer",
-                    "msi-high colorectal cancer",
-                    "msi-h crc",
-                    "msi-h-colorectal",
-                ),
-                category="solid",
-                staging="AJCC 8th edition",
-                stages=_tnm(
-                    ("0", ()),
-                    ("I", ()),
-                    ("II", ("IIA", "IIB", "IIC")),
-                    ("III", ("IIIA", "IIIB", "IIIC")),
-                    ("IV", ("IVA", "IVB", "IVC")),
-                ),
-                metastatic_stages=("IV",),
-            ),
-            CancerType(
-                id="fl",
-                name="follicular lymphoma",
-                aliases=("follicular lymphoma", "follicular non-hodgkin lymphoma", "follicular nhl"),
-                category="blood",
-                staging="Ann Arbor (Lugano 2014)",
-                stages=_ANN_ARBOR,
-                assumed_markers={"cd20": "positive", "cd19": "positive"},
-            ),
-            CancerType(
-                id="lbcl",
-                name="large B-cell lymphoma (including diffuse large B-cell lymphoma)",
-                aliases=(
-                    "dlbcl",
-                    "diffuse large b-cell lymphoma",
-                    "large b-cell lymphoma",
-                    "diffuse-large-b-cell-lymphoma",
-                ),
-                category="blood",
-                staging="Ann Arbor (Lugano 2014)",
-                stages=_ANN_ARBOR,
-                assumed_markers={"cd20": "positive", "cd19": "positive"},
-            ),
-            CancerType(
-                id="b-all",
-                name="B-cell acute lymphoblastic leukaemia",
-                aliases=(
-                    "ball",
-                    "b-cell all",
-                    "b-cell acute lymphoblastic leukaemia",
-                    "b-cell acute lymphoblastic leukemia",
-                    "b-cell precursor acute lymphoblastic leukemia",
-                    "paediatric b-all",
-                    "pediatric b-all",
-                    "b-precursor-all",
-                ),
-                category="blood",
-                assumed_markers={"cd19": "positive"},
-            ),
-            CancerType(
-                id="pv",
-                name="polycythaemia vera",
-                aliases=("polycythaemia-vera", "polycythemia-vera", "polycythaemia rubra vera"),
-                category="blood",
-            ),
-            CancerType(
-                id="et",
-                name="essential thrombocythaemia",
-                aliases=(
-                    "essential-thrombocythaemia",
-                    "essential-thrombocythemia",
-                    "essential thrombocytosis",
-                ),
-                category="blood",
-            ),
+
+def _cancer_from_dict(row: Mapping[str, Any]) -> CancerType:
+    cid = row.get("id", "?")
+    where = f"cancer {cid!r}"
+    extra = set(row) - _CANCER_FIELDS
+    if extra:
+        raise SpecFileError(
+            f"{where}: unknown field(s) {', '.join(sorted(extra))}; valid: {', '.join(sorted(_CANCER_FIELDS))}"
         )
-    }
-)
+    for req in ("id", "name", "category"):
+        if not isinstance(row.get(req), str) or not row[req].strip():
+            raise SpecFileError(f"{where}: {req} must be non-empty text")
+    top = _str_tuple(where, "stages", row.get("stages", ()))
+    subs = dict(row.get("substages", {}))
+    stages: dict[str, str | None] = {}
+    for s in top:
+        stages[s] = None
+        for sub in _str_tuple(where, f"substages.{s}", subs.pop(s, ())):
+            stages[sub] = s
+    if subs:
+        raise SpecFileError(f"{where}: substages given for unknown stage(s) {', '.join(subs)}; stages: {list(top)}")
+    histologies = _str_tuple(where, "histologies", row.get("histologies", ()))
+    h_alias = dict(row.get("histology_aliases", {}))
+    for k, v in h_alias.items():
+        if v not in histologies:
+            raise SpecFileError(f"{where}: histology alias {k!r} -> {v!r} is not one of {list(histologies)}")
+    try:
+        return CancerType(
+            id=row["id"],
+            name=row["name"],
+            aliases=_str_tuple(where, "aliases", row.get("aliases", ())),
+            category=row["category"],
+            staging=row.get("staging", ""),
+            stages=stages,
+            metastatic_stages=_str_tuple(where, "metastatic_stages", row.get("metastatic_stages", ())),
+            assumed_markers=dict(row.get("assumed_markers", {})),
+            implied_markers=_str_tuple(where, "implied_markers", row.get("implied_markers", ())),
+            patient_names=_str_tuple(where, "patient_names", row.get("patient_names", ())),
+            histologies=histologies,
+            histology_aliases=h_alias,
+        )
+    except ValueError as e:
+        raise SpecFileError(f"{where}: {e}") from None
+
+
+def _load_cancers() -> tuple[dict[str, CancerType], dict[str, tuple[str, ...]]]:
+    ref = resources.files("oncoimmune.patients").joinpath("data/cancers.toml")
+    with ref.open("rb") as fh:
+        data = tomllib.load(fh)
+    out: dict[str, CancerType] = {}
+    for row in data.get("cancer", []):
+        c = _cancer_from_dict(row)
+        if c.id in out:
+            raise SpecFileError(f"data/cancers.toml: cancer id {c.id!r} appears twice")
+        out[c.id] = c
+    amb: dict[str, tuple[str, ...]] = {}
+    for name, ids in dict(data.get("ambiguous", {})).items():
+        bad = [i for i in ids if i not in out]
+        if bad:
+            raise SpecFileError(f"data/cancers.toml: [ambiguous] {name!r} names unknown cancer id(s) {bad}")
+        amb[normalise_name(name)] = tuple(ids)
+    return out, amb
+
+
+_LOADED, _AMBIGUOUS_RAW = _load_cancers()
+CANCERS: Mapping[str, CancerType] = MappingProxyType(_LOADED)
 
 _ALIASES: Mapping[str, str] = MappingProxyType(
-    {**{a: c.id for c in CANCERS.values() for a in c.aliases}, **{c.id: c.id for c in CANCERS.values()}}
+    {
+        **{a: c.id for c in CANCERS.values() for a in (*c.aliases, *c.patient_names)},
+        **{c.id: c.id for c in CANCERS.values()},
+    }
 )
+#: Names that could mean several cancer types ("lung cancer"): name -> candidate ids.
+AMBIGUOUS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {k: v for k, v in _AMBIGUOUS_RAW.items() if k not in _ALIASES}
+)
+
+
+class AmbiguousCancerError(UnknownNameError):
+    """A cancer name that could mean several types; the message lists them with their names."""
+
+    def __init__(self, name: str, ids: tuple[str, ...]):
+        super().__init__("cancer type", name, ids)
+        opts = "; ".join(f"{i} ({CANCERS[i].name})" for i in ids)
+        self.args = (f"cancer type {name!r} could mean several types; choose one of: {opts}",)
 
 
 def cancer_ids() -> tuple[str, ...]:
@@ -389,4 +368,30 @@ def resolve_cancer(name: str | CancerType) -> CancerType:
     key = normalise_name(name)
     if key in _ALIASES:
         return CANCERS[_ALIASES[key]]
+    if key in AMBIGUOUS:
+        raise AmbiguousCancerError(name, AMBIGUOUS[key])
     raise UnknownNameError("cancer type", name, cancer_ids())
+
+
+def list_cancers() -> str:
+    """Every cancer type, one block each: id, name, the names people use, aliases, stages, histologies.
+
+    This is what ``oncoimmune eligible --cancer list`` prints.
+    """
+    out = []
+    for c in CANCERS.values():
+        out.append(f"{c.id}: {c.name} ({c.category})")
+        if c.patient_names:
+            out.append(f"    also called: {', '.join(n.replace('-', ' ') for n in c.patient_names)}")
+        if c.aliases:
+            out.append(f"    aliases: {', '.join(c.aliases)}")
+        if c.stages:
+            out.append(f"    stages ({c.staging}): {', '.join(c.stages)}")
+        if c.histologies:
+            out.append(f"    histology: {', '.join(c.histologies)}")
+    if AMBIGUOUS:
+        out.append("")
+        out.append("Names that could mean several types (you will be asked which):")
+        for k, ids in AMBIGUOUS.items():
+            out.append(f"    {k.replace('-', ' ')}: {', '.join(ids)}")
+    return "\n".join(out)

@@ -1,6 +1,8 @@
 """The immunotherapies in the indication table, and the vocabulary of earlier treatments.
 
-:data:`DRUGS` lists the twelve drugs with their brand names, the group patient
+:data:`DRUGS` lists the drugs of the indication table (the twelve seed drugs
+here, the rest read from the therapy catalogue's ``data/label_drugs.toml``)
+with their brand names, the group patient
 information puts them in (checkpoint inhibitor, monoclonal antibody, oncolytic
 virus, cytokine, CAR T-cell therapy) and their target. :data:`TREATMENTS` is
 the vocabulary for a patient's earlier treatments; :func:`resolve_treatment`
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from .._errors import UnknownNameError
+from ..therapy._label_drugs import label_drug_records
 from .cancers import normalise_name
 
 __all__ = ["Drug", "DRUGS", "TREATMENTS", "resolve_drug", "resolve_treatment"]
@@ -54,6 +57,12 @@ class Drug:
         """``"Pembrolizumab (Keytruda)"``."""
         return f"{self.name[0].upper()}{self.name[1:]} ({' / '.join(self.brands)})"
 
+
+_SEED = {
+    "pembrolizumab", "nivolumab", "atezolizumab", "ipilimumab", "rituximab", "trastuzumab",
+    "talimogene-laherparepvec", "aldesleukin", "ropeginterferon-alfa-2b", "peginterferon-alfa-2a",
+    "tisagenlecleucel", "axicabtagene-ciloleucel",
+}  # fmt: skip
 
 DRUGS: Mapping[str, Drug] = MappingProxyType(
     {
@@ -112,6 +121,19 @@ DRUGS: Mapping[str, Drug] = MappingProxyType(
                 "CD19",
                 "car-t",
             ),
+            # the rest are read from the therapy catalogue's label-only entries (therapy/data/label_drugs.toml)
+            *(
+                Drug(
+                    r["name"].replace("_", "-"),
+                    r["display_name"],
+                    tuple(r["brands"]),
+                    r["kind"],
+                    r["target"],
+                    r["treatment_class"],
+                )
+                for r in label_drug_records()
+                if r["name"].replace("_", "-") not in _SEED
+            ),
         )
     }
 )
@@ -130,6 +152,11 @@ _DRUG_ALIASES = {
     "tisa-cel": "tisagenlecleucel",
     "axi-cel": "axicabtagene-ciloleucel",
     "axicabtagene": "axicabtagene-ciloleucel",
+    **{
+        normalise_name(a): r["name"].replace("_", "-")
+        for r in label_drug_records()
+        for a in r.get("aliases", ())
+    },
 }
 
 
@@ -170,6 +197,34 @@ TREATMENTS: Mapping[str, tuple[str, tuple[str, ...]]] = MappingProxyType(
         "autologous-transplant": ("an autologous stem-cell transplant", ()),
         "allogeneic-transplant": ("an allogeneic stem-cell transplant", ()),
         "car-t": ("CAR T-cell therapy", ()),
+        "chemoradiotherapy": ("chemoradiotherapy (chemotherapy given with radiotherapy)", ("chemotherapy", "radiotherapy")),
+        "platinum-chemoradiotherapy": (
+            "platinum-based chemoradiotherapy",
+            ("chemoradiotherapy", "platinum-chemotherapy", "chemotherapy", "radiotherapy"),
+        ),
+        "anti-lag-3": ("a LAG-3 checkpoint inhibitor", ()),
+        "anti-cd38": ("an anti-CD38 antibody (daratumumab, isatuximab)", ()),
+        "anti-slamf7": ("an anti-SLAMF7 antibody (elotuzumab)", ()),
+        "anti-cd19": ("an anti-CD19 antibody", ()),
+        "anti-gd2": ("an anti-GD2 antibody", ()),
+        "anti-ccr4": ("an anti-CCR4 antibody", ()),
+        "anti-cldn18": ("an anti-claudin-18.2 antibody", ()),
+        "t-cell-engager": ("a bispecific T-cell engager", ()),
+        "bcma-directed": ("a BCMA-directed treatment (CAR-T or bispecific antibody)", ()),
+        "bcg": ("intravesical BCG", ()),
+        "cellular-vaccine": ("a cellular cancer vaccine", ()),
+        "gene-therapy": ("an intravesical gene therapy", ()),
+        "il-15": ("an IL-15 superagonist", ()),
+        "adoptive-t-cells": ("tumour-infiltrating lymphocyte or TCR T-cell therapy", ()),
+        "proteasome-inhibitor": ("a proteasome inhibitor (bortezomib, carfilzomib, ixazomib)", ()),
+        "immunomodulatory-drug": ("an immunomodulatory drug (lenalidomide, pomalidomide, thalidomide)", ()),
+        "btk-inhibitor": ("a BTK inhibitor (ibrutinib, acalabrutinib, zanubrutinib, pirtobrutinib)", ()),
+        "bcl2-inhibitor": ("a BCL-2 inhibitor (venetoclax)", ()),
+        "hedgehog-inhibitor": ("a hedgehog-pathway inhibitor (vismodegib, sonidegib)", ()),
+        "brentuximab-vedotin": ("brentuximab vedotin", ()),
+        "sorafenib-or-lenvatinib": ("sorafenib or lenvatinib (multi-kinase inhibitors)", ("vegf-tki",)),
+        "egfr-alk-targeted": ("EGFR- or ALK-targeted treatment", ()),
+        "hormone-therapy": ("hormone (androgen-deprivation) therapy", ()),
     }
 )
 _TREATMENT_ALIASES = {
@@ -230,6 +285,38 @@ _TREATMENT_ALIASES = {
     "stem-cell-transplant": "allogeneic-transplant",
     "bone-marrow-transplant": "allogeneic-transplant",
     "car-t-cell-therapy": "car-t",
+    "chemoradiation": "chemoradiotherapy",
+    "crt": "chemoradiotherapy",
+    "concurrent-chemoradiotherapy": "chemoradiotherapy",
+    "platinum-chemoradiation": "platinum-chemoradiotherapy",
+    "bortezomib": "proteasome-inhibitor",
+    "carfilzomib": "proteasome-inhibitor",
+    "ixazomib": "proteasome-inhibitor",
+    "lenalidomide": "immunomodulatory-drug",
+    "pomalidomide": "immunomodulatory-drug",
+    "thalidomide": "immunomodulatory-drug",
+    "imid": "immunomodulatory-drug",
+    "ibrutinib": "btk-inhibitor",
+    "acalabrutinib": "btk-inhibitor",
+    "zanubrutinib": "btk-inhibitor",
+    "pirtobrutinib": "btk-inhibitor",
+    "venetoclax": "bcl2-inhibitor",
+    "vismodegib": "hedgehog-inhibitor",
+    "sonidegib": "hedgehog-inhibitor",
+    "brentuximab": "brentuximab-vedotin",
+    "sorafenib": "sorafenib-or-lenvatinib",
+    "lenvatinib": "sorafenib-or-lenvatinib",
+    "osimertinib": "egfr-alk-targeted",
+    "alectinib": "egfr-alk-targeted",
+    "lorlatinib": "egfr-alk-targeted",
+    "bcg-immunotherapy": "bcg",
+    "adt": "hormone-therapy",
+    "androgen-deprivation-therapy": "hormone-therapy",
+    "gemcitabine": "chemotherapy",
+    "pemetrexed": "chemotherapy",
+    "etoposide": "chemotherapy",
+    "oxaliplatin": "platinum-chemotherapy",
+    "irinotecan": "chemotherapy",
 }
 
 

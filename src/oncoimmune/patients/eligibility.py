@@ -1,7 +1,9 @@
 """Who could have which immunotherapy: a sourced table of indications and a checker.
 
 The table (``data/indications.toml``) lists approved and recommended uses of
-twelve immunotherapies in the UK (NICE technology appraisals, MHRA licences;
+immunotherapies (checkpoint inhibitors, immune-acting antibodies, bispecific
+T-cell engagers, CAR-T and other cell therapies, vaccines and viruses,
+cytokines) in the UK (NICE technology appraisals, MHRA licences;
 the default region) and the US (FDA labels). Each row says which drug, for
 which cancer, in which setting and stages, at which line of treatment, with
 which biomarker result, at what ages and after (or not after) which earlier
@@ -91,17 +93,18 @@ _SETTING_ALIASES = {
     "resected": "adjuvant",
     "after-surgery": "adjuvant",
     "post-surgery": "adjuvant",
+    "neoadjuvant": "neoadjuvant",
+    "perioperative": "neoadjuvant",
+    "resectable": "neoadjuvant",
+    "before-surgery": "neoadjuvant",
+    "pre-surgery": "neoadjuvant",
 }
-_HISTOLOGY_ALIASES = {
-    "squamous": "squamous",
-    "sq": "squamous",
-    "squamous-cell": "squamous",
-    "non-squamous": "non-squamous",
-    "nonsquamous": "non-squamous",
-    "non-sq": "non-squamous",
-    "adenocarcinoma": "non-squamous",
-    "large-cell": "non-squamous",
-}
+_DMMR = {
+    "yes": "msi-high", "true": "msi-high", "deficient": "msi-high", "dmmr": "msi-high", "d": "msi-high",
+    "mmr-deficient": "msi-high", "positive": "msi-high",
+    "no": "stable", "false": "stable", "proficient": "stable", "pmmr": "stable", "p": "stable",
+    "mmr-proficient": "stable", "negative": "stable",
+}  # fmt: skip
 
 # -- the patient --------------------------------------------------------------
 
@@ -165,6 +168,10 @@ class Patient:
         her2: Any = None,
         cd19: Any = None,
         cd20: Any = None,
+        cps: float | None = None,
+        pdl1_ic: float | None = None,
+        bcma: Any = None,
+        dmmr: Any = None,
     ) -> Patient:
         """Validate and normalise the raw arguments (see :func:`check_eligibility`)."""
         c = resolve_cancer(cancer)
@@ -184,7 +191,7 @@ class Patient:
                 )
             key = normalise_name(str(setting))
             if key not in _SETTING_ALIASES:
-                raise UnknownNameError("setting", str(setting), ("advanced", "adjuvant"))
+                raise UnknownNameError("setting", str(setting), ("advanced", "adjuvant", "neoadjuvant"))
             se = _SETTING_ALIASES[key]
         elif c.category == "solid" and st is not None and c.is_metastatic(st):
             se = "advanced"
@@ -196,15 +203,10 @@ class Patient:
 
         hi = None
         if histology is not None and str(histology).strip():
-            if c.id != "nsclc":
-                raise PatientInputError(
-                    f"histology applies to non-small-cell lung cancer only; got histology={histology!r} "
-                    f"for cancer {c.id!r}"
-                )
-            key = normalise_name(str(histology))
-            if key not in _HISTOLOGY_ALIASES:
-                raise UnknownNameError("histology", str(histology), ("squamous", "non-squamous"))
-            hi = _HISTOLOGY_ALIASES[key]
+            hi = c.resolve_histology(str(histology))
+        elif len(c.histologies) == 1:
+            hi = c.histologies[0]
+            assumptions.append(f"histology not given: {c.name} is {hi} by definition here")
 
         ag = None
         if age is not None:
@@ -249,14 +251,28 @@ class Patient:
             assumptions.append("setting 'adjuvant' means the cancer has been removed by surgery")
 
         markers: dict[str, MarkerStatus] = {}
-        raw = {"pdl1": pdl1, "msi": msi, "tmb": tmb, "her2": her2, "cd19": cd19, "cd20": cd20}
+        if dmmr is not None and not (isinstance(dmmr, str) and not dmmr.strip()):
+            key = "yes" if dmmr is True else "no" if dmmr is False else normalise_name(str(dmmr))
+            if key not in _DMMR:
+                raise UnknownNameError("dmmr result", str(dmmr), ("yes", "no", "deficient", "proficient"))
+            as_msi = _DMMR[key]
+            if msi is not None and str(msi).strip() and test("msi", msi).category != as_msi:
+                raise PatientInputError(
+                    f"dmmr={dmmr!r} contradicts msi={msi!r} (dMMR counts as MSI-high, pMMR as stable); "
+                    "give one of them"
+                )
+            msi = as_msi
+        raw = {
+            "pdl1": pdl1, "msi": msi, "tmb": tmb, "her2": her2, "cd19": cd19, "cd20": cd20,
+            "cps": cps, "pdl1_ic": pdl1_ic, "bcma": bcma,
+        }  # fmt: skip
         for name, value in raw.items():
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue
             assay = ASSAYS[name]
             res = test(assay, value)
             text = (
-                f"{assay.label}: {res.value:g}{'' if assay.units == '%' else ' '}{assay.units} "
+                f"{assay.label}: {res.value:g}{'' if assay.units in ('%', '') else ' '}{assay.units} "
                 f"-> {assay.describe_category(res.category)}"
                 if assay.kind == "continuous"
                 else f"{assay.label}: {res.category}"
@@ -351,6 +367,12 @@ class Assessment:
             "citation": ind.citation,
             "verified": ind.verified,
             "note": ind.note,
+            "url": ind.url,
+            "setting": ind.setting,
+            "partners": list(ind.partners),
+            "assay": dict(ind.assay),
+            "biomarkers": {k: list(v) for k, v in ind.biomarkers.items()},
+            "smc": ind.smc,
         }
 
 
@@ -409,7 +431,7 @@ def _assess(ind: Indication, p: Patient) -> Assessment:
         if p.histology is None:
             missing.append(f"the tumour type under the microscope ({_join(list(ind.histology))})")
         elif p.histology not in ind.histology:
-            fails.append(f"it is for {_join(list(ind.histology))} NSCLC; this tumour is {p.histology}")
+            fails.append(f"it is for {_join(list(ind.histology))} tumours; this tumour is {p.histology}")
 
     # line of treatment
     lo, hi = ind.min_prior_lines, ind.max_prior_lines
@@ -573,6 +595,23 @@ class EligibilityReport:
             return out
 
         lines = [f"Immunotherapy options: {p.cancer.name}, {REGIONS[self.region]}", ""]
+        cov = self.table_meta.get("coverage")
+        if cov == "none":
+            lines += [
+                w(
+                    f"WARNING: this table has no {self.region.upper()} rows for {p.cancer.name} yet, so it cannot "
+                    "say which immunotherapies are available. That does not mean there are none: ask the care team."
+                ),
+                "",
+            ]
+        elif cov == "incomplete":
+            lines += [
+                w(
+                    f"Note: the table's rows for {p.cancer.name} are not yet complete (see docs/eligibility.md); "
+                    "other licensed or recommended options may exist."
+                ),
+                "",
+            ]
         facts = []
         if p.stage:
             facts.append(f"stage {p.stage}")
@@ -646,8 +685,8 @@ class EligibilityReport:
             if here:
                 lines.append(
                     w(
-                        f"Not listed for this cancer in the {self.region.upper()}: {', '.join(here)} "
-                        "(the table keeps to the main uses, so other uses may exist)."
+                        f"The other {len(here)} immunotherapies in the table have no listed use for this cancer in "
+                        f"the {self.region.upper()} (`--json` lists them)."
                     )
                 )
             lines.append("")
@@ -671,6 +710,10 @@ def check_eligibility(
     her2: Any = None,
     cd19: Any = None,
     cd20: Any = None,
+    cps: float | None = None,
+    pdl1_ic: float | None = None,
+    bcma: Any = None,
+    dmmr: Any = None,
     table: IndicationTable | str | Path | None = None,
 ) -> EligibilityReport:
     """Which immunotherapies could this person have, and why not the others?
@@ -678,9 +721,10 @@ def check_eligibility(
     Parameters
     ----------
     cancer : str
-        Cancer type: an id or alias (``"nsclc"``, ``"melanoma"``, ``"rcc"``,
-        ``"her2-breast"``, ``"crc"``, ``"fl"``, ``"lbcl"``/``"dlbcl"``,
-        ``"b-all"``, ``"pv"``, ``"et"``).
+        Cancer type: an id, alias or everyday name (``"nsclc"``, ``"kidney
+        cancer"``, ``"bladder"``, ``"Hodgkin lymphoma"``, ``"head and
+        neck"``, ``"dlbcl"``, ...); :func:`~oncoimmune.patients.cancers.list_cancers`
+        lists them.
     stage : str, optional
         Stage in the cancer's vocabulary (``"IV"``, ``"IIIB"``, ``"IV-M1a"``,
         ``"stage 3b"``). Not used for leukaemia or the myeloproliferative
@@ -699,17 +743,30 @@ def check_eligibility(
         ``"platinum"``, ``"surgery"``, ``"r-chop"``, ``"ipilimumab"``, ...).
     region : {"uk", "us"}
         Whose approvals to use. Default ``"uk"`` (NICE / MHRA).
-    setting : {"advanced", "adjuvant"}, optional
-        Solid tumours: advanced (cannot be removed by surgery, or has spread)
-        or adjuvant (after complete removal). Stage IV implies advanced.
-    histology : {"squamous", "non-squamous"}, optional
-        NSCLC only.
+    setting : {"advanced", "adjuvant", "neoadjuvant"}, optional
+        Solid tumours: advanced (cannot be removed by surgery, or has spread),
+        adjuvant (after complete removal) or neoadjuvant (can be removed;
+        treatment before surgery). Stage IV implies advanced.
+    histology : str, optional
+        For cancers whose indications depend on it (NSCLC: squamous /
+        non-squamous; oesophageal: squamous / adenocarcinoma; mesothelioma:
+        epithelioid / non-epithelioid); see ``--cancer list``.
     tmb : float, optional
         Tumour mutational burden, mutations per megabase.
     her2 : str, optional
         HER2 status or IHC/ISH result (``"3+"``, ``"2+ ISH+"``, ``"positive"``).
     cd19, cd20 : str or bool, optional
         Antigen status on the malignant B cells.
+    cps : float, optional
+        PD-L1 combined positive score (0-100).
+    pdl1_ic : float, optional
+        PD-L1 on tumour-infiltrating immune cells (SP142), % of tumour area.
+    bcma : str or bool, optional
+        BCMA status on myeloma cells (assumed positive in myeloma).
+    dmmr : str or bool, optional
+        Mismatch-repair status (``"yes"``/``"deficient"`` or
+        ``"no"``/``"proficient"``); counts as the ``msi`` result (dMMR =
+        MSI-high) and must agree with ``msi`` when both are given.
     table : IndicationTable or path, optional
         Another indication table; default the shipped one.
 
@@ -753,6 +810,10 @@ def check_eligibility(
         her2=her2,
         cd19=cd19,
         cd20=cd20,
+        cps=cps,
+        pdl1_ic=pdl1_ic,
+        bcma=bcma,
+        dmmr=dmmr,
     )
     tab = table if isinstance(table, IndicationTable) else load_indications(table)
     rows = [r for r in tab.rows if r.region == reg and p.cancer.id in r.cancers]
@@ -768,5 +829,11 @@ def check_eligibility(
         if d in elsewhere:
             why += f" (there is one in the {other.upper()}; run with region='{other}')"
         not_ind.append((d, why))
-    meta = {**dict(tab.meta), "path": Path(tab.path).name, "rows_checked": len(rows)}
+    incomplete = p.cancer.id in tuple(tab.meta.get("incomplete", ()))
+    meta = {
+        **dict(tab.meta),
+        "path": Path(tab.path).name,
+        "rows_checked": len(rows),
+        "coverage": "none" if not rows else "incomplete" if incomplete else "complete",
+    }
     return EligibilityReport(reg, p, assessments, tuple(not_ind), MappingProxyType(meta))

@@ -25,7 +25,10 @@ from .cancers import CANCERS, normalise_name, resolve_cancer
 from .drugs import DRUGS, TREATMENTS, resolve_drug
 
 __all__ = [
+    "ALL_SOLID",
     "REGIONS",
+    "source_problems",
+    "coverage_markdown",
     "SETTINGS",
     "ACCESS",
     "Indication",
@@ -51,6 +54,8 @@ SETTINGS: Mapping[str, str] = MappingProxyType(
     {
         "advanced": "advanced disease (cannot be removed by surgery, or has spread)",
         "adjuvant": "treatment after the cancer has been completely removed by surgery (adjuvant)",
+        "neoadjuvant": "treatment before planned surgery for a cancer that can be removed (neoadjuvant or "
+        "perioperative)",
         "any": "any setting",
     }
 )
@@ -80,8 +85,38 @@ _FIELDS = {
     "id", "region", "drugs", "regimen", "cancers", "setting", "stages", "line",
     "min_prior_lines", "max_prior_lines", "histology", "biomarkers", "min_age", "max_age",
     "requires_prior", "excludes_prior", "conditions", "access", "source", "date",
-    "verified", "evidence", "note",
+    "verified", "evidence", "note", "url", "assay", "partners", "smc",
 }  # fmt: skip
+#: ``cancers = ["all-solid"]`` in a row stands for every solid tumour type (tumour-agnostic indications).
+ALL_SOLID = "all-solid"
+_URL = re.compile(r"^https://[a-z0-9.-]+\.[a-z]{2,}(/[^\s]*)?$")
+_RANGE = re.compile(r"^\s*(>=|<=|<|>)\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def _categories_from_range(assay_name: str, expr: str) -> tuple[str, ...]:
+    """``">=50"`` -> the categories of a continuous assay lying wholly at or above 50.
+
+    The threshold must be one of the assay's cut-offs (so the expression picks
+    whole categories); ``<`` and ``>=`` are the usual forms.
+    """
+    a = ASSAYS[assay_name]
+    m = _RANGE.match(expr)
+    if a.kind != "continuous" or m is None:
+        raise ValueError(
+            f"biomarker {assay_name} range {expr!r} must be '>=X' or '<X' with X a cut-off of a continuous assay"
+        )
+    op, x = m.group(1), float(m.group(2))
+    cuts = [c for c, _ in a.cutoffs]
+    if x not in cuts:
+        raise ValueError(
+            f"biomarker {assay_name} range {expr!r}: {x:g} is not a cut-off of the assay; cut-offs: "
+            f"{', '.join(f'{c:g}' for c in cuts)}"
+        )
+    if op not in (">=", "<"):
+        raise ValueError(f"biomarker {assay_name} range {expr!r}: use '>=' or '<' (a value at a cut-off takes the upper category)")
+    labels = [a.below, *[lab for _, lab in a.cutoffs]]
+    i = cuts.index(x) + 1  # labels[i] starts at x
+    return tuple(labels[i:]) if op == ">=" else tuple(labels[:i])
 
 
 @dataclass(frozen=True)
@@ -115,6 +150,10 @@ class Indication:
     conditions: tuple[str, ...] = ()
     evidence: str = ""
     note: str = ""
+    url: str = ""
+    assay: Mapping[str, str] = field(default_factory=dict)
+    partners: tuple[str, ...] = ()
+    smc: str = ""
 
     def __post_init__(self) -> None:
         where = f"indication {self.id!r}"
@@ -130,6 +169,14 @@ class Indication:
             raise bad(f"region must be one of {', '.join(REGIONS)}; got {self.region!r}")
         if not self.drugs or any(d not in DRUGS for d in self.drugs):
             raise bad(f"drugs must name drugs from {', '.join(DRUGS)}; got {list(self.drugs)!r}")
+        if ALL_SOLID in self.cancers:
+            object.__setattr__(
+                self,
+                "cancers",
+                tuple(dict.fromkeys([c for c in self.cancers if c != ALL_SOLID] + [
+                    c.id for c in CANCERS.values() if c.category == "solid"
+                ])),
+            )
         if not self.cancers or any(c not in CANCERS for c in self.cancers):
             raise bad(f"cancers must name cancer ids from {', '.join(CANCERS)}; got {list(self.cancers)!r}")
         if self.setting not in SETTINGS:
@@ -153,15 +200,22 @@ class Indication:
             and self.min_prior_lines > self.max_prior_lines
         ):
             raise bad("min_prior_lines must not exceed max_prior_lines")
+        known_h = {h for c in self.cancers for h in CANCERS[c].histologies}
         for h in self.histology:
-            if h not in ("squamous", "non-squamous"):
-                raise bad(f"histology must be 'squamous' or 'non-squamous'; got {h!r}")
-        if self.histology and self.cancers != ("nsclc",):
-            raise bad("histology applies to NSCLC rows only")
+            if h not in known_h:
+                raise bad(
+                    f"histology {h!r} is not a histology of {', '.join(self.cancers)}; valid: "
+                    f"{', '.join(sorted(known_h)) or '(none: leave histology out)'}"
+                )
         bm = {}
         for assay, cats in dict(self.biomarkers).items():
             if assay not in ASSAYS:
                 raise bad(f"biomarker {assay!r} is not an assay; valid: {', '.join(ASSAYS)}")
+            if isinstance(cats, str):
+                try:
+                    cats = _categories_from_range(assay, cats)
+                except ValueError as e:
+                    raise bad(str(e)) from None
             cats = tuple(cats)
             for cat in cats:
                 if cat not in ASSAYS[assay].categories:
@@ -173,6 +227,19 @@ class Indication:
                 raise bad(f"biomarker {assay} needs at least one accepted category")
             bm[assay] = cats
         object.__setattr__(self, "biomarkers", MappingProxyType(bm))
+        assay_text = dict(self.assay)
+        for k, v in assay_text.items():
+            if k not in bm:
+                raise bad(f"assay text given for {k!r}, which is not among the row's biomarkers ({', '.join(bm) or 'none'})")
+            if not isinstance(v, str) or not v.strip():
+                raise bad(f"assay.{k} must name the assay and cut-off in words")
+        object.__setattr__(self, "assay", MappingProxyType(assay_text))
+        if self.url and (not isinstance(self.url, str) or not _URL.match(self.url)):
+            raise bad(f"url must be an https:// address; got {self.url!r}")
+        if not all(isinstance(p, str) and p.strip() for p in self.partners):
+            raise bad(f"partners must be a list of drug names; got {list(self.partners)!r}")
+        if not isinstance(self.smc, str):
+            raise bad(f"smc must be text (how Scotland's SMC advice differs); got {self.smc!r}")
         for name in ("min_age", "max_age"):
             v = getattr(self, name)
             if v is not None and (
@@ -235,6 +302,7 @@ class Indication:
             "requires_prior",
             "excludes_prior",
             "conditions",
+            "partners",
         ):
             if k in kw:
                 if isinstance(kw[k], str) or not isinstance(kw[k], (list, tuple)):
@@ -261,7 +329,8 @@ class Indication:
     def describe(self) -> str:
         """One plain-English line describing the row."""
         bits = [
-            f"{self.drug_display}, {self.regimen}",
+            f"{self.drug_display}, {self.regimen}"
+            + (f" (with {', '.join(self.partners)})" if self.partners else ""),
             f"for {', '.join(CANCERS[c].name for c in self.cancers)}",
         ]
         if self.setting != "any":
@@ -330,39 +399,60 @@ def load_indications(path: str | Path | None = None) -> IndicationTable:
     Parameters
     ----------
     path : str or Path, optional
-        A TOML file with ``[[indication]]`` rows. Default: the table shipped
-        with oncoimmune (cached).
+        A TOML file with ``[[indication]]`` rows (and optionally ``[meta]``),
+        or a folder of such files read in name order. Default: the table
+        shipped with oncoimmune (cached): ``data/indications.toml`` (its
+        ``[meta]`` block and the rows there) plus every file in
+        ``data/indications/``, one per cancer type.
 
     Raises
     ------
     SpecFileError
-        If the file is not valid TOML or a row is invalid; the message names
-        the row and the field.
+        If a file is not valid TOML or a row is invalid; the message names
+        the file, the row and the field.
     """
     if path is None:
         return _default_table()
-    return _read_table(Path(path))
+    p = Path(path)
+    if p.is_dir():
+        return _read_tables(sorted(p.glob("*.toml")), str(p))
+    return _read_tables([p], str(p))
 
 
 @functools.lru_cache(maxsize=1)
 def _default_table() -> IndicationTable:
-    ref = resources.files("oncoimmune.patients").joinpath("data/indications.toml")
-    with resources.as_file(ref) as p:
-        return _read_table(Path(p))
+    base = resources.files("oncoimmune.patients").joinpath("data")
+    with resources.as_file(base) as d:
+        d = Path(d)
+        files = [d / "indications.toml", *sorted((d / "indications").glob("*.toml"))]
+        return _read_tables(files, str(d / "indications.toml"))
 
 
-def _read_table(path: Path) -> IndicationTable:
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise SpecFileError(f"indication table not found: {path}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise SpecFileError(f"{path}: not valid TOML: {e}") from None
-    rows = data.get("indication")
-    if not isinstance(rows, list) or not rows:
-        raise SpecFileError(f"{path}: needs at least one [[indication]] table")
-    return IndicationTable(tuple(Indication.from_dict(r) for r in rows), data.get("meta", {}), str(path))
+def _read_tables(paths: list[Path], label: str) -> IndicationTable:
+    rows: list[Indication] = []
+    meta: dict[str, Any] = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise SpecFileError(f"indication table not found: {path}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise SpecFileError(f"{path}: not valid TOML: {e}") from None
+        if "meta" in data:
+            if meta:
+                raise SpecFileError(f"{path}: a second [meta] block (only one file of a table may have one)")
+            meta = dict(data["meta"])
+        file_rows = data.get("indication", [])
+        if not isinstance(file_rows, list):
+            raise SpecFileError(f"{path}: [[indication]] must be an array of tables")
+        try:
+            rows.extend(Indication.from_dict(r) for r in file_rows)
+        except SpecFileError as e:
+            raise SpecFileError(f"{path.name}: {e}") from None
+    if not rows:
+        raise SpecFileError(f"{label}: needs at least one [[indication]] table")
+    return IndicationTable(tuple(rows), meta, label)
 
 
 def _resolve_region(region: Any) -> str:
@@ -401,4 +491,99 @@ def indication_table_markdown(table: IndicationTable | None = None, region: str 
             f"| `{r.id}` | {treat} | {', '.join(r.cancers)} | {'; '.join(who)} | {r.access} | "
             f"{r.source} ({r.date}) | {'yes' if r.verified else '**no**'} |"
         )
+    return "\n".join(out)
+
+
+# -- source checks --------------------------------------------------------------------
+
+_UK_SOURCE = re.compile(
+    r"\b(NICE (TA\d+|NG\d+|news|consultation \d+|final draft)|SMC\d+|SmPC|MHRA)\b"
+)
+_US_SOURCE = re.compile(r"^FDA (label|labels|approval)\b")
+_UK_HOSTS = (
+    "www.nice.org.uk",
+    "www.scottishmedicines.org.uk",
+    "www.medicines.org.uk",
+    "www.gov.uk",
+    "products.mhra.gov.uk",
+)
+_US_HOSTS = ("www.accessdata.fda.gov", "dailymed.nlm.nih.gov", "www.fda.gov")
+
+
+def source_problems(table: IndicationTable | None = None) -> list[str]:
+    """Every row whose source is not cited in the expected form, with what is wrong.
+
+    A well-formed source:
+
+    1. names the document: a NICE technology appraisal (``NICE TA531``) or,
+       where its number was not found, the NICE guideline, news release,
+       consultation or final draft that states the recommendation; an SMC
+       advice number (``SMC2563``), an SmPC or MHRA licence (UK); or an FDA
+       label or approval (``FDA label Keytruda (BLA 125514)``, US);
+    2. carries an ``https://`` address on the publisher's site (nice.org.uk,
+       scottishmedicines.org.uk, medicines.org.uk, gov.uk; fda.gov,
+       accessdata.fda.gov, dailymed.nlm.nih.gov), and for a row citing a NICE
+       TA first, the address of that very appraisal
+       (``https://www.nice.org.uk/guidance/ta531``);
+    3. carries a date no later than the date the table was checked
+       (``[meta] checked``); a date coarser than ``YYYY-MM-DD`` needs a
+       note saying how it was found (recalled, estimated, ...).
+
+    A US row whose approval is not confirmed (``access =
+    "status-unconfirmed"``) may cite the pending application (``FDA
+    application ...``) instead of a label.
+
+    Returns
+    -------
+    list of str
+        ``"<row id>: <problem>"``; empty when every row is well formed.
+    """
+    tab = table or load_indications()
+    checked = str(tab.meta.get("checked", "9999-12-31"))
+    out: list[str] = []
+    for r in tab.rows:
+        if not r.url:
+            out.append(f"{r.id}: no url")
+        else:
+            host = r.url.split("/")[2]
+            hosts = _UK_HOSTS if r.region == "uk" else _US_HOSTS
+            if host not in hosts:
+                out.append(f"{r.id}: url host {host!r} is not one of {', '.join(hosts)}")
+        if r.region == "uk":
+            m = _UK_SOURCE.search(r.source)
+            if m is None:
+                out.append(f"{r.id}: UK source must name a NICE TA, SMC advice, SmPC or MHRA licence; got {r.source!r}")
+            ta = re.match(r"NICE TA(\d+)", r.source)
+            if ta and r.url and not re.fullmatch(rf"https://www\.nice\.org\.uk/guidance/ta{ta.group(1)}(/.*)?", r.url):
+                out.append(f"{r.id}: source cites NICE TA{ta.group(1)} but url is {r.url!r}")
+        elif _US_SOURCE.search(r.source) is None and not (
+            r.access == "status-unconfirmed" and r.source.startswith("FDA application")
+        ):
+            out.append(f"{r.id}: US source must start 'FDA label <Brand>' or 'FDA approval'; got {r.source!r}")
+        if len(r.date) < 10 and not re.search(r"\b(date|month|year|day|recalled|estimated)\b", r.note):
+            out.append(f"{r.id}: date {r.date!r} is not a full day; the note must say how the date was found")
+        if r.date > checked:
+            out.append(f"{r.id}: date {r.date} is after the table's checked date {checked}")
+    return out
+
+
+def coverage_markdown(table: IndicationTable | None = None) -> str:
+    """Coverage as Markdown: one line per cancer type, the drugs with a row in the UK and in the US.
+
+    What ``docs/eligibility.md`` shows under "Coverage"; a drug appears once
+    per cancer and region however many rows it has there.
+    """
+    tab = table or load_indications()
+    out = ["| cancer | UK (NICE / MHRA) | US (FDA) |", "|---|---|---|"]
+    for c in CANCERS.values():
+        cells = []
+        for reg in REGIONS:
+            drugs: list[str] = []
+            for r in tab.rows:
+                if r.region == reg and c.id in r.cancers:
+                    for d in r.drugs:
+                        if DRUGS[d].name not in drugs:
+                            drugs.append(DRUGS[d].name)
+            cells.append(", ".join(drugs) if drugs else "-")
+        out.append(f"| {c.name} (`{c.id}`) | {cells[0]} | {cells[1]} |")
     return "\n".join(out)

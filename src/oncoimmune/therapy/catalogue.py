@@ -6,7 +6,10 @@ treatment), its target, the key of its biological **mechanism**, its
 **kinetics** (how a dose becomes exposure), its **label regimens** (dose
 schedules of the prescribing information, as
 :class:`~oncoimmune.therapy.schedule.Schedule` objects) and its sources.
-:data:`CATALOGUE` holds the eleven drugs below; :func:`get_drug` resolves
+:data:`CATALOGUE` holds the eleven drugs below, with encoded kinetics, and the
+label-only entries of ``data/label_drugs.toml`` (every drug of the eligibility
+table: names, classes, label schedules and the published PK cited, kept out of
+simulation; see :class:`NotModelledKinetics`); :func:`get_drug` resolves
 names, brands and common abbreviations; :func:`list_catalogue` is what
 ``oncoimmune drugs`` prints.
 
@@ -110,6 +113,7 @@ from .._errors import ModelSpecError, ParameterValueError, ScheduleError, Unknow
 from ..biology.roles import DRUG_ABSORPTION, DRUG_ELIMINATION, DRUG_INPUT
 from ..model import Model, Observable, Parameter, Source, State, Sym, Term
 from . import drugs as _pk
+from ._label_drugs import label_drug_records
 from .pk import pk_names
 from .schedule import (
     AbstractRoute,
@@ -130,7 +134,10 @@ __all__ = [
     "Drug",
     "IntralesionalInjection",
     "LabelRegimen",
+    "LABEL_MECHANISMS",
+    "LABEL_ONLY",
     "MAbPK",
+    "NotModelledKinetics",
     "OneCompartmentPK",
     "drugs_in_class",
     "get_drug",
@@ -149,6 +156,12 @@ CLASSES: Mapping[str, str] = MappingProxyType(
         "car_t": "CAR T-cell therapy: the patient's T cells engineered to recognise the tumour",
         "chemotherapy": "chemotherapy: cytotoxic drugs that kill dividing cells",
         "biological_therapy": "biological therapy: made from living organisms or their products",
+        "bispecific_t_cell_engager": "bispecific T-cell engager: one molecule binding CD3 on T cells and a "
+        "tumour antigen, bringing T cells to the cancer cells",
+        "adoptive_cell_therapy": "adoptive cell therapy: T cells (tumour-infiltrating or TCR-engineered) grown or "
+        "modified outside the body and given back",
+        "gene_therapy": "gene therapy: a non-replicating viral vector delivering a gene (e.g. interferon) to the "
+        "tumour",
     }
 )
 
@@ -166,6 +179,27 @@ MECHANISM_KEYS: Mapping[str, str] = MappingProxyType(
         "car_t": "CAR T cells expand, kill target cells and contract to memory",
     }
 )
+
+#: Mechanisms of label-only drugs (kept out of simulation; not in the mechanism registry).
+LABEL_MECHANISMS: Mapping[str, str] = MappingProxyType(
+    {
+        "lag3_blockade": "anti-LAG-3 releases a second T-cell brake (given with anti-PD-1)",
+        "adcc_cd38": "anti-CD38 antibody: ADCC, CDC and phagocytosis of CD38+ myeloma cells",
+        "slamf7_antibody": "anti-SLAMF7 antibody activates NK cells and marks myeloma cells for ADCC",
+        "adcc_cd19": "anti-CD19 antibody: ADCC and phagocytosis of CD19+ B cells",
+        "adcc_gd2": "anti-GD2 antibody: ADCC and CDC against GD2+ neuroblastoma cells",
+        "adcc_ccr4": "anti-CCR4 antibody: ADCC against CCR4+ malignant T cells",
+        "adcc_cldn18": "anti-claudin-18.2 antibody: ADCC and CDC against CLDN18.2+ cancer cells",
+        "t_cell_engager": "bispecific antibody linking CD3 on T cells to a tumour antigen; T cells kill the "
+        "bound cancer cells",
+        "bcg_intravesical": "BCG in the bladder provokes a local immune response against the tumour",
+        "cellular_vaccine": "autologous antigen-presenting cells loaded with a tumour antigen prime T cells",
+        "interferon_gene_therapy": "adenoviral vector makes bladder cells secrete interferon alfa-2b",
+        "il15_superagonist": "IL-15 superagonist expands NK and CD8 T cells (given with BCG)",
+        "adoptive_t_cells": "infused tumour-reactive or TCR-engineered T cells kill tumour cells",
+    }
+)
+_ALL_MECHANISMS: Mapping[str, str] = MappingProxyType({**MECHANISM_KEYS, **LABEL_MECHANISMS})
 
 _UNVERIFIED = "UNVERIFIED"
 #: Role of CAR-T proliferation terms in library models (``library.barros2021_cartmath.CART_EXPANSION``).
@@ -204,6 +238,8 @@ class AbstractKinetics(abc.ABC):
     """
 
     kind: ClassVar[str] = "abstract"
+    #: Whether the kinetics can be put into a model (False: the drug is kept out of simulation).
+    simulable: ClassVar[bool] = True
     #: Whether the mechanism creates the exposure state itself (cell and virus products).
     mechanism_creates_state: ClassVar[bool] = False
 
@@ -613,6 +649,60 @@ class CellularKinetics(AbstractKinetics):
         return self.checked
 
 
+@dataclass(frozen=True)
+class NotModelledKinetics(AbstractKinetics):
+    """Kinetics not encoded: the drug is described (label, classes) but kept out of simulation.
+
+    Parameters
+    ----------
+    drug : str
+    status : str
+        One of :data:`oncoimmune.therapy._label_drugs.PK_STATUSES`.
+    citation : Source
+        The published PK analysis (status ``published-not-encoded``) or the
+        label section giving its summary PK.
+    note : str
+        What is published and why it is not encoded.
+
+    Every method that would put the drug into a model raises
+    :class:`~oncoimmune.ModelSpecError` naming the source to encode first.
+    """
+
+    drug: str
+    status: str
+    citation: Source
+    note: str
+    kind: ClassVar[str] = "not_modelled"
+    simulable: ClassVar[bool] = False
+
+    @property
+    def source(self) -> Source:
+        return self.citation
+
+    def _refuse(self) -> ModelSpecError:
+        return ModelSpecError(
+            f"{self.drug} is kept out of simulation: its pharmacokinetics is not encoded ({self.status}: "
+            f"{self.note}; source: {self.citation}). Encode it with its source in oncoimmune.therapy.catalogue "
+            "first, or choose a drug that `oncoimmune drugs` marks as simulable"
+        )
+
+    def add_to(self, model: Model, prefix: str, *, weight_kg: float | None = None) -> Model:
+        raise self._refuse()
+
+    def exposure(self, prefix: str) -> str:
+        return ""  # nothing is added to a model, so nothing is exposed
+
+    def dose_target(self, prefix: str, route: AbstractRoute) -> str:
+        raise self._refuse()
+
+    def describe(self) -> str:
+        return f"not encoded ({self.status}): {self.note}"
+
+    @property
+    def verification(self) -> str:
+        return f"PK not encoded ({self.status}); kept out of simulation"
+
+
 # ---------------------------------------------------------------------------------------
 # label regimens
 @dataclass(frozen=True)
@@ -752,12 +842,17 @@ class Drug:
         bad = [c for c in self.classes if c not in CLASSES]
         if bad:
             raise ModelSpecError(f"Drug {self.name}: unknown class(es) {bad}; valid: {', '.join(CLASSES)}")
-        if self.mechanism not in MECHANISM_KEYS:
+        if self.mechanism not in _ALL_MECHANISMS:
             raise ModelSpecError(
-                f"Drug {self.name}: unknown mechanism {self.mechanism!r}; valid: {', '.join(MECHANISM_KEYS)}"
+                f"Drug {self.name}: unknown mechanism {self.mechanism!r}; valid: {', '.join(_ALL_MECHANISMS)}"
             )
         if not isinstance(self.kinetics, AbstractKinetics):
             raise ModelSpecError(f"Drug {self.name}: kinetics must be an AbstractKinetics")
+        if self.mechanism in LABEL_MECHANISMS and self.kinetics.simulable:
+            raise ModelSpecError(
+                f"Drug {self.name}: mechanism {self.mechanism!r} is described but not implemented; a drug using it "
+                "must be label-only (NotModelledKinetics)"
+            )
         if self.amount_unit not in ("mg", "PFU", "cells"):
             raise ModelSpecError(
                 f"Drug {self.name}: amount_unit must be mg, PFU or cells; got {self.amount_unit!r}"
@@ -794,6 +889,11 @@ class Drug:
         return cls in self.classes
 
     @property
+    def simulable(self) -> bool:
+        """Whether the drug's kinetics are encoded, so it can enter a simulation."""
+        return self.kinetics.simulable
+
+    @property
     def exposure_name(self) -> str:
         """The observable or state this drug's mechanism receives."""
         return self.kinetics.exposure(self.prefix)
@@ -803,7 +903,7 @@ class Drug:
         lines = [
             f"{self.display_name} ({', '.join(self.brands)}) [{self.name}]",
             f"  classes: {', '.join(self.classes)}",
-            f"  target: {self.target}; mechanism: {self.mechanism} ({MECHANISM_KEYS[self.mechanism]})",
+            f"  target: {self.target}; mechanism: {self.mechanism} ({_ALL_MECHANISMS[self.mechanism]})",
             f"  kinetics: {self.kinetics.describe()}",
             f"  kinetics source: {self.kinetics.source}",
         ]
@@ -838,6 +938,8 @@ class Drug:
             "label": str(self.label),
             "sources": [str(s) for s in self.sources],
             "verification": self.verification,
+            "simulable": self.simulable,
+            "pk_status": getattr(self.kinetics, "status", "encoded"),
         }
 
 
@@ -1422,23 +1524,100 @@ AXICABTAGENE_CILOLEUCEL = Drug(
     verification="label dose, cap and lymphodepletion checked; cellular-kinetics values from the validation catalogue",
 )
 
-#: The catalogue: drug name -> entry (eleven drugs).
+_ROUTE_NOTES = {
+    "intravesical": "instilled into the bladder; recorded with the intralesional route (not simulated)",
+}
+
+
+def _schedule_from_phase(drug: str, ph: Mapping[str, Any]) -> Schedule:
+    route_name = ph["route"]
+    if route_name == "iv_infusion":
+        route: AbstractRoute = IVInfusion.minutes(float(ph.get("minutes", 30)))
+    elif route_name == "intravesical":
+        route = Intralesional()
+    else:
+        route = {"iv_bolus": IVBolus, "subcutaneous": Subcutaneous, "intralesional": Intralesional}[route_name]()
+    cycles = ph.get("cycles", 0)
+    return Schedule(
+        drug,
+        Dose(ph["dose"], ph.get("unit", "mg")),
+        every_days=ph["every_days"],
+        cycles=None if cycles == 0 else cycles,
+        route=route,
+        start_day=float(ph.get("start_day", 0.0)),
+    )
+
+
+def _drug_from_record(rec: Mapping[str, Any]) -> Drug:
+    """A catalogue entry (kinetics not encoded) from a row of ``data/label_drugs.toml``."""
+    lab = rec["label"]
+    label = Source(lab["citation"], location=lab["location"], note=lab["url"])
+    pk = rec["pk"]
+    pk_src = (
+        Source(pk["citation"], location=pk.get("location", ""), doi=pk.get("doi", ""), note=pk["note"])
+        if pk.get("citation")
+        else label
+    )
+    regimens: dict[str, LabelRegimen] = {}
+    for r in rec["regimen"]:
+        try:
+            phases = tuple(_schedule_from_phase(rec["display_name"], ph) for ph in r["phases"])
+        except (ScheduleError, KeyError, TypeError) as e:
+            raise ModelSpecError(f"data/label_drugs.toml drug {rec['name']!r} regimen {r['key']!r}: {e}") from None
+        notes = tuple(r.get("notes", ())) + tuple(
+            _ROUTE_NOTES[ph["route"]] for ph in r["phases"] if ph["route"] in _ROUTE_NOTES
+        )
+        regimens[r["key"]] = LabelRegimen(
+            r["key"],
+            phases,
+            r["summary"],
+            _src(label, r.get("location", lab["location"])),
+            max_amount=r.get("max_amount"),
+            notes=tuple(dict.fromkeys(notes)),
+        )
+    sources = (label,) if pk_src is label else (label, pk_src)
+    return Drug(
+        name=rec["name"],
+        display_name=rec["display_name"],
+        brands=tuple(rec["brands"]),
+        classes=tuple(rec["classes"]),
+        target=rec["target"],
+        mechanism=rec["mechanism"],
+        kinetics=NotModelledKinetics(rec["display_name"], pk["status"], pk_src, pk["note"]),
+        regimens=regimens,
+        default_regimen=rec["regimen"][0]["key"],
+        amount_unit=rec.get("amount_unit", "mg"),
+        indications=rec["indications"],
+        label=label,
+        sources=sources,
+        aliases=tuple(a.replace("-", "_") for a in rec.get("aliases", ())),
+        verification=f"label schedule from {lab['citation']}; PK not encoded ({pk['status']})",
+        notes=(rec["note"],) if rec.get("note") else (),
+    )
+
+
+#: Entries with label facts only (kinetics not encoded), from ``data/label_drugs.toml``.
+LABEL_ONLY: Mapping[str, Drug] = MappingProxyType({r["name"]: _drug_from_record(r) for r in label_drug_records()})
+
+_ENCODED: tuple[Drug, ...] = (
+    PEMBROLIZUMAB,
+    NIVOLUMAB,
+    ATEZOLIZUMAB,
+    IPILIMUMAB,
+    RITUXIMAB,
+    TRASTUZUMAB,
+    TALIMOGENE_LAHERPAREPVEC,
+    ALDESLEUKIN,
+    ROPEGINTERFERON_ALFA_2B,
+    TISAGENLECLEUCEL,
+    AXICABTAGENE_CILOLEUCEL,
+)
+
+#: The catalogue: drug name -> entry (the drugs with encoded kinetics, then the label-only ones).
 CATALOGUE: Mapping[str, Drug] = MappingProxyType(
     {
-        d.name: d
-        for d in (
-            PEMBROLIZUMAB,
-            NIVOLUMAB,
-            ATEZOLIZUMAB,
-            IPILIMUMAB,
-            RITUXIMAB,
-            TRASTUZUMAB,
-            TALIMOGENE_LAHERPAREPVEC,
-            ALDESLEUKIN,
-            ROPEGINTERFERON_ALFA_2B,
-            TISAGENLECLEUCEL,
-            AXICABTAGENE_CILOLEUCEL,
-        )
+        **{d.name: d for d in _ENCODED},
+        **{k: d for k, d in LABEL_ONLY.items() if k not in {e.name for e in _ENCODED}},
     }
 )
 

@@ -137,6 +137,11 @@ def mechanism_available(key: str) -> bool:
 
 
 def _require_mechanism(drug: Drug) -> Callable[..., Model]:
+    if not drug.simulable:
+        raise ModelSpecError(
+            f"{drug.name} is kept out of simulation: its pharmacokinetics is not encoded "
+            f"({drug.kinetics.describe()}); `oncoimmune drugs` lists the drugs that can be simulated"
+        )
     fn = mechanism_registry().get(drug.mechanism)
     if fn is None:
         usable = sorted(d.name for d in CATALOGUE.values() if mechanism_available(d.mechanism))

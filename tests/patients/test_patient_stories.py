@@ -1,0 +1,313 @@
+"""Real patient stories walked through the indication table (issue 13), one or more per cancer type.
+
+Each story is a person as a clinic letter would describe them; the expected
+options are those of the cited NICE appraisal or FDA label (row sources). A
+story failing means the table gives that person a wrong or incomplete answer.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from oncoimmune.patients import check_eligibility
+
+
+def ids(report, status="eligible"):
+    return {a.indication.id for a in report.assessments if a.status == status}
+
+
+def test_uk_stage_iv_nsclc_after_platinum_is_offered_nivolumab_and_atezolizumab():
+    """The story of issue 13: NICE TA655/TA713 (nivolumab) and TA520 (atezolizumab) after chemotherapy."""
+    sq = check_eligibility("nsclc", stage="IV", prior_lines=1, prior=["carboplatin", "gemcitabine"], age=67,
+                           histology="squamous", pdl1=0)
+    assert {"uk-nivolumab-nsclc-sq-after-chemo", "uk-atezolizumab-nsclc-after-chemo"} <= ids(sq)
+    assert "uk-pembrolizumab-nsclc-after-chemo" not in ids(sq)  # TA428 needs PD-L1 >= 1 %
+    assert {"nivolumab", "atezolizumab"} <= set(sq.eligible_drugs)
+    text = sq.to_text()
+    assert "NICE TA655" in text and "NICE TA520" in text
+    nonsq = check_eligibility("nsclc", stage="IV", prior_lines=1, prior=["cisplatin", "pemetrexed"], age=59,
+                              histology="adenocarcinoma", pdl1=20)
+    assert {"uk-nivolumab-nsclc-nonsq-after-chemo", "uk-atezolizumab-nsclc-after-chemo",
+            "uk-pembrolizumab-nsclc-after-chemo"} <= ids(nonsq)
+    # had pembrolizumab first line with chemotherapy: nivolumab is not for them (TA713: no earlier PD-1/PD-L1)
+    after_io = check_eligibility("nsclc", stage="IV", prior_lines=1, prior=["carboplatin", "pembrolizumab"],
+                                 histology="non-squamous", pdl1=20)
+    assert "uk-nivolumab-nsclc-nonsq-after-chemo" in ids(after_io, "not-eligible")
+
+
+def test_nsclc_resectable_and_after_chemoradiation():
+    neo = check_eligibility("nsclc", stage="IIIA", setting="neoadjuvant", prior_lines=0, pdl1=5)
+    assert {"uk-nivolumab-nsclc-neoadjuvant", "uk-pembrolizumab-nsclc-perioperative",
+            "uk-durvalumab-nsclc-perioperative", "uk-nivolumab-nsclc-perioperative"} <= ids(neo)
+    crt = check_eligibility("nsclc", stage="IIIB", setting="advanced", prior=["platinum chemoradiation"], pdl1=0)
+    assert "uk-durvalumab-nsclc-after-crt" in ids(crt, "not-eligible")  # TA798: PD-L1 >= 1 %
+    us = check_eligibility("nsclc", stage="IIIB", setting="advanced", prior=["platinum chemoradiation"], pdl1=0,
+                           region="us", age=70)
+    assert "us-durvalumab-nsclc-after-crt" in ids(us)  # no PD-L1 limit in the US label
+
+
+def test_melanoma_adjuvant_stage_iib_teenager():
+    uk = check_eligibility("melanoma", stage="IIB", setting="adjuvant", age=15)
+    assert "uk-pembrolizumab-melanoma-adjuvant-ii" in ids(uk)  # NICE TA837: 12 and over
+    assert "uk-nivolumab-melanoma-adjuvant" in ids(uk, "not-eligible")
+
+
+def test_untreated_advanced_melanoma_uk():
+    r = check_eligibility("skin melanoma", stage="IV", prior_lines=0, age=52)
+    assert {"uk-nivolumab-ipilimumab-melanoma-advanced", "uk-relatlimab-melanoma-1l",
+            "uk-pembrolizumab-melanoma-advanced"} <= ids(r)
+
+
+def test_merkel_cell_first_line():
+    r = check_eligibility("Merkel cell carcinoma", stage="IV", prior_lines=0, age=78)
+    assert ids(r) == {"uk-avelumab-mcc-1l"}
+    us = check_eligibility("mcc", stage="IV", prior_lines=0, age=78, region="us")
+    assert {"us-avelumab-mcc", "us-pembrolizumab-mcc", "us-retifanlimab-mcc"} <= ids(us)
+
+
+def test_skin_squamous_cell_not_curable_by_surgery():
+    r = check_eligibility("skin squamous cell", stage="IV", age=81)
+    assert "uk-cemiplimab-cscc" in ids(r)
+    assert any("SMC2584" in a.indication.smc for a in r.eligible)
+
+
+def test_basal_cell_after_hedgehog_inhibitor_us_only():
+    uk = check_eligibility("bcc", stage="locally advanced", prior=["vismodegib"])
+    assert uk.table_meta["coverage"] == "none" and "WARNING" in uk.to_text()
+    us = check_eligibility("bcc", stage="locally advanced", prior=["vismodegib"], region="us")
+    assert "us-cemiplimab-bcc" in ids(us)
+
+
+def test_womb_cancer_dmmr_first_line():
+    r = check_eligibility("womb cancer", stage="IV", prior_lines=0, dmmr="yes", age=64)
+    assert "uk-dostarlimab-endometrial-1l-dmmr" in ids(r)
+    pmmr = check_eligibility("womb cancer", stage="IV", prior_lines=0, dmmr="no", age=64)
+    assert "uk-dostarlimab-endometrial-1l-dmmr" in ids(pmmr, "not-eligible")
+    after = check_eligibility("endometrial", stage="IV", prior_lines=1, prior=["carboplatin"], dmmr="no")
+    assert "uk-pembrolizumab-lenvatinib-endometrial" in ids(after)
+
+
+def test_oesophageal_first_line_needs_cps_10_in_the_uk():
+    hi = check_eligibility("oesophagus", stage="IV", prior_lines=0, cps=15, histology="squamous")
+    assert "uk-pembrolizumab-oesophageal-1l" in ids(hi)
+    lo = check_eligibility("oesophagus", stage="IV", prior_lines=0, cps=5, histology="squamous")
+    assert "uk-pembrolizumab-oesophageal-1l" in ids(lo, "not-eligible")
+    assert lo.table_meta["coverage"] == "incomplete"
+
+
+def test_nasopharyngeal_us():
+    r = check_eligibility("nasopharyngeal cancer", stage="IVB", prior_lines=0, region="us", age=45)
+    assert "us-toripalimab-npc-1l" in ids(r)
+
+
+def test_tumour_agnostic_tmb_high_reaches_an_unlisted_cancer():
+    r = check_eligibility("small bowel cancer", setting="advanced", prior_lines=1, tmb=14, region="us")
+    assert "us-pembrolizumab-tmb-high" in ids(r)
+
+
+@pytest.mark.parametrize("name", ["lung cancer", "lymphoma", "breast cancer", "skin cancer"])
+def test_ambiguous_everyday_names_ask_which(name):
+    from oncoimmune.patients.cancers import AmbiguousCancerError
+
+    with pytest.raises(AmbiguousCancerError, match="could mean"):
+        check_eligibility(name)
+
+
+def test_dmmr_and_msi_must_agree():
+    from oncoimmune.patients import PatientInputError
+
+    with pytest.raises(PatientInputError, match="dmmr"):
+        check_eligibility("crc", msi="stable", dmmr="yes")
+
+
+# -- slice 2: one story per further cancer type -------------------------------------------------------
+
+
+def test_bladder_cancer_maintenance_after_chemotherapy():
+    r = check_eligibility("bladder", stage="IV", prior_lines=1, prior=["carboplatin", "gemcitabine"], age=71)
+    assert {"uk-avelumab-urothelial-maintenance", "uk-atezolizumab-urothelial-after-platinum"} <= ids(r)
+    assert "uk-pembrolizumab-urothelial-after-platinum" in ids(r)  # licensed, not NICE-recommended: says so
+    row = next(a for a in r.eligible if a.indication.id == "uk-pembrolizumab-urothelial-after-platinum")
+    assert row.indication.access == "licensed-only" and "not funded" in " ".join(row.to_confirm)
+
+
+def test_bladder_cancer_first_line_cisplatin_unsuitable_needs_sp142_ic():
+    r = check_eligibility("urothelial carcinoma", stage="IV", prior_lines=0, pdl1_ic=7)
+    assert "uk-atezolizumab-urothelial-1l-cis-unsuitable" in ids(r)
+    low = check_eligibility("urothelial carcinoma", stage="IV", prior_lines=0, pdl1_ic=2)
+    assert "uk-atezolizumab-urothelial-1l-cis-unsuitable" in ids(low, "not-eligible")
+
+
+def test_non_muscle_invasive_bladder_cancer_after_bcg_us():
+    r = check_eligibility("nmibc", stage="0is", prior=["bcg"], region="us", age=70)
+    assert {"us-pembrolizumab-nmibc-bcg-unresponsive", "us-nadofaragene-nmibc", "us-nogapendekin-bcg-nmibc"} <= ids(r)
+
+
+def test_kidney_cancer_after_nephrectomy():
+    r = check_eligibility("kidney cancer", setting="adjuvant", age=58)
+    assert "uk-pembrolizumab-rcc-adjuvant" in ids(r)
+
+
+def test_kidney_cancer_first_line_intermediate_risk_uk():
+    r = check_eligibility("kidney", stage="IV", prior_lines=0, age=63)
+    assert {"uk-nivolumab-ipilimumab-rcc-1l", "uk-pembrolizumab-lenvatinib-rcc-1l", "uk-nivolumab-cabozantinib-rcc-1l"} <= ids(r)
+
+
+def test_head_and_neck_first_line_needs_cps_1():
+    r = check_eligibility("head and neck", stage="IVC", prior_lines=0, cps=20, age=60)
+    assert "uk-pembrolizumab-hnscc-1l" in ids(r)
+    neg = check_eligibility("throat cancer", stage="IVC", prior_lines=0, cps=0)
+    assert "uk-pembrolizumab-hnscc-1l" in ids(neg, "not-eligible")
+
+
+def test_liver_cancer_first_line():
+    r = check_eligibility("hcc", stage="C", prior_lines=0, region="us", age=66)
+    assert {"us-atezolizumab-bevacizumab-hcc-1l", "us-durvalumab-tremelimumab-hcc-1l", "us-nivolumab-ipilimumab-hcc-1l"} <= ids(r)
+
+
+def test_hodgkin_lymphoma_child_after_brentuximab_without_transplant():
+    r = check_eligibility("Hodgkin lymphoma", prior_lines=2, prior=["brentuximab"], age=15)
+    assert "uk-pembrolizumab-chl-no-asct" in ids(r)  # NICE TA967: 3 years and over
+    assert "uk-nivolumab-chl" in ids(r, "not-eligible")  # adults only, and after ASCT
+
+
+def test_stomach_cancer_first_line_cps():
+    r = check_eligibility("stomach cancer", stage="IV", prior_lines=0, cps=7, her2="0")
+    assert {"uk-nivolumab-gastric-1l", "uk-pembrolizumab-gastric-1l"} <= ids(r)
+    her2pos = check_eligibility("stomach cancer", stage="IV", prior_lines=0, cps=7, her2="3+")
+    assert "uk-trastuzumab-gastric-her2" in ids(her2pos)
+    assert "uk-nivolumab-gastric-1l" in ids(her2pos, "not-eligible")
+
+
+def test_cervical_cancer_recurrent():
+    r = check_eligibility("cervix", stage="IVB", prior_lines=0, cps=5, age=44)
+    assert "uk-pembrolizumab-cervical-recurrent" in ids(r)
+
+
+def test_triple_negative_breast_cancer_early_and_metastatic():
+    early = check_eligibility("tnbc", stage="IIB", setting="neoadjuvant", prior_lines=0, age=39)
+    assert "uk-pembrolizumab-tnbc-early" in ids(early)
+    met = check_eligibility("triple negative breast cancer", stage="IV", prior_lines=0, cps=12, pdl1_ic=0, age=52)
+    assert "uk-pembrolizumab-tnbc-1l" in ids(met)
+    assert "uk-atezolizumab-tnbc-1l" in ids(met, "not-eligible")
+
+
+def test_small_cell_lung_cancer_extensive_stage():
+    r = check_eligibility("small cell lung cancer", stage="extensive", prior_lines=0, age=68)
+    assert {"uk-atezolizumab-sclc-1l", "uk-durvalumab-sclc-1l"} <= ids(r)
+    after = check_eligibility("sclc", stage="extensive", prior_lines=1, prior=["carboplatin", "etoposide"], region="us")
+    assert "us-tarlatamab-sclc" in ids(after)
+
+
+def test_mesothelioma_first_line():
+    r = check_eligibility("mesothelioma", prior_lines=0, setting="advanced", age=74)
+    assert "uk-nivolumab-ipilimumab-mesothelioma" in ids(r)
+
+
+def test_bile_duct_cancer_first_line():
+    r = check_eligibility("bile duct cancer", stage="IV", prior_lines=0, age=61)
+    assert "uk-durvalumab-btc-1l" in ids(r)
+
+
+def test_msi_high_small_bowel_cancer_after_one_treatment():
+    r = check_eligibility("small bowel cancer", setting="advanced", prior_lines=1, msi="high", age=55)
+    assert "uk-pembrolizumab-msi-previously-treated" in ids(r)
+
+
+def test_dlbcl_third_line_uk_options():
+    r = check_eligibility("dlbcl", prior_lines=2, prior=["r-chop", "polatuzumab"] if False else ["r-chop"], age=70)
+    assert {"uk-axicabtagene-lbcl-3l", "uk-glofitamab-dlbcl-3l"} <= ids(r)
+
+
+def test_follicular_lymphoma_third_line_us():
+    r = check_eligibility("follicular lymphoma", prior_lines=2, region="us", age=62)
+    assert {"us-mosunetuzumab-fl", "us-epcoritamab-fl", "us-axicabtagene-fl", "us-tisagenlecleucel-fl"} <= ids(r)
+
+
+def test_mantle_cell_after_btk_inhibitor():
+    us = check_eligibility("mantle cell lymphoma", prior_lines=2, prior=["ibrutinib"], region="us", age=65)
+    assert {"us-brexucabtagene-mcl", "us-lisocabtagene-mcl"} <= ids(us)
+    uk = check_eligibility("mantle cell lymphoma", prior_lines=2, prior=["ibrutinib"], age=65)
+    assert any(a.indication.access == "licensed-only" for a in uk.eligible)  # NICE withdrew routine funding
+
+
+def test_cll_first_line():
+    r = check_eligibility("cll", prior_lines=0, age=72)
+    assert "uk-obinutuzumab-venetoclax-cll-1l" in ids(r)
+
+
+def test_adult_all_relapsed_over_25():
+    r = check_eligibility("acute lymphoblastic leukaemia", prior_lines=1, age=40)
+    assert {"uk-blinatumomab-ball-relapsed", "uk-obecabtagene-ball"} <= ids(r)
+    assert "uk-tisagenlecleucel-ball" in ids(r, "not-eligible")
+
+
+def test_myeloma_after_three_lines():
+    r = check_eligibility("myeloma", prior_lines=3, prior=["lenalidomide", "bortezomib", "daratumumab"], age=69)
+    assert {"uk-teclistamab-mm", "uk-talquetamab-mm"} <= ids(r)
+    us = check_eligibility("myeloma", prior_lines=4, prior=["lenalidomide", "bortezomib", "daratumumab"], region="us")
+    assert {"us-teclistamab-mm", "us-elranatamab-mm", "us-idecabtagene-mm", "us-ciltacabtagene-mm"} <= ids(us)
+
+
+def test_uveal_melanoma():
+    r = check_eligibility("eye melanoma", stage="IV", age=60)
+    assert "uk-tebentafusp-uveal" in ids(r)
+
+
+def test_prostate_cancer_sipuleucel_us_only():
+    uk = check_eligibility("prostate", stage="IV", prior=["adt"])
+    assert uk.table_meta["coverage"] == "none"
+    us = check_eligibility("prostate", stage="IV", prior=["adt"], region="us", age=70)
+    assert "us-sipuleucel-prostate" in ids(us)
+
+
+def test_neuroblastoma_child():
+    r = check_eligibility("neuroblastoma", age=4, region="us")
+    assert "us-dinutuximab-neuroblastoma" in ids(r)
+
+
+def test_her2_breast_neoadjuvant():
+    r = check_eligibility("her2-breast", stage="IIIA", setting="neoadjuvant", age=48)
+    assert "uk-pertuzumab-breast-neoadjuvant" in ids(r)
+
+
+def test_skin_lymphoma_after_systemic_treatment():
+    r = check_eligibility("mycosis fungoides", prior_lines=1, region="us", age=66)
+    assert "us-mogamulizumab-ctcl" in ids(r)
+
+
+def test_every_cancer_type_has_rows_or_says_so():
+    from oncoimmune.patients import CANCERS, load_indications
+
+    table = load_indications()
+    covered = {c for r in table for c in r.cancers}
+    assert covered <= set(CANCERS)
+    for cid in CANCERS:
+        rep = check_eligibility(cid)
+        assert rep.table_meta["coverage"] in ("none", "incomplete", "complete")
+        if cid not in covered:
+            assert "WARNING" in rep.to_text()
+
+
+def test_dlbcl_early_relapse_uk_liso_cel_and_axi_cel():
+    r = check_eligibility("dlbcl", prior_lines=1, prior=["r-chop"], age=59)
+    assert {"uk-lisocabtagene-lbcl-2l", "uk-axicabtagene-lbcl-2l"} <= ids(r)
+
+
+def test_claudin_gastric_cancer_differs_between_england_and_scotland():
+    r = check_eligibility("stomach cancer", stage="IV", prior_lines=0, her2="1+", cps=0)
+    row = next(a for a in r.eligible if a.indication.id == "uk-zolbetuximab-gastric-1l")
+    assert row.indication.access == "licensed-only" and "SMC" in row.indication.smc
+    us = check_eligibility("stomach cancer", stage="IV", prior_lines=0, her2="1+", cps=0, region="us")
+    assert "us-zolbetuximab-gastric-1l" in ids(us)
+    assert "us-nivolumab-gastric-1l" in ids(us, "not-eligible")  # PD-L1 >= 1 required since 2025
+
+
+def test_skin_squamous_cell_after_surgery_and_radiotherapy_us():
+    r = check_eligibility("cscc", setting="adjuvant", prior=["radiotherapy"], region="us", age=72)
+    assert "us-cemiplimab-cscc-adjuvant" in ids(r)
+
+
+def test_myeloma_fourth_line_uk_antibodies():
+    r = check_eligibility("myeloma", prior_lines=3, prior=["lenalidomide", "bortezomib"], age=70)
+    assert {"uk-daratumumab-mono-mm", "uk-isatuximab-pd-mm"} <= ids(r)
