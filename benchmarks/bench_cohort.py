@@ -28,9 +28,14 @@ What is measured, in one run:
   chunk only what the trial needs is kept: the tumour at the assessment days
   (every 6 weeks) in float32 and the status.
 
-Writes the markdown report (``--out``, default ``docs/benchmarks.md``) and prints it.
+Output: prints the markdown report and writes it, with the raw numbers, as
+``cohort.md`` and ``cohort.json`` into the folder ``--out`` (default ``out/bench``;
+``--out -`` writes nothing). Nothing else is written unless ``--docs FILE`` is
+given (``make bench`` gives ``docs/benchmarks.md``): then this benchmark's section
+of that file, between ``<!-- bench:cohort -->`` markers, is replaced and the rest
+of the file is left alone.
 
-Run: ``make bench`` or ``python benchmarks/bench_cohort.py [--million] [--n 1000 10000 100000]``.
+Run: ``make bench`` or ``python benchmarks/bench_cohort.py [--million] [--n 1000 10000 100000] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -146,19 +151,28 @@ def err_summary(e: np.ndarray) -> dict:
 # SciPy loop ---------------------------------------------------------------------------------
 def scipy_loop(w: Workload, P: np.ndarray, method: str, rtol: float, atol: float) -> np.ndarray:
     """``solve_ivp`` per patient, piecewise between the dose events (exact jumps), daily ``t_eval``."""
+    return scipy_loop_w(w, P, method, rtol, atol, save=SAVE, days=DAYS, y0=w.compiled.y0)
+
+
+def scipy_loop_w(w, P: np.ndarray, method: str, rtol: float, atol: float, *, save: np.ndarray | None = None,
+                 days: float | None = None, y0: np.ndarray | None = None) -> np.ndarray:
+    """:func:`scipy_loop` for any workload with ``compiled``, ``events`` (and ``save``, ``days``, ``y0``)."""
     from scipy.integrate import solve_ivp
 
     from oncoimmune.model.events import segment_times
 
+    save = w.save if save is None else save
+    days = w.days if days is None else days
+    y0 = w.y0 if y0 is None else y0
     cm = w.compiled
     f = cm.rhs(np)
     J = cm.jacobian(np)
-    segs = segment_times(0.0, DAYS, w.events)
+    segs = segment_times(0.0, days, w.events)
     index = cm.index
-    out = np.empty((P.shape[0], SAVE.size, cm.n_states))
+    out = np.empty((P.shape[0], save.size, cm.n_states))
     for n in range(P.shape[0]):
         p = P[n].copy()
-        y = cm.y0.copy()
+        y = np.array(y0, dtype=float)
         kw = {"jac": (lambda t, yy: J(t, yy, p))} if method in ("LSODA", "BDF", "Radau") else {}
         for k, (ta, tb, evs) in enumerate(segs):
             for e in evs:
@@ -168,7 +182,7 @@ def scipy_loop(w: Workload, P: np.ndarray, method: str, rtol: float, atol: float
                     arr[i] + e.value if e.op == "add" else (e.value if e.op == "set" else arr[i] * e.value)
                 )
             last = k == len(segs) - 1
-            mask = (SAVE >= ta) & ((SAVE <= tb) if last else (SAVE < tb))
+            mask = (save >= ta) & ((save <= tb) if last else (save < tb))
             r = solve_ivp(
                 lambda t, yy: f(t, yy, p),
                 (ta, tb),
@@ -176,7 +190,7 @@ def scipy_loop(w: Workload, P: np.ndarray, method: str, rtol: float, atol: float
                 method=method,
                 rtol=rtol,
                 atol=atol,
-                t_eval=SAVE[mask] if mask.any() else None,
+                t_eval=save[mask] if mask.any() else None,
                 **kw,
             )
             if not r.success:
@@ -185,7 +199,7 @@ def scipy_loop(w: Workload, P: np.ndarray, method: str, rtol: float, atol: float
             if mask.any():
                 out[n, mask] = r.y.T
             # the state at tb: the last t_eval point if it is tb, else integrate once more without t_eval
-            if mask.any() and SAVE[mask][-1] == tb:
+            if mask.any() and save[mask][-1] == tb:
                 y = r.y[:, -1].copy()
             else:
                 y = (
@@ -214,13 +228,21 @@ def roadrunner_setup(w: Workload, rtol: float, atol: float, stiff: bool):
 
 
 def roadrunner_loop(rr, w: Workload, P: np.ndarray) -> np.ndarray:
+    return roadrunner_loop_w(rr, w, P, save=SAVE, days=DAYS)
+
+
+def roadrunner_loop_w(rr, w, P: np.ndarray, *, save: np.ndarray | None = None,
+                      days: float | None = None) -> np.ndarray:
+    """``resetAll`` + ``setValues`` + ``simulate`` per patient (the save grid must be uniform from 0)."""
+    save = w.save if save is None else save
+    days = w.days if days is None else days
     cm = w.compiled
     ids = [cm.param_names[j] for j in w.varied]
-    out = np.empty((P.shape[0], SAVE.size, cm.n_states))
+    out = np.empty((P.shape[0], save.size, cm.n_states))
     for n in range(P.shape[0]):
         rr.resetAll()
         rr.setValues(ids, [float(v) for v in P[n, w.varied]])
-        res = rr.simulate(0.0, DAYS, SAVE.size)
+        res = rr.simulate(float(save[0]), float(days), save.size)
         out[n] = np.asarray(res)[:, 1:]
     return out
 
@@ -347,8 +369,6 @@ def report(res: dict) -> str:
     base_rr = max(res["roadrunner"], key=lambda r: r["rate"]) if res["roadrunner"] else None
     rr_rate = base_rr["rate"] if base_rr else float("nan")
     L = []
-    L.append("# Benchmarks")
-    L.append("")
     L.append("## Checkpoint-inhibitor cohort: patients per second, accuracy, memory")
     L.append("")
     L.append(
@@ -500,7 +520,11 @@ def report(res: dict) -> str:
 
 # main -----------------------------------------------------------------------------------------
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Writes only into --out (default out/bench: cohort.md, cohort.json) and, if --docs is given, the "
+        "'cohort' section of that markdown file (make bench: docs/benchmarks.md).",
+    )
     ap.add_argument(
         "--n", type=int, nargs="+", default=[1000, 10000, 100000], help="cohort sizes, batched engine"
     )
@@ -512,7 +536,10 @@ def main() -> None:
     ap.add_argument("--million", action="store_true", help="also run the streamed 1e6-patient trial")
     ap.add_argument("--million-n", type=int, default=1_000_000, help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, default=2024)
-    ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="markdown report ('-': none)")
+    ap.add_argument("--out", default=str(ROOT / "out" / "bench"),
+                    help="folder for cohort.md and cohort.json (default: out/bench; '-': write nothing)")
+    ap.add_argument("--docs", default=None,
+                    help="markdown file whose 'cohort' section is replaced (make bench: docs/benchmarks.md)")
     ap.add_argument("--worker", choices=["batched", "million"], help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -527,9 +554,9 @@ def main() -> None:
     res: dict = {
         "machine": machine(),
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
-        "command": "make bench"
-        if os.environ.get("ONCOIMMUNE_BENCH_MAKE")
-        else "python " + " ".join([str(Path(sys.argv[0]))] + sys.argv[1:]),
+        "command": os.environ.get("ONCOIMMUNE_BENCH_COMMAND")
+        or ("make bench" if os.environ.get("ONCOIMMUNE_BENCH_MAKE") else None)
+        or "python " + " ".join([str(Path(sys.argv[0]))] + sys.argv[1:]),
         "repeats": args.repeats,
     }
     print("machine:", res["machine"], flush=True)
@@ -638,11 +665,16 @@ def main() -> None:
     print()
     print(text)
     if args.out != "-":
-        Path(args.out).write_text(text)
-        raw = ROOT / "out" / "bench" / "cohort.json"
-        raw.parent.mkdir(parents=True, exist_ok=True)
-        raw.write_text(json.dumps(res, indent=1))
-        print(f"wrote {args.out}")
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "cohort.md").write_text(text + "\n")
+        (out / "cohort.json").write_text(json.dumps(res, indent=1))
+        print(f"wrote {out / 'cohort.md'} and {out / 'cohort.json'}")
+    if args.docs:
+        from docs_section import replace_section
+
+        replace_section(Path(args.docs), "cohort", text)
+        print(f"updated the 'cohort' section of {args.docs}")
 
 
 if __name__ == "__main__":

@@ -62,9 +62,9 @@ def _kuznetsov_brake() -> Model:
 
 def _mpn_at_diagnosis() -> Model:
     """Andersen 2017 started from the state at which the JAK2V617F burden first reaches 45 %."""
-    from oncoimmune.library import andersen2017_mpn
+    from oncoimmune.analysis import mpn_ifn
 
-    _, state = andersen2017_mpn.state_at_burden(0.45)
+    _, state = mpn_ifn.state_at_burden(0.45)
     return get_model("andersen2017_mpn").with_initial(state)
 
 

@@ -44,7 +44,11 @@ def test_drugs_json():
     r = invoke("drugs", "--json")
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)
-    assert [row["name"] for row in rows] == list(CATALOGUE)
+    from oncoimmune.therapy.cytotoxic import AGENTS
+
+    # the catalogue, then the cytotoxic chemotherapies in real doses
+    assert [row["name"] for row in rows] == list(CATALOGUE) + list(AGENTS)
+    assert all(row["classes"] == ["chemotherapy"] for row in rows[len(CATALOGUE):])
     pem = rows[0]
     assert pem["classes"] == ["monoclonal_antibody", "checkpoint_inhibitor", "targeted_therapy"]
     assert pem["target"] == "PD-1" and "200 mg" in pem["label_schedule"] and "Ahamadi" in pem["pk_source"]

@@ -47,7 +47,8 @@ def _parse_param(text: str) -> tuple[str, float, float, bool]:
 
 def register(app: typer.Typer) -> None:
     """Add the ``sensitivity`` command to ``app``."""
-    from .cli import EXIT_FAILED_RUN, _fail
+    from ._cli_common import EXIT_FAILED_RUN
+    from ._cli_common import fail as _fail
 
     @app.command("sensitivity")
     def sensitivity_cmd(

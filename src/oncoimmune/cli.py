@@ -9,6 +9,7 @@
     $ oncoimmune drugs [--json]
     $ oncoimmune trial examples/keynote024.toml --patients 600 --seed 2016 --out out/kn024 [--workers 2]
     $ oncoimmune simulate kuznetsov1994 --therapy pembrolizumab:200mg:q3w --therapy carboplatin_paclitaxel
+    $ oncoimmune serve [--host 127.0.0.1] [--port 8000] [--data DIR]     # the web explorer
 
 ``simulate`` writes ``DIR/trajectory.parquet``, ``DIR/trajectory.png`` and
 ``DIR/spec.toml`` (everything needed to rerun it). The directory is built in a
@@ -61,17 +62,9 @@ _ClickAbort = typer.Abort
 
 __all__ = ["app", "main"]
 
-EXIT_FAILED_RUN = 1
-EXIT_BAD_INPUT = 2
-
-
-def _one_line(msg: str) -> str:
-    return " ".join(str(msg).split())
-
-
-def _fail(msg: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    typer.echo(f"error: {_one_line(msg)}", err=True)
-    raise typer.Exit(code)
+from ._cli_common import EXIT_BAD_INPUT, EXIT_FAILED_RUN  # noqa: E402
+from ._cli_common import fail as _fail  # noqa: E402
+from ._cli_common import one_line as _one_line  # noqa: E402
 
 
 class _OneLineErrorGroup(TyperGroup):
@@ -168,10 +161,20 @@ def models_cmd(
 
 @app.command("describe")
 def describe_cmd(
-    model: Annotated[str, typer.Argument(help="Library model id (see `oncoimmune models`).", metavar="MODEL")],
+    model: Annotated[
+        Optional[str], typer.Argument(help="Library model id (see `oncoimmune models`).", metavar="MODEL")
+    ] = None,
+    sbml: Annotated[Optional[Path], typer.Option("--sbml", help="Describe an SBML file instead.", metavar="FILE")] = None,
 ) -> None:
     """Print a model's equations, processes, parameters with sources, and references."""
     from .library import get_model
+
+    if sbml is not None:
+        from ._cli_sbml import describe_sbml
+
+        return describe_sbml(sbml)
+    if model is None:
+        _fail("MODEL: give a library model id (see `oncoimmune models`) or --sbml FILE")
 
     with _bad_input("MODEL"):
         m = get_model(model)
@@ -295,7 +298,10 @@ def simulate_cmd(
         Optional[str], typer.Option("--method", help="Engine method (scipy: LSODA, BDF, Radau, DOP853, RK45).")
     ] = None,
     rtol: Annotated[Optional[float], typer.Option("--rtol", help="Relative tolerance; default 1e-8.")] = None,
-    atol: Annotated[Optional[float], typer.Option("--atol", help="Absolute tolerance; default 1e-10.")] = None,
+    atol: Annotated[
+        Optional[float],
+        typer.Option("--atol", help="Absolute tolerance for every state; default: per state, 1e-16 x its typical size."),
+    ] = None,
     max_nfev: Annotated[
         Optional[int], typer.Option("--max-nfev", help="Work budget in right-hand-side evaluations.")
     ] = None,
@@ -324,6 +330,10 @@ def simulate_cmd(
     height: Annotated[
         Optional[float], typer.Option("--height", help="Patient height in cm for the BSA (default 170).", metavar="CM")
     ] = None,
+    sbml: Annotated[
+        Optional[Path],
+        typer.Option("--sbml", help="Simulate an SBML file instead (--days in the file's time units).", metavar="FILE"),
+    ] = None,
 ) -> None:
     """Simulate a library model and write DIR/trajectory.parquet, DIR/trajectory.png and DIR/spec.toml.
 
@@ -337,6 +347,10 @@ def simulate_cmd(
     """
     from .io import SimulationSpec, check_output_dir, load_spec, write_run
 
+    if sbml is not None:
+        from ._cli_sbml import simulate_sbml
+
+        return simulate_sbml(sbml, days, out, overwrite, plot, rtol, atol, method, engine, set_)
     # 1. the spec: file, then command-line overrides; all validated before anything is written
     data: dict[str, Any] = {}
     if spec_file is not None:
@@ -402,7 +416,9 @@ def simulate_cmd(
     with _bad_input():
         ds = spec.run()
     try:
-        write_run(ds, spec, out_dir, overwrite=overwrite, plot=plot)
+        from .plots.trajectory import save_trajectory_plot
+
+        write_run(ds, spec, out_dir, overwrite=overwrite, plot=save_trajectory_plot if plot else None)
     except OncoimmuneError as exc:
         _fail(f"--out: {exc}")
     except OSError as exc:
@@ -433,8 +449,9 @@ def drugs_cmd(
     from rich.table import Table
 
     from .therapy.catalogue import list_catalogue
+    from .therapy.cytotoxic import list_cytotoxics
 
-    rows = list_catalogue()
+    rows = list_catalogue() + list_cytotoxics()
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -563,8 +580,14 @@ def trial_cmd(
         int, typer.Option("--workers", min=1, help="Worker processes (1: in this process).", metavar="K")
     ] = 1,
     shard_size: Annotated[
-        int, typer.Option("--shard-size", min=1, help="Patients per shard (default 25).", metavar="M")
-    ] = 25,
+        Optional[int],
+        typer.Option("--shard-size", min=1, help="Patients per shard (default 1000 batched, 25 scipy).", metavar="M"),
+    ] = None,
+    engine: Annotated[
+        Optional[str],
+        typer.Option("--engine", help="batched (default: all patients of a shard in one solve) or scipy (the "
+                     "reference, one patient at a time); --resume keeps the run's."),
+    ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a previous trial run in DIR.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
     executor: Annotated[
@@ -595,6 +618,11 @@ def trial_cmd(
     with _bad_input("SPEC.toml"):
         trial_spec = load_trial_spec(spec)
     out_dir = out if out is not None else Path(f"trial-{spec.stem}")
+    if getattr(trial_spec, "survival", None) is not None:
+        from ._cli_calibrate import run_clinical_spec
+
+        run_clinical_spec(trial_spec, out_dir, patients=patients, seed=seed)
+        return
     command = "oncoimmune trial " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else None
     try:
         result = run_trial(
@@ -604,6 +632,7 @@ def trial_cmd(
             seed=seed,
             shard_size=shard_size,
             workers=workers,
+            engine=engine,
             resume=resume,
             overwrite=overwrite,
             progress=progress,
@@ -640,6 +669,10 @@ def _print_trial_summary(result: Any) -> None:
         for arm, h in s.get(f"{ep}_hr", {}).items():
             if isinstance(h, dict) and "hr" in h:
                 typer.echo(f"  {ep.upper()} HR {arm} vs {h['vs']}: {h['hr']:.2f} ({h['hr_lo']:.2f}-{h['hr_hi']:.2f})")
+            elif arm == "error":
+                typer.echo(f"  {ep.upper()} HR: not estimable ({h})")
+    if s.get("reference_missing"):
+        typer.echo(f"  note: {s['reference_missing']}")
     if s.get("failed"):
         typer.echo(f"  {s['failed']} patient(s) failed; see the report and endpoints.parquet (status, reason)")
     ref = s.get("reference")
@@ -657,10 +690,17 @@ def _print_trial_summary(result: Any) -> None:
                "figures/, manifest.json")
 
 
-from . import _cli_fit, _cli_sensitivity  # noqa: E402  (commands in their own modules)
+from . import _cli_fit, _cli_sbml, _cli_sensitivity  # noqa: E402  (commands in their own modules)
+from ._cli_calibrate import register as _register_calibrate  # noqa: E402
 
 _cli_sensitivity.register(app)
+_cli_sbml.register(app)
+_register_calibrate(app)
 _cli_fit.register(app)
+
+from ._cli_web import register as _register_web  # noqa: E402
+
+_register_web(app)
 
 
 def main() -> None:

@@ -315,7 +315,8 @@ def _run_trial_demo(out: Path, n: int, workers: int | None, spec_path: str | Pat
     """The virtual KEYNOTE-024 of the demo (written into ``out``); returns its headline figures."""
     import os
 
-    from .trials.runner import _jsonable, run_trial
+    from .trials.runner import run_trial
+    from .trials.write import jsonable as _jsonable
     from .trials.spec import load_trial_spec
 
     spec = load_trial_spec(spec_path or DEMO_TRIAL_SPEC)

@@ -25,6 +25,10 @@ from .model.model import Model
 __all__ = ["simulate", "default_saveat"]
 
 
+#: Most points a default (daily) save grid may hold: 5 million days, about 13,700 years.
+MAX_SAVE_POINTS = 5_000_000
+
+
 def default_saveat(days: float, points_per_day: int = 1) -> np.ndarray:
     """A daily grid ``0, 1, ..., days`` (plus ``days`` itself if fractional)."""
     n = int(math.floor(days * points_per_day + 1e-9))
@@ -45,7 +49,7 @@ def simulate(
     engine: str | AbstractEngine = "scipy",
     method: str | None = None,
     rtol: float = 1e-8,
-    atol: float = 1e-10,
+    atol: float | Iterable[float] | None = None,
     max_nfev: int = 2_000_000,
     max_seconds: float | None = None,
     seed: int | None = None,
@@ -69,8 +73,13 @@ def simulate(
         ``"scipy"`` (reference) or any registered engine.
     method : str, optional
         Engine-specific integration method (``"LSODA"``, ``"BDF"``, ...).
-    rtol, atol : float
-        Tolerances.
+    rtol : float
+        Relative tolerance.
+    atol : float, sequence of float (one per state) or None
+        Absolute tolerance. ``None`` (default): per state, scaled by the
+        state's typical magnitude (:func:`oncoimmune.engines.tolerance.default_atol`).
+        A state that sits below its absolute tolerance and grows back is
+        reported in ``attrs["status_warning"]``.
     max_nfev : int
         Work budget: right-hand-side evaluations before the run is failed.
     max_seconds : float, optional
@@ -90,6 +99,11 @@ def simulate(
         raise ParameterValueError(f"days must be a number > 0; got {days!r}") from None
     if not math.isfinite(days) or days <= 0:
         raise ParameterValueError(f"days must be a finite number > 0; got {days!r}")
+    if saveat is None and days > MAX_SAVE_POINTS:
+        raise ParameterValueError(
+            f"days must be at most {MAX_SAVE_POINTS:,} with the daily save grid (it would hold "
+            f"{days:.3g} points); simulate fewer days or pass a coarser saveat"
+        )
     if parameters:
         model = model.with_parameters(parameters)
     if initial:
@@ -107,7 +121,7 @@ def simulate(
         saveat=save,
         events=evs,
         rtol=float(rtol),
-        atol=float(atol),
+        atol=None if atol is None else np.asarray(atol, dtype=float),
         max_nfev=int(max_nfev),
         method=method,
         max_seconds=None if max_seconds is None else float(max_seconds),
@@ -119,6 +133,13 @@ def simulate(
 def to_dataset(model: Model, sol: Any, problem: Problem, *, seed: int | None = None) -> xr.Dataset:
     """Package an engine :class:`~oncoimmune.engines.Solution` as a labelled Dataset."""
     cm = problem.compiled
+    from .engines.tolerance import default_atol
+
+    atol_vector = (
+        default_atol(cm, problem.y0)
+        if problem.atol is None
+        else np.broadcast_to(np.asarray(problem.atol, dtype=float), (cm.n_states,))
+    )
     data_vars: dict[str, Any] = {}
     for i, s in enumerate(model.states):
         data_vars[s.name] = ("time", sol.y[:, i], {"units": s.units, "long_name": s.description})
@@ -143,7 +164,8 @@ def to_dataset(model: Model, sol: Any, problem: Problem, *, seed: int | None = N
             "engine": sol.engine,
             "method": sol.method,
             "rtol": problem.rtol,
-            "atol": problem.atol,
+            "atol": json.dumps([float(a) for a in atol_vector]),
+            "status_warning": " ".join(sol.warnings),
             "max_nfev": problem.max_nfev,
             "nfev": sol.nfev,
             "status": sol.status,

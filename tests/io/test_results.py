@@ -152,7 +152,9 @@ def test_atomic_directory_all_or_nothing(tmp_path):
 def test_write_run_directory(tmp_path):
     spec = SimulationSpec(model=MODEL, days=5, set={"T": 1e7})
     ds = spec.run()
-    out = write_run(ds, spec, tmp_path / "run")
+    from oncoimmune.plots.trajectory import save_trajectory_plot
+
+    out = write_run(ds, spec, tmp_path / "run", plot=save_trajectory_plot)
     assert sorted(os.listdir(out)) == ["spec.toml", "trajectory.parquet", "trajectory.png"]
     from oncoimmune.io import load_spec
 

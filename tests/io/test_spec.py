@@ -19,10 +19,11 @@ MODEL = "kuznetsov1994"
 def test_defaults_and_round_trip(tmp_path):
     spec = SimulationSpec(model=MODEL, days=30, set={"T": 1e7, "s": 1.2e4}, seed=5)
     assert spec.days == 30.0 and spec.engine == "scipy" and spec.method is None
-    assert spec.rtol == 1e-8 and spec.atol == 1e-10 and spec.max_nfev == 2_000_000
+    # atol None: per state, scaled by each state's typical size (issue 9; engines.tolerance)
+    assert spec.rtol == 1e-8 and spec.atol is None and spec.max_nfev == 2_000_000
     assert spec.oncoimmune_version == __version__
     text = spec.to_toml()
-    assert "method" not in text  # None is left out: TOML has no null
+    assert "method" not in text and "atol" not in text  # None is left out: TOML has no null
     assert SimulationSpec.from_toml(text) == spec
     path = spec.write(tmp_path / "spec.toml")
     assert load_spec(path) == spec
@@ -38,7 +39,6 @@ def test_written_toml_is_plain_and_ordered():
         "engine": "scipy",
         "method": "BDF",
         "rtol": 1e-8,
-        "atol": 1e-10,
         "max_nfev": 2_000_000,
         "default_events": True,
         "oncoimmune_version": __version__,

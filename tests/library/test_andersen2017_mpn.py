@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from oncoimmune.library import andersen2017_mpn as mpn
+from oncoimmune.analysis import mpn_ifn
 from oncoimmune.library import get_model, list_models
 from oncoimmune.simulate import simulate
 
@@ -55,7 +56,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def crossing_days(model):
-    return mpn.burden_crossing_times(LEVELS, model=model)
+    return mpn_ifn.burden_crossing_times(LEVELS, model=model)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +137,7 @@ def test_trajectory_matches_oracle(model, rr_one_cell):
 def test_ifn_fit_residuals_within_five_points(model):
     """Kiladjian 2008 (Blood 112:3065, abstract): 45 -> 22.5 / 17.5 / 5 / 3 % at 12 / 18 / 24 / 36 months;
     the stored (fitted) k_IFN reproduces each within +-5 percentage points."""
-    sim = mpn.simulate_ifn_response(model.parameter("k_IFN").value, model=model)
+    sim = mpn_ifn.simulate_ifn_response(model.parameter("k_IFN").value, model=model)
     data = np.asarray(mpn.KILADJIAN_2008_BURDEN)
     assert np.all(np.abs(sim - data) <= 5.0), sim
     # monotone decline from the 45 % start
@@ -144,26 +145,26 @@ def test_ifn_fit_residuals_within_five_points(model):
 
 
 def test_refit_reproduces_stored_value(model):
-    fit = mpn.fit_ifn_effect(model=model)
+    fit = mpn_ifn.fit_ifn_effect(model=model)
     assert fit.success
     assert fit.k_IFN == pytest.approx(mpn.KIFN_FIT, rel=1e-5)
     assert max(abs(r) for r in fit.residuals_points) <= 5.0
-    assert fit.start_day == pytest.approx(mpn.burden_crossing_times([0.45], model=model)[0], rel=1e-9)
+    assert fit.start_day == pytest.approx(mpn_ifn.burden_crossing_times([0.45], model=model)[0], rel=1e-9)
 
 
 def test_catalogue_ifn_calibration_point(model):
     """validation.md 1.2 [RUN, calibration target]: with k_IFN = 2 the burden is 21.5 / 13.9 / 8.7 / 3.2 %."""
-    sim = mpn.simulate_ifn_response(2.0, model=model)
+    sim = mpn_ifn.simulate_ifn_response(2.0, model=model)
     np.testing.assert_allclose(sim, [21.5, 13.9, 8.7, 3.2], atol=0.05 + 1e-9)
 
 
 def test_ifn_events_switch_treatment(model):
     """IFN switched on by an event equals the parameter-switch helper; switching it off stops the decline."""
-    _, start = mpn.state_at_burden(model=model)
+    _, start = mpn_ifn.state_at_burden(model=model)
     m = model.with_initial(start)
     t = np.array([0.0, 6 * mpn.MONTH, 12 * mpn.MONTH])
     ds = simulate(m, float(t[-1]), events=mpn.ifn_events(0.0), saveat=t, **mpn.SOLVER)
-    ref = mpn.simulate_ifn_response(m.parameter("k_IFN").value, [6.0, 12.0], start_state=start, model=m)
+    ref = mpn_ifn.simulate_ifn_response(m.parameter("k_IFN").value, [6.0, 12.0], start_state=start, model=m)
     np.testing.assert_allclose(100 * ds["jak2_burden"].values[1:], ref, rtol=1e-6)
     stopped = simulate(m, float(t[-1]), events=mpn.ifn_events(0.0, stop=t[1]), saveat=t, **mpn.SOLVER)
     b = 100 * stopped["jak2_burden"].values

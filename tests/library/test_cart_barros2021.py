@@ -23,11 +23,11 @@ catalogue's numbers are checked on the day-45 variant
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from oncoimmune._data import shared_dir
 from oncoimmune import simulate
 from oncoimmune.biology import roles
 from oncoimmune.library import barros2021_cartmath as cartmath
@@ -270,7 +270,7 @@ def test_tumour_diameter(biomodels_run):
 
 
 # SBML oracle ------------------------------------------------------------------------------------
-BIOMODELS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "biomodels"
+BIOMODELS = shared_dir() / "data" / "biomodels"
 FILES = {
     "hdlm2": "barros2021-cartmath-mathematical-of-car-t-immunotherapy-in-h__BIOMD0000001019.xml",
     "raji": "barros2021-cartmath-mathematical-of-car-t-immunotherapy-in-r__BIOMD0000001020.xml",

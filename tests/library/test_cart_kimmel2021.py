@@ -26,11 +26,11 @@ implemented here.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from oncoimmune._data import shared_dir
 from oncoimmune import simulate
 from oncoimmune.biology import roles
 from oncoimmune.library import get_model
@@ -193,9 +193,7 @@ def test_second_infusion_needs_lymphodepletion():
 
 # SBML oracle ---------------------------------------------------------------------------------------
 SBML = (
-    Path(__file__).resolve().parents[2]
-    / ".."
-    / "shared"
+    shared_dir()
     / "data"
     / "biomodels"
     / "kimmel2021-t-cell-competition-and-stochastic-extinction-even__BIOMD0000001041.xml"

@@ -159,16 +159,27 @@ def test_low_dose_does_not_clear(model):
     assert _c_final(model, 2.0e-8) == pytest.approx(0.53, rel=0.02)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured clearance threshold 2.763e-8 vs catalogue 2.86e-8 g/cm^3/day (-3.4 %); "
-    "libroadrunner on the SBML agrees with 2.763e-8 (see test_clearance_threshold_matches_oracle)",
-)
+def _settled(model):
+    """The model's state after 300 untreated days from the SBML initial condition (C = 0.6414)."""
+    ds = simulate(model, 300.0, saveat=[0.0, 300.0], rtol=1e-10, atol=1e-14)
+    return model.with_initial({k: float(ds[k].values[-1]) for k in ("C", "T", "A")})
+
+
 def test_clearance_threshold_catalogue(model):
     """validation.md 3.1 [RUN]: constant anti-PD-1 clears the tumour within 730 d only if
-    gamma_A > 2.86e-8 g/cm^3/day (tolerance 1 %)."""
-    thr = _threshold(lambda g: _c_final(model, g) < 1e-3)
-    assert thr == pytest.approx(CATALOGUE_THRESHOLD, rel=0.01)
+    gamma_A > 2.86e-8 g/cm^3/day.
+
+    The catalogue's experiment: treatment starts from the day-300 settled tumour
+    (C(300) = 0.6414, :func:`test_tumour_at_300_days`) and "cleared" means
+    C(730) < 1e-6; an independent script gives 2.859e-8. (Starting from the
+    model's initial state with C(730) < 1e-3 is a different experiment, whose
+    threshold 2.763e-8 is checked below as a documented variant.) Tolerance 0.5 %.
+    """
+    settled = _settled(model)
+    assert float(settled.state("C").initial) == pytest.approx(0.6414, rel=1e-3)
+    thr = _threshold(lambda g: _c_final(settled, g) < 1e-6)
+    assert thr == pytest.approx(CATALOGUE_THRESHOLD, rel=5e-3)
+    assert thr == pytest.approx(2.859e-8, rel=1e-3)
 
 
 # ---------------------------------------------------------------- libroadrunner oracle
@@ -198,7 +209,10 @@ def test_trajectories_match_oracle(model, rr_treated, gamma_a):
 
 
 def test_clearance_threshold_matches_oracle(model, rr_treated):
-    """Threshold (C(730 d) < 1e-3) of this implementation equals libroadrunner's on the SBML (0.1 %)."""
+    """Variant experiment: treatment from the model's initial state, cleared if C(730 d) < 1e-3.
+
+    Its threshold (2.763e-8, not the catalogue's experiment) equals libroadrunner's on the SBML (0.1 %).
+    """
     t_end = np.array([0.0, 730.0])
     ours = _threshold(lambda g: _c_final(model, g) < 1e-3)
     theirs = _threshold(lambda g: rr_treated(g, t_end)["C"][-1] < 1e-3)

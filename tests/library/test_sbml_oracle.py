@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from oncoimmune._data import shared_dir
 from oncoimmune import simulate
 from oncoimmune.library import get_model
 
@@ -37,7 +38,7 @@ roadrunner = pytest.importorskip(
     "roadrunner", reason="libroadrunner not installed (pip install oncoimmune[sbml])"
 )
 
-BIOMODELS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "biomodels"
+BIOMODELS = shared_dir() / "data" / "biomodels"
 FILES = {
     "kuznetsov1994": "kuznetsov1994-nonlinear-dynamics-of-immunogenic-tumors__BIOMD0000000762.xml",
     "kirschner_panetta1998": "kirschner1998-immunotherapy-tumour__BIOMD0000000732.xml",

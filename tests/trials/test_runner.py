@@ -13,6 +13,7 @@ pytest.importorskip("lifelines")
 
 from oncoimmune._errors import ResultsFileError
 from oncoimmune.trials import runner as R
+from oncoimmune.trials import shards, solve
 from oncoimmune.trials.spec import TrialSpec, load_trial_spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,29 +65,40 @@ def test_a_patient_is_the_same_whatever_the_trial_size(tmp_path):
     same_endpoints(a.endpoints[cols], b.endpoints[cols].iloc[:4])
 
 
-def test_resume_after_interruption_gives_identical_endpoints(tmp_path, monkeypatch):
+@pytest.mark.parametrize("engine", ["batched", "scipy"])
+def test_resume_after_interruption_gives_identical_endpoints(tmp_path, monkeypatch, engine):
     spec = small_spec()
-    clean = run(tmp_path, "clean", spec, n_patients=9, shard_size=3)
+    clean = run(tmp_path, "clean", spec, n_patients=9, shard_size=3, engine=engine)
 
-    real = R.simulate_patient
+    real_one, real_batch = shards.simulate_patient, shards.simulate_patients_batched
 
     def interrupted(ctx, planned):
         if planned.position == 7:
             raise KeyboardInterrupt  # the machine goes away in the third shard
-        return real(ctx, planned)
+        return real_one(ctx, planned)
 
-    monkeypatch.setattr(R, "simulate_patient", interrupted)
+    def interrupted_batch(ctx, planned):
+        if any(p.position == 7 for p in planned):
+            raise KeyboardInterrupt
+        return real_batch(ctx, planned)
+
+    monkeypatch.setattr(shards, "simulate_patient", interrupted)
+    monkeypatch.setattr(shards, "simulate_patients_batched", interrupted_batch)
     with pytest.raises(KeyboardInterrupt):
-        run(tmp_path, "broken", spec, n_patients=9, shard_size=3)
+        run(tmp_path, "broken", spec, n_patients=9, shard_size=3, engine=engine)
     manifest = json.loads((tmp_path / "broken" / "manifest.json").read_text())
     assert sorted(manifest["shards"]) == ["0", "1"] and not manifest["complete"]
     assert not (tmp_path / "broken" / "endpoints.parquet").exists()
 
-    monkeypatch.setattr(R, "simulate_patient", real)
-    resumed = run(tmp_path, "broken", spec, n_patients=9, shard_size=3, resume=True)
+    monkeypatch.setattr(shards, "simulate_patient", real_one)
+    monkeypatch.setattr(shards, "simulate_patients_batched", real_batch)
+    resumed = run(tmp_path, "broken", spec, n_patients=9, shard_size=3, resume=True, engine=engine)
     assert resumed.shards_skipped == [0, 1] and resumed.shards_run == [2]
     same_endpoints(clean.endpoints, resumed.endpoints)
     same_endpoints(pd.read_parquet(tmp_path / "broken" / "endpoints.parquet"), clean.endpoints)
+    with pytest.raises(ResultsFileError, match="engine"):
+        other = "scipy" if engine == "batched" else "batched"
+        run(tmp_path, "broken", spec, n_patients=9, shard_size=3, resume=True, engine=other)
 
 
 def test_resume_recomputes_a_corrupted_shard_and_refuses_another_run(tmp_path):
@@ -102,17 +114,18 @@ def test_resume_recomputes_a_corrupted_shard_and_refuses_another_run(tmp_path):
         run(tmp_path, "r", spec, n_patients=6, shard_size=3)
 
 
-def test_a_failing_patient_is_recorded_not_fatal(tmp_path, monkeypatch):
+@pytest.mark.parametrize("engine", ["batched", "scipy"])
+def test_a_failing_patient_is_recorded_not_fatal(tmp_path, monkeypatch, engine):
     spec = small_spec()
-    real = R._simulate_patient_core
+    real = solve.sample_patient
 
     def flaky(ctx, planned):
         if planned.position == 2:
             raise FloatingPointError("solver blew up on purpose")
         return real(ctx, planned)
 
-    monkeypatch.setattr(R, "_simulate_patient_core", flaky)
-    res = run(tmp_path, "f", spec, n_patients=6, shard_size=4, report=True)
+    monkeypatch.setattr(solve, "sample_patient", flaky)
+    res = run(tmp_path, "f", spec, n_patients=6, shard_size=4, report=True, engine=engine)
     ep = res.endpoints.set_index("patient_id")
     assert ep.loc[2, "status"] == "failed"
     assert "solver blew up on purpose" in ep.loc[2, "reason"]

@@ -76,7 +76,11 @@ def test_regimens_go_through_the_catalogue():
     assert parse_regimen_text("pembrolizumab:200mg:q3w*35").drug.name == "pembrolizumab"
     assert parse_regimen_text("carboplatin_paclitaxel:1:q3w*4").key == "carboplatin_paclitaxel"
     with pytest.raises(ValueError, match="unknown drug"):
+        parse_regimen_text("gemcitabine:1000mg/m2:q3w")
+    # carboplatin is dosed by target AUC (Calvert): a bare number is refused with the fix
+    with pytest.raises(ValueError, match="AUC"):
         parse_regimen_text("carboplatin:5:q3w")
+    assert parse_regimen_text("carboplatin:AUC5:q3w*4").doses == (5.0,)
     with pytest.raises(ValueError, match="non-empty"):
         parse_regimen_text(" ")
 

@@ -54,6 +54,7 @@ __all__ = [
     "TrialComparison",
     "TrialDataError",
     "compare_to_trial",
+    "MIN_EVENTS_PER_COMPARISON",
     "hazard_ratios",
     "kaplan_meier",
     "km_by_arm",
@@ -385,6 +386,11 @@ def logrank(table: Any, *, time: str = "pfs_months", event: str = "pfs_event", a
     )
 
 
+#: Events per arm compared below which trial summaries report a hazard ratio as not estimable
+#: (Peduzzi et al. 1995, J Clin Epidemiol 48:1503: ten events per variable).
+MIN_EVENTS_PER_COMPARISON = 10
+
+
 def hazard_ratios(
     table: Any,
     *,
@@ -393,6 +399,7 @@ def hazard_ratios(
     arm: str = "arm",
     reference: str | None = None,
     alpha: float = 0.05,
+    min_events: int = 1,
 ) -> Any:
     """Cox proportional-hazards hazard ratios of each arm against a reference arm.
 
@@ -406,6 +413,10 @@ def hazard_ratios(
         appearance. Name it explicitly in analyses.
     alpha : float
         1 - confidence level.
+    min_events : int
+        Fewest events (all arms together) per arm compared for the ratio to be
+        reported; :data:`MIN_EVENTS_PER_COMPARISON` (10, Peduzzi 1995 [2]_) for
+        trial summaries; 1 (default) for hand-worked checks.
 
     Returns
     -------
@@ -416,12 +427,17 @@ def hazard_ratios(
     Raises
     ------
     TrialDataError
-        If the reference arm is unknown, or an arm has no events (the hazard
-        ratio is then 0 or infinite and not estimable).
+        If the reference arm is unknown, or the ratio is not estimable: an arm
+        has no events (the ratio is then 0 or infinite), there are fewer than
+        ``min_events`` events per comparison, or the fit does not converge or
+        gives a non-finite interval (separation in a small trial). The fit's
+        own warnings are never passed on.
 
     References
     ----------
     .. [1] Cox DR 1972, *J R Stat Soc B* 34:187-220.
+    .. [2] Peduzzi P, Concato J, Feinstein AR, Holford TR (1995). Importance of events per independent
+       variable in proportional hazards regression analysis II. *J Clin Epidemiol* 48:1503-1510.
     """
     lifelines = _lifelines()
     import pandas as pd
@@ -439,6 +455,13 @@ def hazard_ratios(
                 f"arm {a!r} has no events in {event!r}; a hazard ratio is not estimable (follow up longer or "
                 "pool arms)"
             )
+    total = int(sum(int(e.sum()) for _, e in groups.values()))
+    if total < int(min_events) * (len(names) - 1):
+        raise TrialDataError(
+            f"only {total} events in {event!r}; a hazard ratio is not estimable with fewer than "
+            f"{int(min_events) * (len(names) - 1)} ({int(min_events)} per comparison, Peduzzi 1995); enrol more "
+            "patients or follow up longer"
+        )
     cols: dict[str, list[float]] = {"_t": [], "_e": []}
     others = names[1:]
     keys = [f"_arm{j}" for j in range(len(others))]
@@ -453,9 +476,27 @@ def hazard_ratios(
     cph = lifelines.CoxPHFitter(alpha=alpha)
     # tighter than lifelines' defaults (which stop at a 1e-9 relative change of the log-likelihood, as R
     # does): the estimate then agrees with the closed form to ~1e-9 instead of ~1e-6
-    cph.fit(df, duration_col="_t", event_col="_e", fit_options={"precision": 1e-12, "r_precision": 1e-15})
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            cph.fit(
+                df, duration_col="_t", event_col="_e", fit_options={"precision": 1e-12, "r_precision": 1e-15}
+            )
+        except Exception as exc:  # lifelines raises ConvergenceError (and others) on separated data
+            raise TrialDataError(f"the Cox fit on {event!r} failed ({type(exc).__name__}); not estimable") from None
     s = cph.summary
     conf = f"{100 * (1 - alpha):g}%"
+    bad = [str(w.message).splitlines()[0] for w in caught if "converge" in type(w.category).__name__.lower()
+           or "converge" in str(w.message).lower()]
+    est = s[[f"exp(coef) lower {conf}", f"exp(coef) upper {conf}", "exp(coef)"]].to_numpy(dtype=float)
+    if bad or not np.all(np.isfinite(est)) or np.any(est <= 0):
+        why = bad[0] if bad else "a non-finite confidence interval"
+        raise TrialDataError(
+            f"the hazard ratio on {event!r} is not estimable ({total} events; the Cox fit gave {why}); "
+            "enrol more patients or follow up longer"
+        )
     rows = []
     for k, o in zip(keys, others):
         rows.append(
@@ -543,15 +584,8 @@ class TrialComparison:
     virtual_vs_real: Any = field(repr=False)
     km: Mapping[tuple[str, str], KaplanMeier] = field(repr=False)
     time_unit: str = "months"
-
-    def figure(self, **kwargs: Any) -> Any:
-        """Kaplan-Meier overlay, virtual (dashed) against real (solid).
-
-        See :func:`oncoimmune.plots.trials.plot_km_overlay` for the keyword arguments.
-        """
-        from ..plots.trials import plot_km_overlay
-
-        return plot_km_overlay(self, **kwargs)
+    # the Kaplan-Meier overlay figure is oncoimmune.plots.trials.plot_km_overlay(comparison):
+    # analysis never imports plots
 
 
 def compare_to_trial(

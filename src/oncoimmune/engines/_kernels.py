@@ -16,10 +16,24 @@ pointer. A lane whose patient finishes or fails takes the next patient of the
 chunk, so a slow patient never holds the others back (no lock-step in time or
 step size; lanes only share the *iteration* in which they take a step).
 
-A lane whose problem turns stiff (Hairer's ``h*|lambda|`` test, 15 of the recent
-accepted steps above 3.25) hands its patient to a scalar Rosenbrock 4(3)
-integrator with the symbolic Jacobian (method ``"auto"``), or keeps going until
-the work budget runs out (method ``"dopri5"``, reported as stiff).
+The stiff path is a second group of ``L`` lanes running Hairer & Wanner's
+Rodas4 (:func:`ros_iterate`), vectorised over lanes in the same way: the
+Jacobian and ``df/dt`` come from a tape of the symbolic derivatives (evaluated
+once per accepted step and reused when a step is rejected), the iteration
+matrix ``I/(gamma h) - J`` is factorised once per step for all lanes at once
+(no pivoting; a lane whose multipliers grow beyond ``R_GROWTH`` is refactorised
+with partial pivoting) and the factorisation serves all six stages and the
+dense output. Patients move between the groups through two queues of parked
+states: with method ``"auto"`` a Dormand-Prince lane whose problem turns stiff
+(Hairer's ``h*|lambda|`` test, 15 of the recent accepted steps above 3.25)
+parks its patient for a Rosenbrock lane, and a Rosenbrock lane whose steps stay
+inside the explicit method's stability region (``h * rho(J) <= 2`` for 15 steps,
+``rho`` the error-weighted infinity norm of ``J``) sends it back, as LSODA
+switches between Adams and BDF. ``"rosenbrock"`` sends every patient to the
+Rosenbrock lanes; ``"dopri5"`` never switches (a stiff patient runs until the
+work budget is spent and is reported as stiff). When the lanes of a group are
+sparse (the chunk drains) the highest active lanes move into free low ones
+(whole state, so results do not change) to keep the vector loops short.
 
 Status codes are listed in ``STATUS_*``; ``batched.py`` turns them into
 one-line reasons.
@@ -53,10 +67,17 @@ References
 .. [2] Hairer E, Norsett SP, Wanner G (1993). Solving Ordinary Differential
    Equations I, 2nd ed., Springer: Sections II.4-II.6 (step-size control,
    dense output of DOPRI5) and IV.2 (stiffness detection).
-.. [3] Shampine LF (1982). Implementation of Rosenbrock methods. ACM Trans
-   Math Softw 8:93-113 (the 4(3) coefficient set used here).
+.. [3] Hairer E, Wanner G (1996). Solving Ordinary Differential Equations II,
+   2nd ed., Springer: Section IV.7 (Rosenbrock methods; RODAS, the Rodas4
+   coefficients and dense output used here, as in rodas.f).
 .. [4] Gustafsson K (1991). Control theoretic techniques for stepsize
    selection in explicit Runge-Kutta methods. ACM TOMS 17:533-554 (PI control).
+.. [5] Gustafsson K (1994). Control-theoretic techniques for stepsize selection
+   in implicit Runge-Kutta methods. ACM TOMS 20:496-517 (the predictive
+   controller of the Rosenbrock lanes).
+.. [6] Petzold L (1983). Automatic selection of methods for solving stiff and
+   nonstiff systems of ordinary differential equations. SIAM J Sci Stat Comput
+   4:136-148 (LSODA's switching in both directions).
 """
 
 from __future__ import annotations
@@ -65,6 +86,7 @@ import math
 
 import numpy as np
 from llvmlite import ir
+from numba import config as numba_config
 from numba import njit, types
 from numba.extending import intrinsic
 
@@ -80,7 +102,13 @@ from .batched import (  # codes shared with the Python side (numba freezes them 
     STATUS_OK,
     STATUS_SINGULAR,
     STATUS_STEP_TOO_SMALL,
+    numba_cache_dir,
 )
+
+# the on-disk cache goes to a per-user folder, never into the source tree (a read-only install or a
+# checkout shared between users must not be written to); Numba reads this when a function is decorated
+if not numba_config.CACHE_DIR:
+    numba_config.CACHE_DIR = numba_cache_dir()
 
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
 #: helpers of the hot loop are inlined at Numba IR level: a call with array
@@ -132,32 +160,6 @@ A71, A73, A74, A75, A76 = DP_A[6, 0], DP_A[6, 2], DP_A[6, 3], DP_A[6, 4], DP_A[6
 C2, C3, C4, C5 = DP_C[1], DP_C[2], DP_C[3], DP_C[4]
 E1, E3, E4, E5, E6, E7 = DP_E[0], DP_E[2], DP_E[3], DP_E[4], DP_E[5], DP_E[6]  # E2 = 0
 D1, D3, D4, D5, D6, D7 = DP_D[0], DP_D[2], DP_D[3], DP_D[4], DP_D[5], DP_D[6]  # D2 = 0
-
-# Shampine (1982) Rosenbrock 4(3), transformed variables ---------------------
-R_GAM = 0.5
-R_A21 = 2.0
-R_A31 = 48.0 / 25.0
-R_A32 = 6.0 / 25.0
-R_C21 = -8.0
-R_C31 = 372.0 / 25.0
-R_C32 = 12.0 / 5.0
-R_C41 = -112.0 / 125.0
-R_C42 = -54.0 / 125.0
-R_C43 = -2.0 / 5.0
-R_B1 = 19.0 / 9.0
-R_B2 = 1.0 / 2.0
-R_B3 = 25.0 / 108.0
-R_B4 = 125.0 / 108.0
-R_E1 = 17.0 / 54.0
-R_E2 = 7.0 / 36.0
-R_E3 = 0.0
-R_E4 = 125.0 / 108.0
-R_G1 = 1.0 / 2.0
-R_G2 = -3.0 / 2.0
-R_G3 = 121.0 / 50.0
-R_G4 = 29.0 / 250.0
-R_AL2 = 1.0
-R_AL3 = 3.0 / 5.0
 
 STIFF_HLAMB = 3.25
 #: minimum step, relative to |t|: 10 units in the last place
@@ -394,17 +396,6 @@ def eval_tape_batch(code, outputs, reg0, T, Y, P, out):
 
 
 # helpers ---------------------------------------------------------------------
-@njit(**_JIT)
-def _rms(v, y, yn, atol, rtol):
-    s = 0.0
-    n = v.size
-    for i in range(n):
-        sc = atol[i] + rtol * max(abs(y[i]), abs(yn[i]))
-        q = v[i] / sc
-        s += q * q
-    return np.sqrt(s / n)
-
-
 @njit(**_INLINE)
 def _apply_events_at(t, pat, evp, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, y, nonneg, rega, cola, regb, use_b):
     """Apply every event of patient ``pat`` at time ``t`` from pointer ``evp``; return the new pointer.
@@ -471,56 +462,7 @@ def _save_at(pat, isave, tnow, y, save, sel, nonneg, out, ymin):
     return isave
 
 
-# Rosenbrock (scalar, one patient) ---------------------------------------------
-@njit(**_JIT)
-def _lu(W, piv):
-    """In-place LU with partial pivoting; False if singular."""
-    n = W.shape[0]
-    for k in range(n):
-        p = k
-        m = abs(W[k, k])
-        for i in range(k + 1, n):
-            if abs(W[i, k]) > m:
-                m = abs(W[i, k])
-                p = i
-        piv[k] = p
-        if m == 0.0 or m != m:
-            return False
-        if p != k:
-            for j in range(n):
-                tmp = W[k, j]
-                W[k, j] = W[p, j]
-                W[p, j] = tmp
-        for i in range(k + 1, n):
-            W[i, k] /= W[k, k]
-            f = W[i, k]
-            if f != 0.0:
-                for j in range(k + 1, n):
-                    W[i, j] -= f * W[k, j]
-    return True
-
-
-@njit(**_JIT)
-def _lu_solve(W, piv, b):
-    n = W.shape[0]
-    for k in range(n):
-        p = piv[k]
-        if p != k:
-            tmp = b[k]
-            b[k] = b[p]
-            b[p] = tmp
-    for i in range(n):
-        s = b[i]
-        for j in range(i):
-            s -= W[i, j] * b[j]
-        b[i] = s
-    for i in range(n - 1, -1, -1):
-        s = b[i]
-        for j in range(i + 1, n):
-            s -= W[i, j] * b[j]
-        b[i] = s / W[i, i]
-
-
+# scalar helpers (one lane) -----------------------------------------------------
 @njit(**_INLINE)
 def _f_lane(code, k0, outputs, reg, l, t, y, dy):
     """``dy = f(t, y)`` on column ``l``, running the tape from instruction ``k0`` (the prelude already
@@ -537,12 +479,6 @@ def _f_lane(code, k0, outputs, reg, l, t, y, dy):
         if not np.isfinite(v):
             ok = False
     return ok
-
-
-@njit(**_JIT)
-def _f_col(code, outputs, reg, l, t, y, dy):
-    """``dy = f(t, y)`` on column ``l`` (the whole tape); False if a derivative is not finite."""
-    return _f_lane(code, 0, outputs, reg, l, t, y, dy)
 
 
 @njit(**_INLINE)
@@ -583,221 +519,15 @@ def _hinit(code, k0, outputs, reg, l, t, y, f0, order, hmax, atol, rtol, work_y,
     return min(100.0 * h0, h1, hmax), True
 
 
-@njit(**_JIT)
-def _ros_step(rhs_code, rhs_out, regr, t, y, f0, J, dfdt, h, W, piv, g1, g2, g3, g4, yt, fy, yn, ev):
-    """One Rosenbrock 4(3) step of size ``h`` from ``(t, y)`` with ``f0 = f(t, y)`` and the Jacobian ``J``.
-
-    Writes the new state into ``yn`` and the error estimate into ``ev``.
-    Returns 0 on success, 1 if the iteration matrix is singular, 2 if a stage
-    derivative is not finite.
-    """
-    ns = y.size
-    inv = 1.0 / (R_GAM * h)
-    for i in range(ns):
-        for j in range(ns):
-            W[i, j] = -J[i, j]
-        W[i, i] += inv
-    if not _lu(W, piv):
-        return 1
-    for i in range(ns):
-        g1[i] = f0[i] + h * R_G1 * dfdt[i]
-    _lu_solve(W, piv, g1)
-    for i in range(ns):
-        yt[i] = y[i] + R_A21 * g1[i]
-    ok = _f_col(rhs_code, rhs_out, regr, 0, t + R_AL2 * h, yt, fy)
-    for i in range(ns):
-        g2[i] = fy[i] + h * R_G2 * dfdt[i] + R_C21 * g1[i] / h
-    _lu_solve(W, piv, g2)
-    for i in range(ns):
-        yt[i] = y[i] + R_A31 * g1[i] + R_A32 * g2[i]
-    ok = _f_col(rhs_code, rhs_out, regr, 0, t + R_AL3 * h, yt, fy) and ok
-    for i in range(ns):
-        g3[i] = fy[i] + h * R_G3 * dfdt[i] + (R_C31 * g1[i] + R_C32 * g2[i]) / h
-    _lu_solve(W, piv, g3)
-    for i in range(ns):
-        g4[i] = fy[i] + h * R_G4 * dfdt[i] + (R_C41 * g1[i] + R_C42 * g2[i] + R_C43 * g3[i]) / h
-    _lu_solve(W, piv, g4)
-    for i in range(ns):
-        yn[i] = y[i] + R_B1 * g1[i] + R_B2 * g2[i] + R_B3 * g3[i] + R_B4 * g4[i]
-        ev[i] = R_E1 * g1[i] + R_E2 * g2[i] + R_E3 * g3[i] + R_E4 * g4[i]
-    return 0 if ok else 2
-
-
-@njit(**_JIT)
-def rosenbrock_patient(
-    pat, t, y, evp, isave, hguess,
-    rhs_code, rhs_out, regr, jac_code, jac_out, regj,
-    t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
-    rtol, atol, max_steps, max_nfev,
-    out, ymax, ymin, counters,
-):
-    """Integrate patient ``pat`` from ``(t, y)`` to ``t1`` with Rosenbrock 4(3); return ``(status, t)``.
-
-    ``regr``/``regj``: register files (n_regs, 1) of the rhs and Jacobian tapes
-    with constants and parameters in place. ``counters``: int64[4] holding
-    steps, nfev, njev, accepted steps (updated in place).
-
-    Save points inside a step get their value from an auxiliary step of the
-    same method from the step's start to the save time (same Jacobian): it is
-    as stable as the method itself, unlike a Hermite cubic, whose values of
-    fast (stiff) components are garbage for large steps. The auxiliary steps
-    never influence the main step sequence (results do not depend on the grid).
-    """
-    ns = y.size
-    f0 = np.empty(ns)
-    fy = np.empty(ns)
-    dfdt = np.empty(ns)
-    J = np.empty((ns, ns))
-    W = np.empty((ns, ns))
-    piv = np.zeros(ns, dtype=np.int64)
-    g1 = np.empty(ns)
-    g2 = np.empty(ns)
-    g3 = np.empty(ns)
-    g4 = np.empty(ns)
-    yt = np.empty(ns)
-    yn = np.empty(ns)
-    ya = np.empty(ns)
-    ev = np.empty(ns)
-    tend = _segment_end(t, pat, evp, ev_count, ev_time, t1)
-    if not _f_col(rhs_code, rhs_out, regr, 0, t, y, f0):
-        return STATUS_NONFINITE, t
-    counters[1] += 1
-    h = hguess
-    if not (h > 0.0):
-        h, ok = _hinit(rhs_code, 0, rhs_out, regr, 0, t, y, f0, 3.0, tend - t, atol, rtol, yt, fy)
-        counters[1] += 1
-        if not ok:
-            h = 1e-6 * (tend - t)
-    reject = False
-    need_jac = True
-    force = False
-    nforced = 0
-    while True:
-        if counters[0] >= max_steps or counters[1] >= max_nfev:
-            return STATUS_BUDGET, t
-        hits = False
-        if t + h >= tend or t + 1.0000001 * h >= tend:
-            h = tend - t
-            hits = True
-        counters[0] += 1
-        if need_jac:
-            # Jacobian and df/dt at (t, y)
-            regj[0, 0] = t
-            for i in range(ns):
-                regj[1 + i, 0] = y[i]
-            eval_col(jac_code, regj, 0)
-            counters[2] += 1
-            finite = True
-            for i in range(ns):
-                for j in range(ns):
-                    v = regj[jac_out[i * ns + j], 0]
-                    J[i, j] = v
-                    if not np.isfinite(v):
-                        finite = False
-                dfdt[i] = regj[jac_out[ns * ns + i], 0]
-                if not np.isfinite(dfdt[i]):
-                    finite = False
-            if not finite:
-                return STATUS_NONFINITE, t
-            need_jac = False
-        code = _ros_step(rhs_code, rhs_out, regr, t, y, f0, J, dfdt, h, W, piv, g1, g2, g3, g4, yt, fy, yn, ev)
-        counters[1] += 2
-        if code == 1:
-            h *= 0.5
-            reject = True
-            if h <= 2.2e-15 * max(abs(t), 1.0):
-                return STATUS_SINGULAR, t
-            continue
-        err = _rms(ev, y, yn, atol, rtol)
-        if code == 2 or not np.isfinite(err):
-            # a trial stage left the domain: retry smaller before declaring failure
-            h *= 0.25
-            reject = True
-            if h <= 2.2e-15 * max(abs(t), 1.0):
-                return STATUS_NONFINITE, t
-            continue
-        if err <= 1.0 or force:
-            if force:
-                force = False
-                nforced += 1
-                err = 1.0
-            tn = tend if hits else t + h
-            # save points covered by this step (before y, f0 move on)
-            own_end = (not hits) or tend >= t1
-            while isave < save.size and (save[isave] < tn or (own_end and save[isave] == tn)):
-                sv = save[isave]
-                if sv == tn:
-                    for i in range(ns):
-                        ya[i] = yn[i]
-                elif sv == t:
-                    for i in range(ns):
-                        ya[i] = y[i]
-                else:
-                    c2 = _ros_step(
-                        rhs_code, rhs_out, regr, t, y, f0, J, dfdt, sv - t, W, piv, g1, g2, g3, g4, yt, fy, ya, ev
-                    )
-                    counters[1] += 2
-                    if c2 != 0:
-                        return STATUS_NONFINITE, t
-                _store(out, pat, isave, ya, sel, nonneg)
-                for i in range(ns):
-                    if ya[i] < ymin[pat, i]:
-                        ymin[pat, i] = ya[i]
-                isave += 1
-            if not _f_col(rhs_code, rhs_out, regr, 0, tn, yn, f0):
-                return STATUS_NONFINITE, tn
-            counters[1] += 1
-            counters[3] += 1
-            for i in range(ns):
-                y[i] = yn[i]
-                if abs(yn[i]) > ymax[pat, i]:
-                    ymax[pat, i] = abs(yn[i])
-            need_jac = True
-            fac = SAFE * err ** (-0.25) if err > 0.0 else 5.0
-            fac = min(5.0, max(0.2, fac))
-            if reject:
-                fac = min(fac, 1.0)
-            hprop = h * fac
-            reject = False
-            if hits:
-                t = tend
-                if t >= t1:
-                    return STATUS_OK, t
-                # jump, then saves at the event time (after the jump)
-                evp = _apply_events_at(
-                    t, pat, evp, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, y, nonneg, regr, 0, regj, True
-                )
-                isave = _save_at(pat, isave, t, y, save, sel, nonneg, out, ymin)
-                tend = _segment_end(t, pat, evp, ev_count, ev_time, t1)
-                if not _f_col(rhs_code, rhs_out, regr, 0, t, y, f0):
-                    return STATUS_NONFINITE, t
-                counters[1] += 1
-                h = min(hprop, tend - t)
-            else:
-                t = tn
-                h = hprop
-        else:
-            fac = SAFE * err ** (-0.25)
-            h = h * max(0.2, fac)
-            reject = True
-            hmin = HMIN_ULPS * max(abs(t), 1e-300)
-            if h <= hmin:
-                if nforced >= MAX_FORCED:
-                    return STATUS_STEP_TOO_SMALL, t
-                h = hmin
-                force = True
-    return STATUS_OK, t  # pragma: no cover
-
-
 # Dormand-Prince over lanes ------------------------------------------------------
 @njit(**_JIT)
 def solve_chunk(
     start, stop, L, method,
-    rhs_code, rhs_out, rhs_reg0, rhs_ninv, jac_code, jac_out, jac_reg0,
+    rhs_code, rhs_out, rhs_reg0, rhs_ninv, jac_code, jac_out, jac_reg0, jac_ninv,
     Y0, P, t0, t1, save, sel,
     ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
     rtol, atol, max_steps, max_nfev,
-    out, status, t_fail, nsteps, nfev, njev, ymax, ymin, t_stiff,
+    out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, t_stiff,
 ):
     """Integrate patients ``start..stop-1`` with ``L`` lanes (see the module docstring).
 
@@ -824,8 +554,7 @@ def solve_chunk(
     for r in range(nreg):
         for l in range(L):
             reg[r, l] = rhs_reg0[r]
-    regr = np.empty((nreg, 1))  # scalar registers for the Rosenbrock hand-over
-    regj = np.empty((jac_reg0.size, 1))
+    regj = np.empty((jac_reg0.size, 1))  # (unused by _refill's events: use_b is False)
     y = np.zeros((ns, L))
     k = np.zeros((7, ns, L))
     y1 = np.zeros((ns, L))
@@ -857,16 +586,48 @@ def solve_chunk(
     lfacold = np.full(L, LOG_FACOLD0)
     iasti = np.zeros(L, dtype=np.int64)
     nonsti = np.zeros(L, dtype=np.int64)
-    cnt = np.zeros((L, 4), dtype=np.int64)  # steps, nfev, njev, accepted
+    cnt = np.zeros((L, 5), dtype=np.int64)  # steps, nfev, njev, accepted, LU factorisations
     # scalar scratch
     ys = np.empty(ns)
     fs = np.empty(ns)
     wy = np.empty(ns)
     wf = np.empty(ns)
-    counters = np.zeros(4, dtype=np.int64)
     nxt = start
 
     handover = np.zeros(L, dtype=np.bool_)
+
+    # the Rosenbrock lanes (Rodas4, vectorised over lanes like the Dormand-Prince ones) ------------
+    nregj = jac_reg0.size
+    rreg = np.empty((nreg, L))
+    rjreg = np.empty((nregj, L))
+    for r in range(nreg):
+        for l in range(L):
+            rreg[r, l] = rhs_reg0[r]
+    for r in range(nregj):
+        for l in range(L):
+            rjreg[r, l] = jac_reg0[r]
+    rf = np.zeros((N_RF, L))
+    ri = np.zeros((N_RI, L), dtype=np.int64)
+    ry = np.zeros((ns, L))
+    ryn = np.zeros((ns, L))
+    rf0 = np.zeros((ns, L))
+    rk = np.zeros((6, ns, L))
+    rJ = np.zeros((ns, ns, L))
+    rdfdt = np.zeros((ns, L))
+    rW = np.zeros((ns, ns, L))
+    rdiag = np.zeros((ns, L))
+    rpiv = np.zeros((ns, L), dtype=np.int64)
+    rb = np.zeros((ns, L))
+    # patients parked between the groups (local index q = patient - start) and two FIFO queues:
+    # 0 = waiting for a Rosenbrock lane, 1 = waiting to return to a Dormand-Prince lane
+    m = stop - start
+    pk_y = np.zeros((m, ns))
+    pk_par = np.zeros((m, npar))
+    pk_f = np.zeros((m, 2))
+    pk_i = np.zeros((m, 7), dtype=np.int64)
+    queue = np.zeros((2, max(m, 1)), dtype=np.int64)
+    qs = np.zeros(4, dtype=np.int64)  # head, tail of queue 0; head, tail of queue 1
+    rwidth = 0
 
     while True:
         any_active = False
@@ -883,19 +644,67 @@ def solve_chunk(
                         ymin[p_, i] = lymin[i, l]
                     dirty[l] = False
                 if active[l] and handover[l]:
-                    _to_rosenbrock(
-                        l, pat[l], reg, y, t, h, evp, isave, cnt, active, ys, regr, regj, counters,
-                        rhs_code, rhs_out, jac_code, jac_out, jac_reg0, npar,
-                        t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
-                        rtol, atol, max_steps, max_nfev, out, status, t_fail, nsteps, nfev, njev, ymax, ymin,
-                    )
+                    # park the patient for a Rosenbrock lane
+                    q = pat[l] - start
+                    for i in range(ns):
+                        pk_y[q, i] = y[i, l]
+                    for j in range(npar):
+                        pk_par[q, j] = reg[1 + ns + j, l]
+                    pk_f[q, PK_T] = t[l]
+                    pk_f[q, PK_H] = h[l]
+                    pk_i[q, PK_EVP] = evp[l]
+                    pk_i[q, PK_ISAVE] = isave[l]
+                    for c_ in range(5):
+                        pk_i[q, PK_CNT + c_] = cnt[l, c_]
+                    _queue_push(qs, 0, queue, q)
+                    active[l] = False
                     handover[l] = False
+                    pat[l] = -1
+                if not active[l] and _queue_len(qs, 1) > 0:
+                    # a patient that stopped being stiff comes back to Dormand-Prince
+                    q = _queue_pop(qs, 1, queue)
+                    p_ = start + q
+                    pat[l] = p_
+                    for c_ in range(5):
+                        cnt[l, c_] = pk_i[q, PK_CNT + c_]
+                    for j in range(npar):
+                        reg[1 + ns + j, l] = pk_par[q, j]
+                    eval_col_range(rhs_code, reg, l, 0, rhs_ninv)
+                    tq = pk_f[q, PK_T]
+                    for i in range(ns):
+                        ys[i] = pk_y[q, i]
+                        y[i, l] = ys[i]
+                        y1[i, l] = ys[i]
+                        lymax[i, l] = ymax[p_, i]
+                        lymin[i, l] = ymin[p_, i]
+                    dirty[l] = True
+                    t[l] = tq
+                    evp[l] = pk_i[q, PK_EVP]
+                    isave[l] = pk_i[q, PK_ISAVE]
+                    tend[l] = _segment_end(tq, p_, evp[l], ev_count, ev_time, t1)
+                    lfacold[l] = LOG_FACOLD0
+                    iasti[l] = 0
+                    nonsti[l] = 0
+                    rejected[l] = False
+                    forced[l] = False
+                    nforced[l] = 0
+                    handover[l] = False
+                    active[l] = True
+                    cnt[l, 1] += 1
+                    if not _f_lane(rhs_code, rhs_ninv, rhs_out, reg, l, tq, ys, fs):
+                        _finish(l, p_, STATUS_NONFINITE, tq, cnt, active, status, t_fail, nsteps, nfev, njev, nlu)
+                        continue
+                    for i in range(ns):
+                        k[0, i, l] = fs[i]
+                        k[6, i, l] = fs[i]
+                    h[l] = min(pk_f[q, PK_H], tend[l] - tq)
+                    continue
                 if not active[l] and nxt < stop:
                     nxt = _refill(
                         l, nxt, stop, method, reg, y, k, t, h, tend, active, rejected, forced, nforced, pat, evp, isave,
                         lfacold, iasti, nonsti, cnt, ys, fs, wy, wf, regj, rhs_code, rhs_out, rhs_ninv,
                         Y0, P, t0, t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
-                        rtol, atol, out, status, t_fail, nsteps, nfev, njev, ymax, ymin,
+                        rtol, atol, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin,
                     )
                     if active[l]:
                         p_ = pat[l]
@@ -916,8 +725,72 @@ def solve_chunk(
                     hits[l] = False
             else:
                 h[l] = 0.0
+        # compaction: when the lanes in use are sparse (a chunk draining, or in "auto" the few
+        # patients not with Rosenbrock), the highest active lanes move down into free ones so that the
+        # vector loops run over fewer lanes. A lane's whole state moves, so results do not change.
+        if width >= 8:
+            nact = 0
+            for l in range(width):
+                if active[l]:
+                    nact += 1
+            if 4 * nact <= 3 * width:
+                lo = 0
+                hi = width - 1
+                while True:
+                    while lo < hi and active[lo]:
+                        lo += 1
+                    while hi > lo and not active[hi]:
+                        hi -= 1
+                    if lo >= hi:
+                        break
+                    _move_dp_lane(hi, lo, reg, y, k, t, h, tend, hits, active, rejected, forced, nforced, pat, evp,
+                                  isave, lfacold, iasti, nonsti, cnt, lymax, lymin, dirty)
+                width = 0
+                for l in range(L):
+                    if active[l]:
+                        width = l + 1
+        # Rosenbrock lanes: take parked patients, then one step for all of them
+        for l in range(L):
+            while ri[RI_ACTIVE, l] == 0 and _queue_len(qs, 0) > 0:
+                q = _queue_pop(qs, 0, queue)
+                _ros_fill(
+                    l, q, start, rf, ri, rreg, rjreg, ry, rf0, pk_y, pk_par, pk_f, pk_i,
+                    rhs_code, rhs_out, rhs_ninv, jac_code, jac_ninv, ev_count, ev_time, t1, atol, rtol,
+                    ys, fs, wy, wf, status, t_fail, nsteps, nfev, njev, nlu,
+                )
+        rwidth = 0
+        nact = 0
+        for l in range(L):
+            if ri[RI_ACTIVE, l] != 0:
+                rwidth = l + 1
+                nact += 1
+        if rwidth >= 8 and 4 * nact <= 3 * rwidth:
+            lo = 0
+            hi = rwidth - 1
+            while True:
+                while lo < hi and ri[RI_ACTIVE, lo] != 0:
+                    lo += 1
+                while hi > lo and ri[RI_ACTIVE, hi] == 0:
+                    hi -= 1
+                if lo >= hi:
+                    break
+                _move_ros_lane(hi, lo, rreg, rjreg, ry, rf0, rJ, rdfdt, rf, ri)
+            rwidth = 0
+            for l in range(L):
+                if ri[RI_ACTIVE, l] != 0:
+                    rwidth = l + 1
+        if rwidth > 0:
+            ros_iterate(
+                rwidth, method, start, rf, ri, rreg, rjreg, ry, ryn, rf0, rk, rJ, rdfdt, rW, rdiag, rpiv, rb,
+                pk_y, pk_par, pk_f, pk_i, qs, queue,
+                rhs_code, rhs_out, rhs_ninv, jac_code, jac_out, jac_ninv,
+                t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
+                rtol, atol, max_steps, max_nfev, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, ys, fs,
+            )
         if not any_active:
-            break
+            if rwidth == 0 and _queue_len(qs, 0) == 0 and _queue_len(qs, 1) == 0 and nxt >= stop:
+                break
+            continue
 
         # stages 2..7 for the lanes in use: y + h * sum_j a_sj k_j (left to right over the
         # non-zero coefficients), then the tape without its prelude. Every loop over lanes
@@ -1070,7 +943,7 @@ def solve_chunk(
             el = err[l]
             p_ = pat[l]
             if not np.isfinite(el):
-                _finish(l, p_, STATUS_NONFINITE, t[l], cnt, active, status, t_fail, nsteps, nfev, njev)
+                _finish(l, p_, STATUS_NONFINITE, t[l], cnt, active, status, t_fail, nsteps, nfev, njev, nlu)
             elif el <= 1.0 or forced[l]:
                 if forced[l]:
                     # a discontinuity in f (e.g. step(Tmax - t)): cross it at the minimum step
@@ -1139,7 +1012,7 @@ def solve_chunk(
                 h[l] = hnew
                 if hits[l]:
                     if tn >= t1:
-                        _finish(l, p_, STATUS_OK, tn, cnt, active, status, t_fail, nsteps, nfev, njev)
+                        _finish(l, p_, STATUS_OK, tn, cnt, active, status, t_fail, nsteps, nfev, njev, nlu)
                     else:
                         # event time: jump (states clipped at 0 as apply_events does) ----------
                         for i in range(ns):
@@ -1196,7 +1069,7 @@ def solve_chunk(
                             if not np.isfinite(v):
                                 finite = False
                         if not finite:
-                            _finish(l, p_, STATUS_NONFINITE, tn, cnt, active, status, t_fail, nsteps, nfev, njev)
+                            _finish(l, p_, STATUS_NONFINITE, tn, cnt, active, status, t_fail, nsteps, nfev, njev, nlu)
                         else:
                             cnt[l, 1] += 1
                             lfacold[l] = LOG_FACOLD0
@@ -1243,7 +1116,8 @@ def solve_chunk(
                                 h[l] = hnew
                 if active[l] and stiff:
                     if method == METHOD_AUTO:
-                        t_stiff[p_] = t[l]
+                        if not np.isfinite(t_stiff[p_]):
+                            t_stiff[p_] = t[l]  # (the first switch)
                         handover[l] = True
                     else:
                         t_stiff[p_] = t[l] if not np.isfinite(t_stiff[p_]) else t_stiff[p_]
@@ -1257,13 +1131,13 @@ def solve_chunk(
                 hmin = HMIN_ULPS * max(abs(t[l]), 1e-300)
                 if h[l] <= hmin:
                     if nforced[l] >= MAX_FORCED:
-                        _finish(l, p_, STATUS_STEP_TOO_SMALL, t[l], cnt, active, status, t_fail, nsteps, nfev, njev)
+                        _finish(l, p_, STATUS_STEP_TOO_SMALL, t[l], cnt, active, status, t_fail, nsteps, nfev, njev, nlu)
                     else:
                         h[l] = hmin
                         forced[l] = True
             if active[l] and (cnt[l, 0] >= max_steps or cnt[l, 1] >= max_nfev):
                 code = STATUS_BUDGET_STIFF if np.isfinite(t_stiff[p_]) else STATUS_BUDGET
-                _finish(l, p_, code, t[l], cnt, active, status, t_fail, nsteps, nfev, njev)
+                _finish(l, p_, code, t[l], cnt, active, status, t_fail, nsteps, nfev, njev, nlu)
         # every lane moves to y1 and, first same as last, k0 to k7: the lanes above made this the
         # identity where the step was rejected or an event already set y and k0 (a masked copy
         # would compile to one branch per lane instead of vector moves)
@@ -1275,8 +1149,65 @@ def solve_chunk(
                 k[0, i, l] = k[6, i, l]
 
 
+@njit(**_JIT)
+def _move_dp_lane(a, b, reg, y, k, t, h, tend, hits, active, rejected, forced, nforced, pat, evp, isave, lfacold,
+                  iasti, nonsti, cnt, lymax, lymin, dirty):
+    """Move the Dormand-Prince state of active lane ``a`` into free lane ``b`` (compaction)."""
+    for r in range(reg.shape[0]):
+        reg[r, b] = reg[r, a]
+    for i in range(y.shape[0]):
+        y[i, b] = y[i, a]
+        k[0, i, b] = k[0, i, a]
+        lymax[i, b] = lymax[i, a]
+        lymin[i, b] = lymin[i, a]
+    for c_ in range(cnt.shape[1]):
+        cnt[b, c_] = cnt[a, c_]
+    t[b] = t[a]
+    h[b] = h[a]
+    tend[b] = tend[a]
+    hits[b] = hits[a]
+    rejected[b] = rejected[a]
+    forced[b] = forced[a]
+    nforced[b] = nforced[a]
+    pat[b] = pat[a]
+    evp[b] = evp[a]
+    isave[b] = isave[a]
+    lfacold[b] = lfacold[a]
+    iasti[b] = iasti[a]
+    nonsti[b] = nonsti[a]
+    dirty[b] = dirty[a]
+    active[b] = True
+    active[a] = False
+    dirty[a] = False
+    pat[a] = -1
+    h[a] = 0.0
+    hits[a] = False
+
+
+@njit(**_JIT)
+def _move_ros_lane(a, b, rreg, rjreg, ry, rf0, rJ, rdfdt, rf, ri):
+    """Move the Rosenbrock state of active lane ``a`` into free lane ``b`` (compaction)."""
+    for r in range(rreg.shape[0]):
+        rreg[r, b] = rreg[r, a]
+    for r in range(rjreg.shape[0]):
+        rjreg[r, b] = rjreg[r, a]
+    ns = ry.shape[0]
+    for i in range(ns):
+        ry[i, b] = ry[i, a]
+        rf0[i, b] = rf0[i, a]
+        rdfdt[i, b] = rdfdt[i, a]
+        for j in range(ns):
+            rJ[i, j, b] = rJ[i, j, a]
+    for r in range(rf.shape[0]):
+        rf[r, b] = rf[r, a]
+    for r in range(ri.shape[0]):
+        ri[r, b] = ri[r, a]
+    ri[RI_ACTIVE, a] = 0
+
+
 @njit(**_INLINE)
-def _finish(l, p_, code, tt, cnt, active, status, t_fail, nsteps, nfev, njev):
+def _finish(l, p_, code, tt, cnt, active, status, t_fail, nsteps, nfev, njev, nlu):
+    nlu[p_] = cnt[l, 4]
     status[p_] = code
     t_fail[p_] = tt
     nsteps[p_] = cnt[l, 0]
@@ -1286,41 +1217,11 @@ def _finish(l, p_, code, tt, cnt, active, status, t_fail, nsteps, nfev, njev):
 
 
 @njit(**_JIT)
-def _to_rosenbrock(
-    l, p_, reg, y, t, h, evp, isave, cnt, active, ys, regr, regj, counters,
-    rhs_code, rhs_out, jac_code, jac_out, jac_reg0, npar,
-    t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
-    rtol, atol, max_steps, max_nfev, out, status, t_fail, nsteps, nfev, njev, ymax, ymin,
-):
-    """Hand lane ``l``'s patient to the scalar Rosenbrock integrator and record the outcome."""
-    ns = ys.size
-    for r in range(reg.shape[0]):
-        regr[r, 0] = reg[r, l]
-    for r in range(jac_reg0.size):
-        regj[r, 0] = jac_reg0[r]
-    for j in range(npar):
-        regj[1 + ns + j, 0] = reg[1 + ns + j, l]
-    for i in range(ns):
-        ys[i] = y[i, l]
-    for q in range(4):
-        counters[q] = cnt[l, q]
-    code, tt = rosenbrock_patient(
-        p_, t[l], ys, evp[l], isave[l], h[l],
-        rhs_code, rhs_out, regr, jac_code, jac_out, regj,
-        t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
-        rtol, atol, max_steps, max_nfev, out, ymax, ymin, counters,
-    )
-    for q in range(4):
-        cnt[l, q] = counters[q]
-    _finish(l, p_, code, tt, cnt, active, status, t_fail, nsteps, nfev, njev)
-
-
-@njit(**_JIT)
 def _refill(
     l, nxt, stop, method, reg, y, k, t, h, tend, active, rejected, forced, nforced, pat, evp, isave, lfacold, iasti,
     nonsti, cnt, ys, fs, wy, wf, regj, rhs_code, rhs_out, rhs_ninv,
     Y0, P, t0, t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
-    rtol, atol, out, status, t_fail, nsteps, nfev, njev, ymax, ymin,
+    rtol, atol, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin,
 ):
     """Start the next patient of the chunk in lane ``l``; return the new queue pointer.
 
@@ -1334,7 +1235,7 @@ def _refill(
         p_ = nxt
         nxt += 1
         pat[l] = p_
-        for q in range(4):
+        for q in range(5):
             cnt[l, q] = 0
         for r in range(save.size):  # rows never reached (a failed run) stay NaN
             for q in range(sel.size):
@@ -1372,7 +1273,7 @@ def _refill(
             return nxt  # the caller hands the patient to the Rosenbrock integrator
         if not _f_lane(rhs_code, rhs_ninv, rhs_out, reg, l, t0, ys, fs):
             cnt[l, 1] = 1
-            _finish(l, p_, STATUS_NONFINITE, t0, cnt, active, status, t_fail, nsteps, nfev, njev)
+            _finish(l, p_, STATUS_NONFINITE, t0, cnt, active, status, t_fail, nsteps, nfev, njev, nlu)
             continue
         for i in range(ns):
             k[0, i, l] = fs[i]
@@ -1384,3 +1285,571 @@ def _refill(
     active[l] = False
     pat[l] = -1
     return nxt
+
+
+# Rodas4 over lanes (the stiff path) ------------------------------------------------
+# Hairer & Wanner's RODAS (Solving ODEs II, Section IV.7; rodas.f, METH = 1): a stiffly accurate,
+# L-stable Rosenbrock method of order 4 with an embedded order-3 solution (the error is the last
+# stage's increment) and a continuous extension of order 3 at no extra evaluation. Transformed form:
+# every stage solves (I/(gamma h) - J) k_i = f(y + sum_j a_ij k_j) + h d_i df/dt + sum_j c_ij k_j / h.
+RG = 0.25
+RC2, RC3, RC4 = 0.386, 0.21, 0.63
+RD1, RD2, RD3, RD4 = 0.25, -0.1043, 0.1035, -0.3620000000000023e-01
+RA21 = 0.1544e01
+RA31, RA32 = 0.9466785280815826, 0.2557011698983284
+RA41, RA42, RA43 = 0.3314825187068521e01, 0.2896124015972201e01, 0.9986419139977817
+RA51, RA52, RA53, RA54 = 0.1221224509226641e01, 0.6019134481288629e01, 0.1253708332932087e02, -0.6878860361058950
+RC21 = -0.56688e01
+RC31, RC32 = -0.2430093356833875e01, -0.2063599157091915
+RC41, RC42, RC43 = -0.1073529058151375, -0.9594562251023355e01, -0.2047028614809616e02
+RC51, RC52, RC53, RC54 = 0.7496443313967647e01, -0.1024680431464352e02, -0.3399990352819905e02, 0.1170890893206160e02
+RC61, RC62, RC63, RC64, RC65 = (0.8083246795921522e01, -0.7981132988064893e01, -0.3152159432874371e02,
+                                0.1631930543123136e02, -0.6058818238834054e01)
+RH21, RH22, RH23, RH24, RH25 = (0.1012623508344586e02, -0.7487995877610167e01, -0.3480091861555747e02,
+                                -0.7992771707568823e01, 0.1025137723295662e01)
+RH31, RH32, RH33, RH34, RH35 = (-0.6762803392801253, 0.6087714651680015e01, 0.1643084320892478e02,
+                                0.2476722511418386e02, -0.6594389125716872e01)
+#: step-size control (Hairer's rodas.f / Gustafsson's predictive controller): fac in [1/6, 5]
+R_FACMIN = 1.0 / 6.0
+R_FACMAX = 5.0
+#: multipliers above this in the unpivoted LU send the lane to a partially pivoted factorisation
+R_GROWTH = 1e3
+#: back to Dormand-Prince when h * rho(J) (weighted infinity norm) stays below this for STIFF_COUNT steps
+NONSTIFF_HRHO = 2.0
+
+# per-lane float fields of the Rosenbrock lanes (rows of ``rf``)
+RF_T, RF_H, RF_TEND, RF_HOLD, RF_LERROLD, RF_ERR, RF_HNEW, RF_RHO, RF_INV = range(9)
+N_RF = 9
+# per-lane int fields (rows of ``ri``); counters as in the Dormand-Prince lanes
+(RI_PAT, RI_EVP, RI_ISAVE, RI_ACTIVE, RI_NEEDJ, RI_REJECT, RI_FIRST, RI_NONST, RI_HITS, RI_NFORCED, RI_FORCE,
+ RI_PIV, RI_BAD, RI_STEPS, RI_NFEV, RI_NJEV, RI_NACC, RI_NLU) = range(18)
+N_RI = 18
+# parked patients (between the two lane groups): float fields t, h; int fields evp, isave and the 5 counters
+PK_T, PK_H = 0, 1
+PK_EVP, PK_ISAVE, PK_CNT = 0, 1, 2
+
+
+@njit(**_INLINE)
+def _queue_push(qs, which, queue, q):
+    m = queue.shape[1]
+    queue[which, qs[2 * which + 1] % m] = q
+    qs[2 * which + 1] += 1
+
+
+@njit(**_INLINE)
+def _queue_len(qs, which):
+    return qs[2 * which + 1] - qs[2 * which]
+
+
+@njit(**_INLINE)
+def _queue_pop(qs, which, queue):
+    m = queue.shape[1]
+    q = queue[which, qs[2 * which] % m]
+    qs[2 * which] += 1
+    return q
+
+
+@njit(**_JIT)
+def _lu_pivoted_lane(W, rdiag, piv, l, J, inv):
+    """Partially pivoted LU of ``I*inv - J`` into lane ``l`` of ``W`` (unit lower part, multipliers
+    stored); ``rdiag`` gets the reciprocals of U's diagonal, ``piv`` the row exchanges. False if singular."""
+    n = W.shape[0]
+    for i in range(n):
+        for j in range(n):
+            W[i, j, l] = -J[i, j, l]
+        W[i, i, l] += inv
+    for k in range(n):
+        p = k
+        m = abs(W[k, k, l])
+        for i in range(k + 1, n):
+            if abs(W[i, k, l]) > m:
+                m = abs(W[i, k, l])
+                p = i
+        piv[k, l] = p
+        if m == 0.0 or m != m:
+            return False
+        if p != k:
+            for j in range(n):
+                tmp = W[k, j, l]
+                W[k, j, l] = W[p, j, l]
+                W[p, j, l] = tmp
+        r = 1.0 / W[k, k, l]
+        rdiag[k, l] = r
+        for i in range(k + 1, n):
+            W[i, k, l] *= r
+            f = W[i, k, l]
+            for j in range(k + 1, n):
+                W[i, j, l] -= f * W[k, j, l]
+    return True
+
+
+@njit(**_INLINE)
+def _lu_solve_lanes(W, rdiag, piv, ri, b, width, anypiv):
+    """Solve ``W x = b`` in place for every lane (``b``: (n, L)); lanes with ``ri[RI_PIV]`` were pivoted."""
+    n = W.shape[0]
+    if anypiv:
+        for l in range(width):
+            if ri[RI_PIV, l] != 0:
+                for k in range(n):
+                    p = piv[k, l]
+                    if p != k:
+                        tmp = b[k, l]
+                        b[k, l] = b[p, l]
+                        b[p, l] = tmp
+    for i in range(1, n):
+        for j in range(i):
+            for l in range(width):
+                b[i, l] -= W[i, j, l] * b[j, l]
+    for i in range(n - 1, -1, -1):
+        for j in range(i + 1, n):
+            for l in range(width):
+                b[i, l] -= W[i, j, l] * b[j, l]
+        for l in range(width):
+            b[i, l] *= rdiag[i, l]
+
+
+@njit(**_JIT)
+def _ros_finish(l, code, tt, ri, status, t_fail, nsteps, nfev, njev, nlu):
+    p_ = ri[RI_PAT, l]
+    status[p_] = code
+    t_fail[p_] = tt
+    nsteps[p_] = ri[RI_STEPS, l]
+    nfev[p_] = ri[RI_NFEV, l]
+    njev[p_] = ri[RI_NJEV, l]
+    nlu[p_] = ri[RI_NLU, l]
+    ri[RI_ACTIVE, l] = 0
+
+
+@njit(**_JIT)
+def _ros_fill(
+    l, q, start, rf, ri, rreg, rjreg, ry, rf0, pk_y, pk_par, pk_f, pk_i,
+    rhs_code, rhs_out, rhs_ninv, jac_code, jac_ninv, ev_count, ev_time, t1, atol, rtol, ys, fs, wy, wf,
+    status, t_fail, nsteps, nfev, njev, nlu,
+):
+    """Start parked patient ``q`` (local index) in Rosenbrock lane ``l``."""
+    ns = ry.shape[0]
+    npar = pk_par.shape[1]
+    p_ = start + q
+    ri[RI_PAT, l] = p_
+    for j in range(npar):
+        rreg[1 + ns + j, l] = pk_par[q, j]
+        rjreg[1 + ns + j, l] = pk_par[q, j]
+    eval_col_range(rhs_code, rreg, l, 0, rhs_ninv)
+    eval_col_range(jac_code, rjreg, l, 0, jac_ninv)
+    t = pk_f[q, PK_T]
+    rf[RF_T, l] = t
+    ri[RI_EVP, l] = pk_i[q, PK_EVP]
+    ri[RI_ISAVE, l] = pk_i[q, PK_ISAVE]
+    ri[RI_STEPS, l] = pk_i[q, PK_CNT]
+    ri[RI_NFEV, l] = pk_i[q, PK_CNT + 1]
+    ri[RI_NJEV, l] = pk_i[q, PK_CNT + 2]
+    ri[RI_NACC, l] = pk_i[q, PK_CNT + 3]
+    ri[RI_NLU, l] = pk_i[q, PK_CNT + 4]
+    for i in range(ns):
+        ys[i] = pk_y[q, i]
+        ry[i, l] = ys[i]
+    tend = _segment_end(t, p_, ri[RI_EVP, l], ev_count, ev_time, t1)
+    rf[RF_TEND, l] = tend
+    ri[RI_ACTIVE, l] = 1
+    ok = _f_lane(rhs_code, rhs_ninv, rhs_out, rreg, l, t, ys, fs)
+    ri[RI_NFEV, l] += 1
+    if not ok:
+        _ros_finish(l, STATUS_NONFINITE, t, ri, status, t_fail, nsteps, nfev, njev, nlu)
+        return
+    for i in range(ns):
+        rf0[i, l] = fs[i]
+    h = pk_f[q, PK_H]
+    if not (h > 0.0):
+        h, ok = _hinit(rhs_code, rhs_ninv, rhs_out, rreg, l, t, ys, fs, 3.0, tend - t, atol, rtol, wy, wf)
+        ri[RI_NFEV, l] += 1
+        if not ok:
+            h = 1e-6 * (tend - t)
+    rf[RF_H, l] = min(h, tend - t)
+    ri[RI_NEEDJ, l] = 1
+    ri[RI_REJECT, l] = 0
+    ri[RI_FIRST, l] = 1
+    ri[RI_NONST, l] = 0
+    ri[RI_NFORCED, l] = 0
+    ri[RI_FORCE, l] = 0
+    rf[RF_LERROLD, l] = 0.0
+    rf[RF_HOLD, l] = h
+
+
+@njit(**_JIT)
+def ros_iterate(
+    width, method, start, rf, ri, rreg, rjreg, ry, ryn, rf0, rk, rJ, rdfdt, rW, rdiag, rpiv, rb,
+    pk_y, pk_par, pk_f, pk_i, qs, queue,
+    rhs_code, rhs_out, rhs_ninv, jac_code, jac_out, jac_ninv,
+    t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
+    rtol, atol, max_steps, max_nfev, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, ys, fs,
+):
+    """One Rodas4 step (attempt) for every active Rosenbrock lane ``0..width-1``.
+
+    Vectorised over lanes: the Jacobian tape (for lanes that need a new
+    Jacobian: after an accepted step or an event; a rejected step reuses it),
+    the iteration matrix and its LU factorisation (unpivoted, with a partially
+    pivoted fallback per lane when a multiplier exceeds ``R_GROWTH``), six
+    right-hand-side evaluations, the triangular solves, the error norm and the
+    step-size controller. Per lane: acceptance, dense output at save points,
+    events, and (method ``auto``) the hand-back to Dormand-Prince when
+    ``h * rho(J)`` has stayed below :data:`NONSTIFF_HRHO` for
+    :data:`STIFF_COUNT` steps, ``rho`` the infinity norm of the Jacobian scaled
+    by the error weights (an upper bound of its spectral radius).
+    """
+    ns = ry.shape[0]
+    ncode = rhs_code.shape[0]
+    njcode = jac_code.shape[0]
+    nsave = save.size
+    nsel = sel.size
+    # step to the segment end if close; inactive lanes get harmless values
+    anyj = False
+    for l in range(width):
+        if ri[RI_ACTIVE, l] != 0:
+            t = rf[RF_T, l]
+            h = rf[RF_H, l]
+            te = rf[RF_TEND, l]
+            if t + h >= te or t + 1.0000001 * h >= te:
+                rf[RF_H, l] = te - t
+                ri[RI_HITS, l] = 1
+            else:
+                ri[RI_HITS, l] = 0
+            if ri[RI_NEEDJ, l] != 0:
+                anyj = True
+        else:
+            rf[RF_H, l] = 1.0
+            ri[RI_NEEDJ, l] = 0
+            ri[RI_HITS, l] = 0
+    # Jacobian and df/dt where needed ---------------------------------------------------
+    if anyj:
+        for l in range(width):
+            rjreg[0, l] = rf[RF_T, l]
+        for i in range(ns):
+            for l in range(width):
+                rjreg[1 + i, l] = ry[i, l]
+        eval_lanes_from(jac_code, jac_ninv, njcode, rjreg, 0, width)
+        for i in range(ns):
+            for j in range(ns):
+                o = jac_out[i * ns + j]
+                for l in range(width):
+                    rJ[i, j, l] = rjreg[o, l] if ri[RI_NEEDJ, l] != 0 else rJ[i, j, l]
+            o = jac_out[ns * ns + i]
+            for l in range(width):
+                rdfdt[i, l] = rjreg[o, l] if ri[RI_NEEDJ, l] != 0 else rdfdt[i, l]
+        for l in range(width):
+            if ri[RI_NEEDJ, l] != 0:
+                ri[RI_NJEV, l] += 1
+                finite = True
+                for i in range(ns):
+                    if not np.isfinite(rdfdt[i, l]):
+                        finite = False
+                    for j in range(ns):
+                        if not np.isfinite(rJ[i, j, l]):
+                            finite = False
+                if not finite:
+                    _ros_finish(l, STATUS_NONFINITE, rf[RF_T, l], ri, status, t_fail, nsteps, nfev, njev, nlu)
+                    rf[RF_H, l] = 1.0
+                if method == METHOD_AUTO:
+                    # rho: infinity norm of D^-1 J D, D the error weights (same eigenvalues as J)
+                    rho = 0.0
+                    for i in range(ns):
+                        si = atol[i] + rtol * abs(ry[i, l])
+                        s = 0.0
+                        for j in range(ns):
+                            s += abs(rJ[i, j, l]) * (atol[j] + rtol * abs(ry[j, l]))
+                        s /= si
+                        rho = s if s > rho else rho
+                    rf[RF_RHO, l] = rho
+    # iteration matrix and its LU factorisation, all lanes at once (no pivoting) ------------
+    for l in range(width):
+        rf[RF_INV, l] = 1.0 / (RG * rf[RF_H, l])
+    for i in range(ns):
+        for j in range(ns):
+            for l in range(width):
+                rW[i, j, l] = -rJ[i, j, l]
+        for l in range(width):
+            rW[i, i, l] += rf[RF_INV, l]
+    for l in range(width):
+        rb[0, l] = 0.0  # (scratch: largest multiplier per lane)
+    for k in range(ns):
+        for l in range(width):
+            rdiag[k, l] = 1.0 / rW[k, k, l]
+        for i in range(k + 1, ns):
+            for l in range(width):
+                rW[i, k, l] *= rdiag[k, l]
+            for l in range(width):
+                a = abs(rW[i, k, l])
+                rb[0, l] = a if (a > rb[0, l] or a != a) else rb[0, l]
+            for j in range(k + 1, ns):
+                for l in range(width):
+                    rW[i, j, l] -= rW[i, k, l] * rW[k, j, l]
+    anypiv = False
+    for l in range(width):
+        ri[RI_PIV, l] = 0
+        ri[RI_BAD, l] = 0
+        if ri[RI_ACTIVE, l] == 0:
+            continue
+        ri[RI_NLU, l] += 1
+        bad = not (rb[0, l] <= R_GROWTH)
+        if not bad:
+            for k in range(ns):
+                if not np.isfinite(rdiag[k, l]):
+                    bad = True
+        if bad:
+            ri[RI_PIV, l] = 1
+            anypiv = True
+            if not _lu_pivoted_lane(rW, rdiag, rpiv, l, rJ, rf[RF_INV, l]):
+                ri[RI_BAD, l] = 1  # singular: the lane retries with a smaller step below
+                ri[RI_PIV, l] = 0
+                for k in range(ns):
+                    rdiag[k, l] = 0.0
+    # the six stages ----------------------------------------------------------------------
+    # stage 1
+    for i in range(ns):
+        for l in range(width):
+            rb[i, l] = rf0[i, l] + rf[RF_H, l] * RD1 * rdfdt[i, l]
+    _lu_solve_lanes(rW, rdiag, rpiv, ri, rb, width, anypiv)
+    for i in range(ns):
+        for l in range(width):
+            rk[0, i, l] = rb[i, l]
+    for s in range(1, 6):
+        if s == 1:
+            c = RC2
+            for i in range(ns):
+                for l in range(width):
+                    rreg[1 + i, l] = ry[i, l] + RA21 * rk[0, i, l]
+        elif s == 2:
+            c = RC3
+            for i in range(ns):
+                for l in range(width):
+                    rreg[1 + i, l] = ry[i, l] + RA31 * rk[0, i, l] + RA32 * rk[1, i, l]
+        elif s == 3:
+            c = RC4
+            for i in range(ns):
+                for l in range(width):
+                    rreg[1 + i, l] = ry[i, l] + RA41 * rk[0, i, l] + RA42 * rk[1, i, l] + RA43 * rk[2, i, l]
+        elif s == 4:
+            c = 1.0
+            for i in range(ns):
+                for l in range(width):
+                    ryn[i, l] = ry[i, l] + RA51 * rk[0, i, l] + RA52 * rk[1, i, l] + RA53 * rk[2, i, l] \
+                        + RA54 * rk[3, i, l]
+            for i in range(ns):
+                for l in range(width):
+                    rreg[1 + i, l] = ryn[i, l]
+        else:
+            c = 1.0
+            for i in range(ns):
+                for l in range(width):
+                    ryn[i, l] = ryn[i, l] + rk[4, i, l]
+            for i in range(ns):
+                for l in range(width):
+                    rreg[1 + i, l] = ryn[i, l]
+        for l in range(width):
+            rreg[0, l] = rf[RF_T, l] + c * rf[RF_H, l]
+        eval_lanes_from(rhs_code, rhs_ninv, ncode, rreg, 0, width)
+        for i in range(ns):
+            o = rhs_out[i]
+            if s == 1:
+                for l in range(width):
+                    rb[i, l] = rreg[o, l] + rf[RF_H, l] * RD2 * rdfdt[i, l] + RC21 * rk[0, i, l] / rf[RF_H, l]
+            elif s == 2:
+                for l in range(width):
+                    rb[i, l] = rreg[o, l] + rf[RF_H, l] * RD3 * rdfdt[i, l] + (
+                        RC31 * rk[0, i, l] + RC32 * rk[1, i, l]) / rf[RF_H, l]
+            elif s == 3:
+                for l in range(width):
+                    rb[i, l] = rreg[o, l] + rf[RF_H, l] * RD4 * rdfdt[i, l] + (
+                        RC41 * rk[0, i, l] + RC42 * rk[1, i, l] + RC43 * rk[2, i, l]) / rf[RF_H, l]
+            elif s == 4:
+                for l in range(width):
+                    rb[i, l] = rreg[o, l] + (RC51 * rk[0, i, l] + RC52 * rk[1, i, l] + RC53 * rk[2, i, l]
+                                             + RC54 * rk[3, i, l]) / rf[RF_H, l]
+            else:
+                for l in range(width):
+                    rb[i, l] = rreg[o, l] + (RC61 * rk[0, i, l] + RC62 * rk[1, i, l] + RC63 * rk[2, i, l]
+                                             + RC64 * rk[3, i, l] + RC65 * rk[4, i, l]) / rf[RF_H, l]
+        _lu_solve_lanes(rW, rdiag, rpiv, ri, rb, width, anypiv)
+        for i in range(ns):
+            for l in range(width):
+                rk[s, i, l] = rb[i, l]
+    # new solution, error (the last increment), controller --------------------------------
+    for i in range(ns):
+        for l in range(width):
+            ryn[i, l] = ryn[i, l] + rk[5, i, l]
+    for l in range(width):
+        rf[RF_ERR, l] = 0.0
+    for i in range(ns):
+        ai = atol[i]
+        for l in range(width):
+            a0 = abs(ry[i, l])
+            a1 = abs(ryn[i, l])
+            q = rk[5, i, l] / (ai + rtol * (a0 if a0 >= a1 else a1))
+            rf[RF_ERR, l] += q * q
+    for l in range(width):
+        rf[RF_ERR, l] = np.sqrt(rf[RF_ERR, l] / ns)
+    # f at the new point (the next step's first stage; wasted on rejected lanes)
+    for i in range(ns):
+        for l in range(width):
+            rreg[1 + i, l] = ryn[i, l]
+    for l in range(width):
+        rreg[0, l] = rf[RF_T, l] + rf[RF_H, l]
+    eval_lanes_from(rhs_code, rhs_ninv, ncode, rreg, 0, width)
+    # proposals: hnew = h / fac, fac = clip(err^(1/4) / SAFE); accepted steps after the first also
+    # take Gustafsson's predictive factor (h_old/h) (err^2/err_old)^(1/4) / SAFE if it is larger
+    for l in range(width):
+        el = rf[RF_ERR, l]
+        lerr = fast_log(el if el > 0.0 else 0.0)
+        fac = fast_exp(0.25 * lerr) / SAFE
+        fac = R_FACMIN if fac < R_FACMIN else (R_FACMAX if fac > R_FACMAX else fac)
+        if el <= 1.0 and ri[RI_FIRST, l] == 0:
+            fp = rf[RF_HOLD, l] / rf[RF_H, l] * fast_exp(0.25 * (2.0 * lerr - rf[RF_LERROLD, l])) / SAFE
+            fp = R_FACMIN if fp < R_FACMIN else (R_FACMAX if fp > R_FACMAX else fp)
+            fac = fp if fp > fac else fac
+        rf[RF_HNEW, l] = rf[RF_H, l] / fac
+    # per-lane decisions ----------------------------------------------------------------------
+    for l in range(width):
+        if ri[RI_ACTIVE, l] == 0:
+            continue
+        ri[RI_STEPS, l] += 1
+        ri[RI_NFEV, l] += 6
+        t = rf[RF_T, l]
+        h = rf[RF_H, l]
+        el = rf[RF_ERR, l]
+        p_ = ri[RI_PAT, l]
+        hmin = HMIN_ULPS * max(abs(t), 1e-300)
+        if ri[RI_BAD, l] != 0:
+            rf[RF_H, l] = 0.5 * h
+            ri[RI_REJECT, l] = 1
+            if 0.5 * h <= hmin:
+                _ros_finish(l, STATUS_SINGULAR, t, ri, status, t_fail, nsteps, nfev, njev, nlu)
+        elif not np.isfinite(el):
+            rf[RF_H, l] = 0.25 * h
+            ri[RI_REJECT, l] = 1
+            if 0.25 * h <= hmin:
+                _ros_finish(l, STATUS_NONFINITE, t, ri, status, t_fail, nsteps, nfev, njev, nlu)
+        elif el <= 1.0 or ri[RI_FORCE, l] != 0:
+            if ri[RI_FORCE, l] != 0:
+                ri[RI_FORCE, l] = 0
+                ri[RI_NFORCED, l] += 1
+                el = 1.0
+            ri[RI_NACC, l] += 1
+            hits = ri[RI_HITS, l] != 0
+            te = rf[RF_TEND, l]
+            tn = te if hits else t + h
+            # save points in this step: the continuous extension of order 3
+            own_end = (not hits) or te >= t1
+            isv = ri[RI_ISAVE, l]
+            while isv < nsave and (save[isv] < tn or (own_end and save[isv] == tn)):
+                sv = save[isv]
+                if sv == tn:
+                    for i in range(ns):
+                        ys[i] = ryn[i, l]
+                else:
+                    th = (sv - t) / h
+                    th1 = 1.0 - th
+                    for i in range(ns):
+                        c3 = (RH21 * rk[0, i, l] + RH22 * rk[1, i, l] + RH23 * rk[2, i, l] + RH24 * rk[3, i, l]
+                              + RH25 * rk[4, i, l])
+                        c4 = (RH31 * rk[0, i, l] + RH32 * rk[1, i, l] + RH33 * rk[2, i, l] + RH34 * rk[3, i, l]
+                              + RH35 * rk[4, i, l])
+                        ys[i] = ry[i, l] * th1 + th * (ryn[i, l] + th1 * (c3 + th * c4))
+                for i in range(ns):
+                    if ys[i] < ymin[p_, i]:
+                        ymin[p_, i] = ys[i]
+                for q in range(nsel):
+                    v = ys[sel[q]]
+                    if nonneg[sel[q]] and v < 0.0:
+                        v = 0.0
+                    out[p_, isv, q] = v
+                isv += 1
+            ri[RI_ISAVE, l] = isv
+            finite = True
+            for i in range(ns):
+                ry[i, l] = ryn[i, l]
+                a = abs(ryn[i, l])
+                if a > ymax[p_, i]:
+                    ymax[p_, i] = a
+                v = rreg[rhs_out[i], l]
+                rf0[i, l] = v
+                if not np.isfinite(v):
+                    finite = False
+            hnew = rf[RF_HNEW, l]
+            if ri[RI_REJECT, l] != 0:
+                hnew = min(hnew, h)
+            ri[RI_REJECT, l] = 0
+            ri[RI_FIRST, l] = 0
+            rf[RF_HOLD, l] = h
+            rf[RF_LERROLD, l] = fast_log(el if el > 0.01 else 0.01)
+            ri[RI_NEEDJ, l] = 1
+            rf[RF_T, l] = tn
+            rf[RF_H, l] = hnew
+            if not finite:
+                _ros_finish(l, STATUS_NONFINITE, tn, ri, status, t_fail, nsteps, nfev, njev, nlu)
+                continue
+            if hits:
+                if tn >= t1:
+                    _ros_finish(l, STATUS_OK, tn, ri, status, t_fail, nsteps, nfev, njev, nlu)
+                    continue
+                # event: jump, parameters into both register files, saves after the jump
+                for i in range(ns):
+                    ys[i] = ry[i, l]
+                e0 = ri[RI_EVP, l]
+                e = _apply_events_at(tn, p_, e0, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, ys,
+                                     nonneg, rreg, l, rjreg, False)
+                for ee in range(e0, e):
+                    if ev_kind[p_, ee] != EV_STATE:
+                        r = 1 + ns + ev_target[p_, ee]
+                        rjreg[r, l] = rreg[r, l]
+                if e > e0:
+                    eval_col_range(rhs_code, rreg, l, 0, rhs_ninv)
+                    eval_col_range(jac_code, rjreg, l, 0, jac_ninv)
+                ri[RI_EVP, l] = e
+                for i in range(ns):
+                    ry[i, l] = ys[i]
+                ri[RI_ISAVE, l] = _save_at(p_, ri[RI_ISAVE, l], tn, ys, save, sel, nonneg, out, ymin)
+                te = _segment_end(tn, p_, e, ev_count, ev_time, t1)
+                rf[RF_TEND, l] = te
+                if not _f_lane(rhs_code, rhs_ninv, rhs_out, rreg, l, tn, ys, fs):
+                    ri[RI_NFEV, l] += 1
+                    _ros_finish(l, STATUS_NONFINITE, tn, ri, status, t_fail, nsteps, nfev, njev, nlu)
+                    continue
+                ri[RI_NFEV, l] += 1
+                for i in range(ns):
+                    rf0[i, l] = fs[i]
+                rf[RF_H, l] = min(hnew, te - tn)
+            elif method == METHOD_AUTO:
+                # back to the explicit method once the problem has stopped being stiff
+                if h * rf[RF_RHO, l] <= NONSTIFF_HRHO:
+                    ri[RI_NONST, l] += 1
+                else:
+                    ri[RI_NONST, l] = 0
+                if ri[RI_NONST, l] >= STIFF_COUNT:
+                    q = p_ - start
+                    for i in range(ns):
+                        pk_y[q, i] = ry[i, l]
+                    for j in range(pk_par.shape[1]):
+                        pk_par[q, j] = rreg[1 + ns + j, l]
+                    pk_f[q, PK_T] = tn
+                    pk_f[q, PK_H] = hnew
+                    pk_i[q, PK_EVP] = ri[RI_EVP, l]
+                    pk_i[q, PK_ISAVE] = ri[RI_ISAVE, l]
+                    pk_i[q, PK_CNT] = ri[RI_STEPS, l]
+                    pk_i[q, PK_CNT + 1] = ri[RI_NFEV, l]
+                    pk_i[q, PK_CNT + 2] = ri[RI_NJEV, l]
+                    pk_i[q, PK_CNT + 3] = ri[RI_NACC, l]
+                    pk_i[q, PK_CNT + 4] = ri[RI_NLU, l]
+                    _queue_push(qs, 1, queue, q)
+                    ri[RI_ACTIVE, l] = 0
+                    continue
+        else:
+            hn = rf[RF_HNEW, l]
+            rf[RF_H, l] = hn
+            ri[RI_REJECT, l] = 1
+            if hn <= hmin:
+                if ri[RI_NFORCED, l] >= MAX_FORCED:
+                    _ros_finish(l, STATUS_STEP_TOO_SMALL, t, ri, status, t_fail, nsteps, nfev, njev, nlu)
+                else:
+                    rf[RF_H, l] = hmin
+                    ri[RI_FORCE, l] = 1
+        if ri[RI_ACTIVE, l] != 0 and (ri[RI_STEPS, l] >= max_steps or ri[RI_NFEV, l] >= max_nfev):
+            _ros_finish(l, STATUS_BUDGET, rf[RF_T, l], ri, status, t_fail, nsteps, nfev, njev, nlu)

@@ -35,6 +35,7 @@ Every engine, built in or third party, must:
 from __future__ import annotations
 
 import abc
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -44,6 +45,7 @@ import numpy as np
 from .._errors import EngineError, UnknownNameError
 from ..model.compile import CompiledModel
 from ..model.events import Event, sort_events
+from .tolerance import default_atol, tolerance_warnings
 
 __all__ = ["AbstractEngine", "Problem", "Solution", "register_engine", "get_engine", "ENGINES"]
 
@@ -60,7 +62,9 @@ class Problem:
     saveat: np.ndarray
     events: tuple[Event, ...] = ()
     rtol: float = 1e-8
-    atol: float = 1e-10
+    #: absolute tolerance: one number for every state, one per state, or None for the per-state
+    #: default :func:`oncoimmune.engines.tolerance.default_atol`; engines see a per-state array
+    atol: float | np.ndarray | None = None
     max_nfev: int = 2_000_000
     method: str | None = None
     max_seconds: float | None = None
@@ -80,6 +84,8 @@ class Solution:
     nsteps: int = 0
     engine: str = ""
     method: str = ""
+    #: one line per state that sat below its absolute tolerance and grew back (see engines.tolerance)
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -94,15 +100,21 @@ class AbstractEngine(abc.ABC):
     default_method: ClassVar[str] = ""
 
     def solve(self, problem: Problem) -> Solution:
-        """Validate ``problem`` (contract item 1) and run ``_solve_impl``."""
-        self._validate(problem)
-        return self._solve_impl(problem)
+        """Validate ``problem`` (contract item 1), run ``_solve_impl``, add the tolerance warnings.
+
+        ``problem.atol`` reaches ``_solve_impl`` as a per-state array (``None``
+        becomes :func:`~oncoimmune.engines.tolerance.default_atol`).
+        """
+        problem = self._validate(problem)
+        sol = self._solve_impl(problem)
+        warn = tolerance_warnings(sol.y, problem.atol, problem.compiled.state_names)
+        return dataclasses.replace(sol, warnings=tuple(sol.warnings) + warn) if warn else sol
 
     @abc.abstractmethod
     def _solve_impl(self, problem: Problem) -> Solution:
         """Integrate; must honour items 2-6 of the contract."""
 
-    def _validate(self, pb: Problem) -> None:
+    def _validate(self, pb: Problem) -> Problem:
         cm = pb.compiled
         if np.shape(pb.y0) != (cm.n_states,):
             raise EngineError(f"y0 must have shape ({cm.n_states},); got {np.shape(pb.y0)}")
@@ -126,8 +138,19 @@ class AbstractEngine(abc.ABC):
             raise EngineError(
                 f"saveat must lie within [{pb.t0}, {pb.t1}] days; got [{s[0]}, {s[-1]}]"
             )
-        if not (pb.rtol > 0 and pb.atol > 0):
-            raise EngineError(f"rtol and atol must be > 0; got rtol={pb.rtol}, atol={pb.atol}")
+        if not (math.isfinite(pb.rtol) and pb.rtol > 0):
+            raise EngineError(f"rtol must be a finite number > 0; got rtol={pb.rtol}")
+        if pb.atol is None:
+            atol = default_atol(cm, pb.y0)
+        else:
+            if np.shape(pb.atol) not in ((), (cm.n_states,)):
+                raise EngineError(
+                    f"atol must be a number or one value per state ({cm.n_states}, in the order "
+                    f"{cm.state_names}); got shape {np.shape(pb.atol)}"
+                )
+            atol = np.broadcast_to(np.asarray(pb.atol, dtype=float), (cm.n_states,)).copy()
+            if not np.all(np.isfinite(atol) & (atol > 0)):
+                raise EngineError(f"atol must be finite and > 0 for every state; got atol={pb.atol}")
         if self.methods and pb.method is not None and pb.method not in self.methods:
             raise UnknownNameError(f"method of engine {self.name!r}", pb.method, self.methods)
         if int(pb.max_nfev) <= 0:
@@ -140,6 +163,7 @@ class AbstractEngine(abc.ABC):
                 cm.state_index(e.target)
             else:
                 cm.param_index(e.target)
+        return dataclasses.replace(pb, atol=atol)
 
 
 ENGINES: dict[str, type[AbstractEngine]] = {}

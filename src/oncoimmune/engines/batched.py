@@ -17,11 +17,13 @@ kernel is compiled once per machine (``cache=True``) and serves every model.
 * **Statuses per patient.** ``ok`` or ``failed`` with a code and the time, a
   work budget in steps and in right-hand-side evaluations; one blow-up never
   stops the cohort.
-* **Stiffness.** Method ``"auto"`` runs Dormand-Prince 5(4) and hands a
-  patient that turns stiff to a Rosenbrock 4(3) integrator with the symbolic
-  Jacobian; ``"dopri5"`` never switches (a stiff patient runs into the budget
-  and is reported as stiff); ``"rosenbrock"`` uses the implicit method
-  throughout.
+* **Stiffness.** Method ``"auto"`` runs Dormand-Prince 5(4) and moves a
+  patient that turns stiff to Rodas4 lanes (Rosenbrock, order 4, L-stable,
+  with the symbolic Jacobian from the tape and one LU per step for all lanes
+  at once), and back when its steps are inside the explicit method's
+  stability region again, per patient, as LSODA does. ``"dopri5"`` never switches (a
+  stiff patient runs into the budget and is reported as stiff);
+  ``"rosenbrock"`` uses the implicit method throughout.
 * **Streaming.** :func:`iter_solve_batch` yields chunks, so a million patients
   never sit in memory at once; ``save_states`` keeps only the states you need.
 
@@ -41,6 +43,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
@@ -118,9 +121,11 @@ class BatchSolution:
         Time at which a failed run stopped (``t1`` for ok runs).
     nsteps, nfev, njev : ndarray of int64
         Steps tried (accepted and rejected), right-hand-side and Jacobian evaluations.
+    nlu : ndarray of int64
+        LU factorisations of the Rosenbrock iteration matrix (one per attempted implicit step).
     t_stiff : ndarray, shape (n_patients,)
-        When the patient was found stiff (and, for ``"auto"``, switched to
-        Rosenbrock); NaN if never.
+        When the patient was first found stiff (for ``"auto"``: first moved to
+        the Rosenbrock lanes); NaN if never.
     ymax : ndarray, shape (n_patients, n_states)
         ``max |y_i|`` over the accepted steps (the scale of the clipping rule).
     method : str
@@ -141,6 +146,7 @@ class BatchSolution:
     method: str
     all_states: tuple[str, ...] = ()
     negative_state: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    nlu: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n_patients(self) -> int:
@@ -297,6 +303,11 @@ def _event_table(cm: CompiledModel, n: int, events: Any, event_values: Any) -> _
 
 def _check_common(cm: CompiledModel, t0: float, t1: float, saveat: Any, rtol: float, atol: Any, max_steps: int,
                   max_nfev: int, method: str, lanes: int) -> tuple[np.ndarray, np.ndarray]:
+    if cm.events:
+        raise EngineError(
+            f"model {cm.model_id!r} has {len(cm.events)} state-dependent event(s) (e.g. {cm.events[0].name!r}), "
+            "which engine 'batched' does not handle; use engine='scipy'"
+        )
     if not (math.isfinite(t0) and math.isfinite(t1) and t1 > t0):
         raise EngineError(f"time span must satisfy t0 < t1 (finite, days); got t0={t0}, t1={t1}")
     s = np.asarray(saveat, dtype=float)
@@ -381,6 +392,7 @@ def iter_solve_batch(
         *(_owned(a) for a in (rt.code, rt.outputs, rt.initial_registers())),
         int(rt.n_invariant),
         *(_owned(a) for a in (jt.code, jt.outputs, jt.initial_registers())),
+        int(jt.n_invariant),
     )
     mcode = METHODS[method]
     nthreads = _n_threads(threads)
@@ -402,13 +414,14 @@ def iter_solve_batch(
         nsteps = np.zeros(m, dtype=np.int64)
         nfev = np.zeros(m, dtype=np.int64)
         njev = np.zeros(m, dtype=np.int64)
+        nlu = np.zeros(m, dtype=np.int64)
         ymax = np.zeros((m, cm.n_states))
         ymin = np.full((m, cm.n_states), np.inf)
         t_stiff = np.full(m, np.nan)
         args = (
             *args_tapes, Yc, Pc, float(t0), float(t1), _owned(save), sel, *ev, nonneg,
             float(rtol), atol_v, int(max_steps), int(max_nfev),
-            out, status, t_fail, nsteps, nfev, njev, ymax, ymin, t_stiff,
+            out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, t_stiff,
         )
         _run_chunks(bounds, L, mcode, args, nthreads)
         negative_state = _negative_populations(cm, status, ymax, ymin, atol_v, float(rtol))
@@ -421,6 +434,7 @@ def iter_solve_batch(
             nsteps=nsteps,
             nfev=nfev,
             njev=njev,
+            nlu=nlu,
             t_stiff=t_stiff,
             ymax=ymax,
             method=method,
@@ -437,9 +451,44 @@ def _n_threads(threads: int | None) -> int:
     return int(threads)
 
 
-def _kernels() -> Any:
-    """The Numba kernels, imported on first use (numba is needed only to solve)."""
+def numba_cache_dir() -> str:
+    """Where the compiled kernels are cached: ``$NUMBA_CACHE_DIR`` if set, else a per-user cache folder.
+
+    ``<platformdirs user cache>/oncoimmune/numba`` when platformdirs is installed, else
+    ``$XDG_CACHE_HOME/oncoimmune/numba`` (default ``~/.cache``), ``%LOCALAPPDATA%`` on
+    Windows and ``~/Library/Caches`` on macOS. Never the source tree: a read-only
+    install, or a checkout shared between users, must not be written to.
+    """
+    env = os.environ.get("NUMBA_CACHE_DIR")
+    if env:
+        return env
     try:
+        import platformdirs
+
+        return os.path.join(platformdirs.user_cache_dir("oncoimmune", appauthor=False), "numba")
+    except ImportError:
+        pass
+    if os.name == "nt":  # pragma: no cover - platform
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~")
+    elif sys.platform == "darwin":  # pragma: no cover - platform
+        base = os.path.expanduser("~/Library/Caches")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(base, "oncoimmune", "numba")
+
+
+def _kernels() -> Any:
+    """The Numba kernels, imported on first use (numba is needed only to solve).
+
+    Numba's on-disk cache goes to :func:`numba_cache_dir` (set before the kernels'
+    module is imported, since Numba picks the cache location when a function is
+    decorated), unless the user configured one for Numba.
+    """
+    try:
+        import numba
+
+        if not numba.config.CACHE_DIR:
+            numba.config.CACHE_DIR = numba_cache_dir()
         from . import _kernels as kernels
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise EngineError(
@@ -529,7 +578,9 @@ def solve_batch(
     atol : float or array (n_states,)
         Absolute tolerance (per state if an array).
     method : {"auto", "dopri5", "rosenbrock"}
-        ``auto``: Dormand-Prince, switching stiff patients to Rosenbrock.
+        ``auto``: Dormand-Prince, switching each patient to Rodas4 while it is
+        stiff and back when it is not; ``dopri5``: explicit only;
+        ``rosenbrock``: Rodas4 throughout.
     max_steps, max_nfev : int
         Per-patient work budget (steps tried; right-hand-side evaluations).
     lanes : int
@@ -589,7 +640,7 @@ class BatchedEngine(AbstractEngine):
             saveat=np.asarray(pb.saveat, dtype=float),
             events=tuple(pb.events),
             rtol=float(pb.rtol),
-            atol=float(pb.atol),
+            atol=np.asarray(pb.atol, dtype=float),
             method=method,
             max_steps=int(pb.options.get("max_steps", 10 * int(pb.max_nfev))),
             max_nfev=int(pb.max_nfev),

@@ -154,8 +154,13 @@ class JaxEngine(AbstractEngine):
     def _solve_impl(self, pb: Problem) -> Solution:
         if pb.options:
             raise EngineError(f"options are not supported by engine 'jax'; got {sorted(pb.options)}")
-        _, jnp, diffrax, _ = _jax()
         cm = pb.compiled
+        if cm.events:
+            raise EngineError(
+                f"model {cm.model_id!r} has {len(cm.events)} state-dependent event(s) (e.g. {cm.events[0].name!r}), "
+                "which engine 'jax' does not handle; use engine='scipy'"
+            )
+        _, jnp, diffrax, _ = _jax()
         method = pb.method or ("Kvaerno5" if cm.stiff else self.default_method)
         k = EVALS_PER_STEP[method]
         run = _segment_fn(cm, method)

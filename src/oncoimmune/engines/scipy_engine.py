@@ -12,6 +12,7 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -41,9 +42,38 @@ class ScipyEngine(AbstractEngine):
     methods = ("LSODA", "BDF", "Radau", "DOP853", "RK45")
     default_method = "LSODA"
 
+    #: Method tried again, from the start, when the default method fails for a numerical reason
+    #: (LSODA's stiffness switching occasionally stops on a non-finite Jacobian or a negative
+    #: population in the calibrated NSCLC model where Radau, L-stable and fully implicit, succeeds).
+    fallback_method = "Radau"
+
     def _solve_impl(self, pb: Problem) -> Solution:
+        """``pb.method``, or the default with an automatic fallback (see :attr:`fallback_method`)."""
+        if pb.method is not None:
+            return self._solve_with(pb, pb.method)
+        first = "BDF" if pb.compiled.stiff else self.default_method
+        sol = self._solve_with(pb, first)
+        if sol.ok or sol.reason.startswith("work budget"):
+            return sol
+        alt = self._solve_with(pb, self.fallback_method)
+        if not alt.ok:
+            return sol
+        note = f"{first} failed ({sol.reason}); solved again from the start with {self.fallback_method}"
+        return dataclasses.replace(
+            alt,
+            method=f"{first}->{self.fallback_method}",
+            nfev=sol.nfev + alt.nfev,
+            njev=sol.njev + alt.njev,
+            nsteps=sol.nsteps + alt.nsteps,
+            warnings=(note,),
+        )
+
+    def _solve_with(self, pb: Problem, method: str) -> Solution:
         cm = pb.compiled
-        method = pb.method or ("BDF" if cm.stiff else self.default_method)
+        if cm.events:  # events that belong to the model (e.g. from an SBML file)
+            from ._triggered import solve_triggered
+
+            return solve_triggered(pb, method, METHODS[method], self.name)
         f = cm.rhs(np)
         jac_fn = cm.jacobian(np) if method in ("LSODA", "BDF", "Radau") else None
         p = np.array(pb.p, dtype=float)

@@ -55,7 +55,7 @@ import numpy as np
 
 from .._errors import ModelSpecError
 from ..model.compile import CompiledModel
-from ..model.expr import Expr, Num, Op, Sym
+from ..model.expr import EXTENDED, Expr, Num, Op, Sym, maximum, step
 
 __all__ = [
     "Tape",
@@ -164,6 +164,8 @@ def build_tape(exprs: Sequence[Expr], index: Mapping[str, tuple[str, int]], n_st
     """
     if n_states < 0 or n_params < 0:
         raise ModelSpecError(f"n_states and n_params must be >= 0; got {n_states}, {n_params}")
+    lowered: dict[int, Expr] = {}
+    exprs = [lower_extended(e, lowered) for e in exprs]
     # values: ("in", reg) for inputs, ("const", k) for constants, ("tmp", k) for instruction results
     const_vals: list[float] = []
     const_ids: dict[bytes, int] = {}
@@ -324,6 +326,78 @@ def build_tape(exprs: Sequence[Expr], index: Mapping[str, tuple[str, int]], n_st
         n_regs=tmp_base + n_tmp,
         n_invariant=n_invariant,
     )
+
+
+_BOOLEAN = {"lt", "le", "gt", "ge", "eq", "ne", "and", "or", "xor", "not"}
+
+
+def lower_extended(e: Expr, memo: dict[int, Expr] | None = None) -> Expr:
+    """Rewrite relations, logic, ``select`` and ``abs`` with the tape's operations.
+
+    ``a > b`` is ``step(a - b)``, ``a >= b`` is ``1 - step(b - a)``, logic works on
+    0/1 values, ``abs(x)`` is ``max(x, -x)`` and ``select(c, a, b)`` is
+    ``c*a + (1 - c)*b``; the last is exact only where both branches are finite
+    (a branch that is infinite or NaN where it is not chosen, e.g. a guard
+    against division by zero, gives NaN: the batched engine then reports the
+    patient failed, never a wrong value). Other functions (trigonometric,
+    ``floor``, ``factorial``, ...) have no opcode and are refused.
+
+    Raises
+    ------
+    ModelSpecError
+        For an operation the tape cannot express (use ``engine="scipy"``).
+    """
+    memo = {} if memo is None else memo
+    keep: list[Expr] = []
+
+    def truth(x: Expr) -> Expr:  # 1.0 where x != 0, else 0.0
+        if isinstance(x, Op) and x.op in _BOOLEAN:
+            return go(x)
+        lx = go(x)
+        return step(maximum(lx, -lx))
+
+    def go(node: Expr) -> Expr:
+        if not isinstance(node, Op):
+            return node
+        hit = memo.get(id(node))
+        if hit is not None:
+            return hit
+        op = node.op
+        if op not in EXTENDED:
+            args = tuple(go(a) for a in node.args)
+            out = node if all(x is y for x, y in zip(args, node.args)) else Op(op, args)
+        elif op in ("lt", "gt", "le", "ge", "eq", "ne"):
+            a, b = (go(x) for x in node.args)
+            out = {
+                "gt": lambda: step(a - b),
+                "lt": lambda: step(b - a),
+                "ge": lambda: 1.0 - step(b - a),
+                "le": lambda: 1.0 - step(a - b),
+                "eq": lambda: (1.0 - step(a - b)) * (1.0 - step(b - a)),
+                "ne": lambda: step(a - b) + step(b - a),
+            }[op]()
+        elif op == "not":
+            out = 1.0 - truth(node.args[0])
+        elif op in ("and", "or", "xor"):
+            a, b = truth(node.args[0]), truth(node.args[1])
+            out = {"and": lambda: a * b, "or": lambda: a + b - a * b, "xor": lambda: a + b - 2.0 * a * b}[op]()
+        elif op == "select":
+            c = truth(node.args[0])
+            a, b = go(node.args[1]), go(node.args[2])
+            out = c * a + (1.0 - c) * b
+        elif op == "abs":
+            a = go(node.args[0])
+            out = maximum(a, -a)
+        else:
+            raise ModelSpecError(
+                f"operation {op!r} is not available in the compiled tape of the batched engine; "
+                "use engine='scipy' for this model"
+            )
+        memo[id(node)] = out
+        keep.append(node)
+        return out
+
+    return go(e)
 
 
 def _cached(cm: CompiledModel, key: str, exprs: tuple[Expr, ...]) -> Tape:

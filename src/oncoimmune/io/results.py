@@ -328,11 +328,11 @@ def write_run(
     out: str | os.PathLike[str],
     *,
     overwrite: bool = False,
-    plot: bool = True,
+    plot: Any = None,
 ) -> Path:
     """Write a complete run directory: trajectory, plot and the spec to rerun it.
 
-    ``out/trajectory.parquet``, ``out/trajectory.png`` (if ``plot``) and
+    ``out/trajectory.parquet``, ``out/trajectory.png`` (if ``plot`` is given) and
     ``out/spec.toml`` are built in a temporary sibling directory and renamed
     into place at the end (see :func:`atomic_directory`).
 
@@ -347,8 +347,10 @@ def write_run(
         The run directory.
     overwrite : bool
         Replace an existing directory.
-    plot : bool
-        Also draw ``trajectory.png``.
+    plot : callable, optional
+        ``plot(ds, path)`` draws ``trajectory.png``, e.g.
+        :func:`oncoimmune.plots.trajectory.save_trajectory_plot` (``io`` never
+        imports ``plots``: the caller passes the drawing function).
 
     Returns
     -------
@@ -358,9 +360,7 @@ def write_run(
     resolved = spec.resolved(ds)
     with atomic_directory(out, overwrite=overwrite) as tmp:
         write_trajectory(ds, tmp / TRAJECTORY_FILE)
-        if plot:
-            from ..plots.trajectory import save_trajectory_plot
-
-            save_trajectory_plot(ds, tmp / PLOT_FILE)
+        if plot is not None:
+            plot(ds, tmp / PLOT_FILE)
         resolved.write(tmp / SPEC_FILE)
     return Path(out)

@@ -49,7 +49,7 @@ from ..model.events import Event, sort_events
 from ..model.expr import Expr, Num, Op, Sym
 from ..model.model import Model
 
-__all__ = ["to_sbml", "sbml_document", "expr_to_ast"]
+__all__ = ["to_sbml", "sbml_document", "expr_to_ast", "from_sbml", "import_sbml", "SBMLImportError", "UnsupportedSBMLError"]
 
 _SID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -272,3 +272,6 @@ def to_sbml(model: Model, events: Sequence[Event] = (), *, inline: bool = False)
     """SBML Level 3 Version 2 text of ``model`` with ``events`` (see :func:`sbml_document`)."""
     L = _libsbml()
     return L.writeSBMLToString(sbml_document(model, events, inline=inline))
+
+
+from .sbml_import import SBMLImportError, UnsupportedSBMLError, from_sbml, import_sbml  # noqa: E402

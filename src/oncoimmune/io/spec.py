@@ -174,7 +174,7 @@ class SimulationSpec(BaseModel):
     engine: str = "scipy"
     method: str | None = None
     rtol: float = Field(default=1e-8, gt=0)
-    atol: float = Field(default=1e-10, gt=0)
+    atol: float | None = Field(default=None, gt=0)  # None: per state (engines.tolerance.default_atol)
     max_nfev: int = Field(default=2_000_000, gt=0)
     seed: int | None = Field(default=None, ge=0)
     default_events: bool = True

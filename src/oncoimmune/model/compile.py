@@ -16,9 +16,26 @@ from typing import Any, Callable
 import numpy as np
 
 from .._errors import UnknownNameError
-from .expr import Expr, compile_expr, diff
+from .._errors import ModelSpecError
+from .expr import Expr, compile_expr, diff, evaluate, free_symbols, substitute
 
-__all__ = ["CompiledModel"]
+__all__ = ["CompiledModel", "CompiledEvent"]
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledEvent:
+    """A :class:`~oncoimmune.model.events.TriggeredEvent` with observables inlined
+    and its targets as state indices."""
+
+    name: str
+    trigger: Expr
+    targets: tuple[int, ...]
+    values: tuple[Expr, ...]
+    delay: Expr | None
+    priority: Expr | None
+    persistent: bool
+    initial_value: bool
+    use_values_from_trigger_time: bool
 
 RHS = Callable[[Any, Any, Any], Any]
 
@@ -53,12 +70,37 @@ class CompiledModel:
     state_units: tuple[str, ...] = ()
     observable_units: tuple[str, ...] = ()
     stiff: bool = False
+    events: tuple[CompiledEvent, ...] = ()
+    initial_exprs: tuple[tuple[int, Expr], ...] = ()
+    time_units: str = "day"
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_model(cls, model: Any) -> "CompiledModel":
         inl = model._inlined_observables
-        return cls(
+        snames = model.state_names
+
+        def inline(e: Expr | None) -> Expr | None:
+            return None if e is None else substitute(e, inl)
+
+        events = tuple(
+            CompiledEvent(
+                name=ev.name,
+                trigger=inline(ev.trigger),
+                targets=tuple(snames.index(k) for k, _ in ev.assignments),
+                values=tuple(inline(x) for _, x in ev.assignments),
+                delay=inline(ev.delay),
+                priority=inline(ev.priority),
+                persistent=ev.persistent,
+                initial_value=ev.initial_value,
+                use_values_from_trigger_time=ev.use_values_from_trigger_time,
+            )
+            for ev in model.events
+        )
+        initial_exprs = _order_initial(
+            model.id, snames, {k: substitute(x, inl) for k, x in model.initial_assignments}
+        )
+        cm = cls(
             model_id=model.id,
             state_names=model.state_names,
             param_names=model.parameter_names,
@@ -71,7 +113,27 @@ class CompiledModel:
             state_units=tuple(s.units for s in model.states),
             observable_units=tuple(o.units for o in model.observables),
             stiff=bool(model.stiff),
+            events=events,
+            initial_exprs=initial_exprs,
+            time_units=getattr(model, "time_units", "day"),
         )
+        if initial_exprs:
+            object.__setattr__(cm, "y0", cm.initial_state(cm.p0, cm.y0))
+        return cm
+
+    def initial_state(self, p: np.ndarray, y0: np.ndarray | None = None) -> np.ndarray:
+        """Initial state for the parameter vector ``p``: ``y0`` (default: the
+        model's values) with the initial assignments evaluated in dependency order."""
+        y = np.array(self.y0 if y0 is None else y0, dtype=float)
+        if not self.initial_exprs:
+            return y
+        values = dict(zip(self.param_names, (float(v) for v in p)))
+        values.update(zip(self.state_names, (float(v) for v in y)))
+        values["t"] = 0.0
+        for i, ex in self.initial_exprs:
+            y[i] = evaluate(ex, values)
+            values[self.state_names[i]] = y[i]
+        return y
 
     @property
     def n_states(self) -> int:
@@ -160,3 +222,27 @@ class CompiledModel:
 
         self._cache[ck] = J
         return J
+
+
+def _order_initial(model_id: str, snames: tuple[str, ...], exprs: dict[str, Expr]) -> tuple[tuple[int, Expr], ...]:
+    """Initial assignments in an order where each reads only values already computed."""
+    order: list[tuple[int, Expr]] = []
+    mark: dict[str, int] = {}
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if mark.get(name) == 2:
+            return
+        if mark.get(name) == 1:
+            raise ModelSpecError(
+                f"Model {model_id!r}: initial assignments depend on each other in a cycle: "
+                + " -> ".join(path + (name,))
+            )
+        mark[name] = 1
+        for dep in sorted(free_symbols(exprs[name]) & exprs.keys()):
+            visit(dep, path + (name,))
+        mark[name] = 2
+        order.append((snames.index(name), exprs[name]))
+
+    for name in exprs:
+        visit(name, ())
+    return tuple(order)

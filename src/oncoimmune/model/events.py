@@ -12,9 +12,10 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from .._errors import ScheduleError
+from .._errors import ModelSpecError, ScheduleError
+from .expr import Expr, as_expr, free_symbols
 
-__all__ = ["Event", "segment_times", "sort_events"]
+__all__ = ["Event", "TriggeredEvent", "segment_times", "sort_events"]
 
 _OPS = ("add", "set", "multiply")
 _KINDS = ("state", "parameter")
@@ -111,3 +112,87 @@ def segment_times(t0: float, t1: float, events: Sequence[Event]) -> list[tuple[f
         at = tuple(e for e in evs if e.time == start)
         out.append((start, end, at))
     return out
+
+
+@dataclass(frozen=True)
+class TriggeredEvent:
+    """A discontinuity that is part of a model: it fires when a condition becomes true.
+
+    This is the event of SBML Level 3 [1]_ (section 4.12): when ``trigger``
+    changes from false to true the event is *triggered*; after ``delay`` it is
+    *executed*, setting each target state to its expression. Where several
+    events execute at one instant, the one with the highest ``priority`` goes
+    first and the triggers are re-checked after each.
+
+    Parameters
+    ----------
+    name : str
+        Identifier (unique within the model).
+    trigger : Expr
+        Condition built from relations and logic (true where non-zero).
+    assignments : tuple of (str, Expr)
+        ``(state, expression)`` pairs, executed simultaneously.
+    delay : Expr, optional
+        Time from triggering to execution (evaluated at the trigger time); none means 0.
+    priority : Expr, optional
+        Evaluated at execution; higher first; none ranks below every number.
+    persistent : bool
+        If false, a pending execution is cancelled when the trigger turns false first.
+    initial_value : bool
+        Value of the trigger just before the start: ``False`` lets an event whose
+        trigger holds at the start fire then.
+    use_values_from_trigger_time : bool
+        Evaluate the assignments when triggered (``True``) or when executed.
+    description : str
+
+    References
+    ----------
+    .. [1] Hucka et al. (2019). The Systems Biology Markup Language (SBML):
+       Language Specification for Level 3 Version 2 Core Release 2.
+       J Integr Bioinform 16:20190021, section 4.12 (events).
+    """
+
+    name: str
+    trigger: Expr
+    assignments: tuple[tuple[str, Expr], ...]
+    delay: Expr | None = None
+    priority: Expr | None = None
+    persistent: bool = True
+    initial_value: bool = True
+    use_values_from_trigger_time: bool = True
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ModelSpecError(f"TriggeredEvent.name must be an identifier; got {self.name!r}")
+        object.__setattr__(self, "trigger", as_expr(self.trigger))
+        assigns = []
+        for item in tuple(self.assignments):
+            try:
+                target, ex = item
+            except (TypeError, ValueError):
+                raise ModelSpecError(
+                    f"TriggeredEvent {self.name!r}: assignments must be (state, expression) pairs; got {item!r}"
+                ) from None
+            if not isinstance(target, str):
+                raise ModelSpecError(f"TriggeredEvent {self.name!r}: target must be a state name; got {target!r}")
+            assigns.append((target, as_expr(ex)))
+        object.__setattr__(self, "assignments", tuple(assigns))
+        if self.delay is not None:
+            object.__setattr__(self, "delay", as_expr(self.delay))
+        if self.priority is not None:
+            object.__setattr__(self, "priority", as_expr(self.priority))
+
+    @property
+    def symbols(self) -> set[str]:
+        out = free_symbols(self.trigger)
+        for _, ex in self.assignments:
+            out |= free_symbols(ex)
+        for ex in (self.delay, self.priority):
+            if ex is not None:
+                out |= free_symbols(ex)
+        return out
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(t for t, _ in self.assignments)

@@ -48,7 +48,11 @@ __all__ = [
     "diff",
     "to_text",
     "compile_expr",
+    "evaluate",
     "OPERATIONS",
+    "call",
+    "select",
+    "relation",
 ]
 
 ExprLike = Union["Expr", float, int]
@@ -162,6 +166,99 @@ OPERATIONS: dict[str, tuple[int, int]] = {
     "max": (2, 9),
     "min": (2, 9),
     "step": (1, 9),
+    # relations and logic: values 1.0 (true) and 0.0 (false); any non-zero counts as true
+    "lt": (2, 0),
+    "le": (2, 0),
+    "gt": (2, 0),
+    "ge": (2, 0),
+    "eq": (2, 0),
+    "ne": (2, 0),
+    "and": (2, -2),
+    "or": (2, -3),
+    "xor": (2, -3),
+    "not": (1, -1),
+    # select(c, a, b): a where c is true, else b (SBML piecewise); only the chosen branch counts
+    "select": (3, 9),
+    # further functions of MathML (SBML Level 3)
+    "abs": (1, 9),
+    "floor": (1, 9),
+    "ceil": (1, 9),
+    "sin": (1, 9),
+    "cos": (1, 9),
+    "tan": (1, 9),
+    "asin": (1, 9),
+    "acos": (1, 9),
+    "atan": (1, 9),
+    "sinh": (1, 9),
+    "cosh": (1, 9),
+    "tanh": (1, 9),
+    "asinh": (1, 9),
+    "acosh": (1, 9),
+    "atanh": (1, 9),
+    "factorial": (1, 9),
+    "rem": (2, 9),
+    "quotient": (2, 9),
+}
+
+#: operations added for imported models (relations, logic, piecewise and MathML functions)
+EXTENDED = frozenset(OPERATIONS) - {
+    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "max", "min", "step"
+}
+_RELATIONS = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
+_LOGIC = {"and": " and ", "or": " or ", "xor": " xor "}
+
+
+def _trunc_div(a: float, b: float) -> float:
+    return float(math.trunc(a / b))
+
+
+def _factorial(a: float) -> float:
+    return math.gamma(a + 1.0)
+
+
+#: scalar (Python float) meaning of every extended operation; also used for constant folding
+_SCALAR: dict[str, Callable[..., float]] = {
+    "lt": lambda a, b: float(a < b),
+    "le": lambda a, b: float(a <= b),
+    "gt": lambda a, b: float(a > b),
+    "ge": lambda a, b: float(a >= b),
+    "eq": lambda a, b: float(a == b),
+    "ne": lambda a, b: float(a != b),
+    "and": lambda a, b: float(bool(a) and bool(b)),
+    "or": lambda a, b: float(bool(a) or bool(b)),
+    "xor": lambda a, b: float(bool(a) != bool(b)),
+    "not": lambda a: float(not a),
+    "select": lambda c, a, b: a if c else b,
+    "abs": abs,
+    "floor": lambda a: float(math.floor(a)),
+    "ceil": lambda a: float(math.ceil(a)),
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "asin": math.asin,
+    "acos": math.acos,
+    "atan": math.atan,
+    "sinh": math.sinh,
+    "cosh": math.cosh,
+    "tanh": math.tanh,
+    "asinh": math.asinh,
+    "acosh": math.acosh,
+    "atanh": math.atanh,
+    "factorial": _factorial,
+    "rem": math.fmod,
+    "quotient": _trunc_div,
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "neg": lambda a: -a,
+    "pow": lambda a, b: a**b,
+    "exp": math.exp,
+    "log": math.log,
+    "sqrt": math.sqrt,
+    "max": max,
+    "min": min,
+    "step": lambda a: 1.0 if a > 0 else 0.0,
 }
 
 
@@ -306,6 +403,52 @@ def positive(x: ExprLike) -> Expr:
     return maximum(x, 0.0)
 
 
+def call(op: str, *args: ExprLike) -> Expr:
+    """Apply an operation of :data:`OPERATIONS` by name, folding constant arguments.
+
+    This is how importers build the relations, logic and MathML functions
+    (``call("lt", Sym("T"), 5.0)``, ``call("sin", Sym("x"))``); the arithmetic
+    operations keep their simplifying constructors.
+
+    Raises
+    ------
+    ModelSpecError
+        For an unknown operation or a wrong number of arguments.
+    """
+    xs = tuple(as_expr(a) for a in args)
+    if op not in OPERATIONS:
+        raise ModelSpecError(f"unknown operation {op!r}; valid: {', '.join(sorted(OPERATIONS))}")
+    if op in _BUILDERS:
+        return _BUILDERS[op](xs)
+    if op == "select":
+        c, a, b = xs
+        if isinstance(c, Num):
+            return a if c.value != 0.0 else b
+        if a == b:
+            return a
+        return Op("select", xs)
+    if all(isinstance(x, Num) for x in xs):
+        try:
+            v = _SCALAR[op](*(x.value for x in xs))
+        except (ValueError, ZeroDivisionError, OverflowError):
+            v = math.nan
+        if isinstance(v, (int, float)) and math.isfinite(v):
+            return Num(float(v))
+    return Op(op, xs)
+
+
+def select(cond: ExprLike, a: ExprLike, b: ExprLike) -> Expr:
+    """``a`` where ``cond`` is true (non-zero), else ``b`` (SBML ``piecewise``)."""
+    return call("select", cond, a, b)
+
+
+def relation(op: str, a: ExprLike, b: ExprLike) -> Expr:
+    """``a < b`` and friends as 1.0/0.0: ``op`` one of lt, le, gt, ge, eq, ne."""
+    if op not in _RELATIONS:
+        raise ModelSpecError(f"relation must be one of {', '.join(_RELATIONS)}; got {op!r}")
+    return call(op, a, b)
+
+
 def symbols(names: str) -> tuple[Sym, ...]:
     """Make several symbols from a space-separated list of names.
 
@@ -329,7 +472,12 @@ def free_symbols(e: Expr) -> set[str]:
 
 
 def _rebuild(op: str, args: tuple[Expr, ...]) -> Expr:
-    return {
+    if op not in _BUILDERS:
+        return call(op, *args)
+    return _BUILDERS[op](args)
+
+
+_BUILDERS: dict[str, Callable[[tuple[Expr, ...]], Expr]] = {
         "add": lambda a: _add(*a),
         "sub": lambda a: _sub(*a),
         "mul": lambda a: _mul(*a),
@@ -342,7 +490,7 @@ def _rebuild(op: str, args: tuple[Expr, ...]) -> Expr:
         "max": lambda a: maximum(*a),
         "min": lambda a: minimum(*a),
         "step": lambda a: step(*a),
-    }[op](args)
+}
 
 
 def substitute(e: Expr, mapping: Mapping[str, Expr]) -> Expr:
@@ -393,7 +541,41 @@ def diff(e: Expr, name: str) -> Expr:
         return step(a[0] - a[1]) * d[0] + step(a[1] - a[0]) * d[1]
     if op == "min":
         return step(a[1] - a[0]) * d[0] + step(a[0] - a[1]) * d[1]
-    if op == "step":
+    if op == "step" or op in _RELATIONS or op in ("and", "or", "xor", "not", "floor", "ceil", "quotient"):
+        return Num(0.0)
+    if op == "select":
+        return select(a[0], d[1], d[2])
+    if op == "abs":
+        return (step(a[0]) - step(-a[0])) * d[0]
+    if op == "sin":
+        return call("cos", a[0]) * d[0]
+    if op == "cos":
+        return -call("sin", a[0]) * d[0]
+    if op == "tan":
+        return d[0] / call("cos", a[0]) ** 2
+    if op == "asin":
+        return d[0] / sqrt(1.0 - a[0] ** 2)
+    if op == "acos":
+        return -d[0] / sqrt(1.0 - a[0] ** 2)
+    if op == "atan":
+        return d[0] / (1.0 + a[0] ** 2)
+    if op == "sinh":
+        return call("cosh", a[0]) * d[0]
+    if op == "cosh":
+        return call("sinh", a[0]) * d[0]
+    if op == "tanh":
+        return d[0] / call("cosh", a[0]) ** 2
+    if op == "asinh":
+        return d[0] / sqrt(a[0] ** 2 + 1.0)
+    if op == "acosh":
+        return d[0] / sqrt(a[0] ** 2 - 1.0)
+    if op == "atanh":
+        return d[0] / (1.0 - a[0] ** 2)
+    if op == "rem":
+        return d[0] - call("quotient", a[0], a[1]) * d[1]
+    if op == "factorial":
+        # the digamma function is outside the language; an inexact Jacobian entry only
+        # slows a Newton iteration, it never changes the solution
         return Num(0.0)
     raise AssertionError(op)  # pragma: no cover
 
@@ -433,8 +615,15 @@ def _text(e: Expr) -> tuple[str, int]:
         return (f"-{wrap(parts[0], prec + 1)}", prec)
     if e.op == "pow":
         return (f"{wrap(parts[0], prec + 1)}^{wrap(parts[1], prec + 1)}", prec)
-    names = {"max": "max", "min": "min", "step": "step", "exp": "exp", "log": "log", "sqrt": "sqrt"}
-    return (f"{names[e.op]}({', '.join(p[0] for p in parts)})", 10)
+    if e.op in _RELATIONS:
+        return (f"{wrap(parts[0], prec + 1)} {_RELATIONS[e.op]} {wrap(parts[1], prec + 1)}", prec)
+    if e.op in _LOGIC:
+        return (f"{wrap(parts[0], prec)}{_LOGIC[e.op]}{wrap(parts[1], prec + 1)}", prec)
+    if e.op == "not":
+        return (f"not {wrap(parts[0], prec)}", prec)
+    if e.op == "select":
+        return (f"({parts[1][0]} if {parts[0][0]} else {parts[2][0]})", 10)
+    return (f"{e.op}({', '.join(p[0] for p in parts)})", 10)
 
 
 # compilation ---------------------------------------------------------------
@@ -475,6 +664,8 @@ def compile_expr(e: Expr, index: Mapping[str, tuple[str, int]], xp: Any) -> Clos
     assert isinstance(e, Op)
     fs = [compile_expr(a, index, xp) for a in e.args]
     op = e.op
+    if op in EXTENDED:
+        return _compile_extended(op, fs, xp)
     if len(fs) == 2:
         f, g = fs
         if op == "add":
@@ -511,3 +702,101 @@ def compile_expr(e: Expr, index: Mapping[str, tuple[str, int]], xp: Any) -> Clos
     else:  # pragma: no cover
         raise AssertionError(op)
     return lambda t, y, p: fn(f(t, y, p))
+
+
+def _special(xp: Any, name: str) -> Any:
+    if getattr(xp, "__name__", "").startswith("jax"):
+        import jax.scipy.special as jss
+
+        return getattr(jss, name)
+    import scipy.special as ss
+
+    return getattr(ss, name)
+
+
+def _compile_extended(op: str, fs: list[Closure], xp: Any) -> Closure:
+    wh = xp.where
+    if op == "select":
+        c, f, g = fs
+        return lambda t, y, p: wh(c(t, y, p) != 0, f(t, y, p), g(t, y, p))
+    if op == "not":
+        (f,) = fs
+        return lambda t, y, p: wh(f(t, y, p) != 0, 0.0, 1.0)
+    if len(fs) == 2:
+        f, g = fs
+        binary = {
+            "lt": lambda u, v: wh(u < v, 1.0, 0.0),
+            "le": lambda u, v: wh(u <= v, 1.0, 0.0),
+            "gt": lambda u, v: wh(u > v, 1.0, 0.0),
+            "ge": lambda u, v: wh(u >= v, 1.0, 0.0),
+            "eq": lambda u, v: wh(u == v, 1.0, 0.0),
+            "ne": lambda u, v: wh(u != v, 1.0, 0.0),
+            "and": lambda u, v: wh((u != 0) & (v != 0), 1.0, 0.0),
+            "or": lambda u, v: wh((u != 0) | (v != 0), 1.0, 0.0),
+            "xor": lambda u, v: wh((u != 0) != (v != 0), 1.0, 0.0),
+            "rem": xp.fmod,
+            "quotient": lambda u, v: xp.trunc(u / v),
+        }[op]
+        return lambda t, y, p: binary(f(t, y, p), g(t, y, p))
+    (f,) = fs
+    if op == "factorial":
+        gamma = _special(xp, "gamma")
+        return lambda t, y, p: gamma(f(t, y, p) + 1.0)
+    fn = {
+        "abs": xp.abs,
+        "floor": xp.floor,
+        "ceil": xp.ceil,
+        "sin": xp.sin,
+        "cos": xp.cos,
+        "tan": xp.tan,
+        "asin": xp.arcsin,
+        "acos": xp.arccos,
+        "atan": xp.arctan,
+        "sinh": xp.sinh,
+        "cosh": xp.cosh,
+        "tanh": xp.tanh,
+        "asinh": xp.arcsinh,
+        "acosh": xp.arccosh,
+        "atanh": xp.arctanh,
+    }[op]
+    return lambda t, y, p: fn(f(t, y, p))
+
+
+def evaluate(e: Expr, values: Mapping[str, float]) -> float:
+    """Value of ``e`` as a Python float, with symbols looked up in ``values``.
+
+    Used for initial assignments and other one-off evaluations; a symbol
+    missing from ``values`` raises :class:`ModelSpecError` naming it. Domain
+    errors (``log(-1)``, ``1/0``) give NaN or an infinity, as IEEE arithmetic does.
+    """
+    memo: dict[int, float] = {}
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in memo:
+            continue
+        if isinstance(node, Num):
+            memo[id(node)] = node.value
+            continue
+        if isinstance(node, Sym):
+            if node.name not in values:
+                raise ModelSpecError(f"cannot evaluate: symbol {node.name!r} has no value")
+            memo[id(node)] = float(values[node.name])
+            continue
+        assert isinstance(node, Op)
+        if not ready:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args)
+            continue
+        args = [memo[id(a)] for a in node.args]
+        try:
+            v = _SCALAR[node.op](*args)
+        except ZeroDivisionError:
+            num = args[0]
+            v = math.nan if num == 0 or math.isnan(num) else math.copysign(math.inf, num)
+        except OverflowError:
+            v = math.inf
+        except ValueError:
+            v = math.nan
+        memo[id(node)] = float(v)
+    return memo[id(e)]

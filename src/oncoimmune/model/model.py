@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 
 from .._errors import ModelSpecError, UnknownNameError
 from .components import Observable, Parameter, Source, State, Term
+from .events import TriggeredEvent
 from .expr import Expr, Num, Sym, as_expr, free_symbols, substitute, to_text
 
 __all__ = ["Model"]
@@ -45,6 +46,18 @@ class Model:
     stiff : bool
         Hint to engines that the model is stiff (time scales many orders of
         magnitude apart); the SciPy engine then defaults to ``BDF``.
+    events : tuple of TriggeredEvent
+        Discontinuities that belong to the model (e.g. the events of an SBML
+        file): they fire when a condition on time, states and parameters
+        becomes true. Doses stay outside the model (``simulate(events=...)``).
+    initial_assignments : tuple of (str, Expr)
+        States whose initial value is computed from parameters (and other
+        initial values) when the model is compiled, so changing a parameter
+        moves them too (SBML ``initialAssignment``); each state's ``initial``
+        holds the value at the default parameters.
+    time_units : str
+        Units of the time axis (``"day"`` for the library; an imported model
+        keeps its file's units).
 
     Examples
     --------
@@ -66,11 +79,14 @@ class Model:
     tumour_state: str | None = None
     notes: tuple[str, ...] = field(default=())
     stiff: bool = False
+    events: tuple[TriggeredEvent, ...] = ()
+    initial_assignments: tuple[tuple[str, Expr], ...] = ()
+    time_units: str = "day"
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id:
             raise ModelSpecError(f"Model.id must be a non-empty string; got {self.id!r}")
-        for attr in ("states", "parameters", "terms", "observables", "references", "notes"):
+        for attr in ("states", "parameters", "terms", "observables", "references", "notes", "events"):
             object.__setattr__(self, attr, tuple(getattr(self, attr)))
         if not self.states:
             raise ModelSpecError(f"Model {self.id!r}: at least one state is required")
@@ -111,6 +127,38 @@ class Model:
                 raise ModelSpecError(
                     f"Model {self.id!r}: observable {ob.name!r} uses unknown symbol(s) {sorted(missing)}"
                 )
+        ev_names: set[str] = set()
+        for ev in self.events:
+            if not isinstance(ev, TriggeredEvent):
+                raise ModelSpecError(f"Model {self.id!r}: events must be TriggeredEvent; got {type(ev).__name__}")
+            if ev.name in ev_names:
+                raise ModelSpecError(f"Model {self.id!r}: duplicate event name {ev.name!r}")
+            ev_names.add(ev.name)
+            bad = [x for x in ev.targets if x not in state_names]
+            if bad:
+                raise ModelSpecError(
+                    f"Model {self.id!r}: event {ev.name!r} assigns {bad[0]!r}, which is not a state"
+                )
+            missing = ev.symbols - known
+            if missing:
+                raise ModelSpecError(
+                    f"Model {self.id!r}: event {ev.name!r} uses unknown symbol(s) {sorted(missing)}"
+                )
+        ias = []
+        for item in tuple(self.initial_assignments):
+            name, ex = item
+            if name not in state_names:
+                raise ModelSpecError(
+                    f"Model {self.id!r}: initial assignment to {name!r}, which is not a state"
+                )
+            ex = as_expr(ex)
+            missing = free_symbols(ex) - known
+            if missing:
+                raise ModelSpecError(
+                    f"Model {self.id!r}: initial assignment of {name!r} uses unknown symbol(s) {sorted(missing)}"
+                )
+            ias.append((name, ex))
+        object.__setattr__(self, "initial_assignments", tuple(ias))
         if self.tumour_state is not None and self.tumour_state not in state_names:
             raise ModelSpecError(
                 f"Model {self.id!r}: tumour_state {self.tumour_state!r} is not a state"
@@ -246,7 +294,9 @@ class Model:
         states = tuple(
             replace(s, initial=updates[s.name]) if s.name in updates else s for s in self.states
         )
-        return replace(self, states=states)
+        # a value given explicitly replaces the state's initial assignment
+        ias = tuple((k, x) for k, x in self.initial_assignments if k not in updates)
+        return replace(self, states=states, initial_assignments=ias)
 
     def with_values(self, values: Mapping[str, Any]) -> "Model":
         """Set parameters and/or initial values by name (one namespace, as in the CLI's ``--set``)."""
@@ -323,6 +373,17 @@ class Model:
                 for t in self.terms
             ),
             tumour_state=nm(self.tumour_state) if self.tumour_state else None,
+            events=tuple(
+                replace(
+                    ev,
+                    trigger=substitute(ev.trigger, subs),
+                    assignments=tuple((nm(k), substitute(x, subs)) for k, x in ev.assignments),
+                    delay=None if ev.delay is None else substitute(ev.delay, subs),
+                    priority=None if ev.priority is None else substitute(ev.priority, subs),
+                )
+                for ev in self.events
+            ),
+            initial_assignments=tuple((nm(k), substitute(x, subs)) for k, x in self.initial_assignments),
         )
 
     def bind_parameter(self, name: str, expr: Expr | float, *, description: str | None = None) -> "Model":
@@ -378,7 +439,7 @@ class Model:
     def compose(self, other: "Model", *, id: str | None = None, title: str | None = None) -> "Model":
         """Union of two models; shared names must have identical definitions."""
         merged = self if not other.stiff else replace(self, stiff=True)
-        return merged.add(
+        out = merged.add(
             states=other.states,
             parameters=other.parameters,
             terms=other.terms,
@@ -388,6 +449,13 @@ class Model:
             id=id or f"{self.id}+{other.id}",
             title=title or f"{self.title} + {other.title}",
         )
+        if other.events or other.initial_assignments:
+            out = replace(
+                out,
+                events=_merge("event", out.events, other.events),
+                initial_assignments=tuple({**dict(out.initial_assignments), **dict(other.initial_assignments)}.items()),
+            )
+        return out
 
     # compile -------------------------------------------------------------------
     def compile(self) -> "CompiledModel":
@@ -407,7 +475,8 @@ class Model:
         lines = [f"{self.title}  [{self.id}]", "=" * min(96, len(self.title) + len(self.id) + 4)]
         if self.description:
             lines += textwrap.wrap(" ".join(self.description.split()), 96)
-        lines += ["", "Equations (time t in days):"]
+        tu = "days" if self.time_units == "day" else self.time_units
+        lines += ["", f"Equations (time t in {tu}):"]
         lines += [f"  {eq}" for eq in self.equations()]
         if self.observables:
             lines += ["", "where"]
@@ -434,6 +503,25 @@ class Model:
             lines += ["", "Observables:"]
             for o in self.observables:
                 lines.append(w.fill(f"  {o.name} [{o.units}]: {o.description}"))
+        if self.initial_assignments:
+            lines += ["", "Initial values computed from parameters:"]
+            for k, x in self.initial_assignments:
+                lines.append(w.fill(f"  {k}(0) = {to_text(x)}"))
+        if self.events:
+            lines += ["", "Events (fire when the condition becomes true):"]
+            for ev in self.events:
+                acts = "; ".join(f"{k} := {to_text(x)}" for k, x in ev.assignments)
+                extra = []
+                if ev.delay is not None:
+                    extra.append(f"after a delay of {to_text(ev.delay)}")
+                if ev.priority is not None:
+                    extra.append(f"priority {to_text(ev.priority)}")
+                if not ev.persistent:
+                    extra.append("cancelled if the condition turns false first")
+                if not ev.use_values_from_trigger_time:
+                    extra.append("values computed when executed")
+                tail = f" ({', '.join(extra)})" if extra else ""
+                lines.append(w.fill(f"  {ev.name}: when {to_text(ev.trigger)}: {acts or 'nothing'}{tail}"))
         if self.notes:
             lines += ["", "Notes:"]
             for n in self.notes:

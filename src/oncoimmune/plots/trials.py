@@ -386,7 +386,7 @@ def plot_km(
     -------
     matplotlib.figure.Figure
     """
-    from ..analysis.survival import hazard_ratios, km_by_arm, logrank
+    from ..analysis.survival import MIN_EVENTS_PER_COMPARISON, hazard_ratios, km_by_arm, logrank
 
     fits = km_by_arm(
         table, time=time, event=event, arm=arm, order=None if reference is None else [reference], alpha=alpha
@@ -412,9 +412,12 @@ def plot_km(
     notes = []
     if reference is not None and len(fits) >= 2:
         try:
-            hr = hazard_ratios(table, time=time, event=event, arm=arm, reference=reference, alpha=alpha)
-        except TrialDataError:  # an arm without events: no finite hazard ratio
-            notes.append("HR not estimable (an arm has no events)")
+            hr = hazard_ratios(
+                table, time=time, event=event, arm=arm, reference=reference, alpha=alpha,
+                min_events=MIN_EVENTS_PER_COMPARISON,
+            )
+        except TrialDataError:  # too few events, an arm without events, or a fit that does not converge
+            notes.append("HR not estimable (too few events)")
         else:
             for a, r in hr.iterrows():
                 notes.append(f"HR {a} vs {reference}: {r['hr']:.2f} ({r['hr_lo']:.2f}-{r['hr_hi']:.2f})")

@@ -19,7 +19,7 @@
 from .catalogue import CATALOGUE, CLASSES, MECHANISM_KEYS, Drug, LabelRegimen, drugs_in_class, list_catalogue
 from .catalogue import get_drug as get_catalogue_drug
 from .chemotherapy import CHEMO_REGIMENS, chemotherapy
-from .drugs import DRUGS, DrugPK, get_drug, list_drugs
+from .drugs import DRUGS, DrugPK, get_drug, list_drugs, pk_model
 from .intervention import Intervention, Treatment, treat
 from .pk import (
     AbstractClearance,
@@ -28,7 +28,6 @@ from .pk import (
     SigmoidTimeClearance,
     add_two_compartment_pk,
     pk_dose_events,
-    pk_model,
     pk_names,
     two_compartment_half_lives,
 )

@@ -104,7 +104,7 @@ from __future__ import annotations
 import abc
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -1662,14 +1662,29 @@ def drugs_in_class(cls: str) -> list[Drug]:
     return [d for d in CATALOGUE.values() if cls in d.classes]
 
 
+def mechanism_registry() -> Mapping[str, Callable[..., Model]]:
+    """``oncoimmune.therapy.mechanisms.MECHANISMS`` if that module exists, else an empty mapping."""
+    try:
+        from . import mechanisms  # type: ignore[attr-defined]  # (mechanisms never import the catalogue)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.endswith("therapy.mechanisms"):
+            return MappingProxyType({})
+        raise
+    reg = getattr(mechanisms, "MECHANISMS", None)
+    return reg if isinstance(reg, Mapping) else MappingProxyType({})
+
+
+def mechanism_available(key: str) -> bool:
+    """Whether mechanism ``key`` is registered in ``oncoimmune.therapy.mechanisms.MECHANISMS``."""
+    return key in mechanism_registry()
+
+
 def list_catalogue() -> list[dict[str, Any]]:
     """One dict per drug (what ``oncoimmune drugs --json`` prints), with ``mechanism_available``.
 
     ``mechanism_available`` says whether the drug's mechanism can be applied
     now (registered in ``oncoimmune.therapy.mechanisms.MECHANISMS`` or built in).
     """
-    from .regimen import mechanism_available
-
     rows = []
     for d in CATALOGUE.values():
         row = d.to_dict()

@@ -77,7 +77,7 @@ from .pk import (
 )
 from .schedule import Dose, IVInfusion, Schedule
 
-__all__ = ["DRUGS", "DrugPK", "get_drug", "kd_ug_per_ml", "list_drugs"]
+__all__ = ["DRUGS", "DrugPK", "get_drug", "kd_ug_per_ml", "list_drugs", "pk_model"]
 
 _PK_KEYS = ("CL", "V1", "Q", "V2")
 
@@ -207,7 +207,7 @@ class DrugPK:
 
     # models ----------------------------------------------------------------------------
     def pk_parts(self, prefix: str | None = None, *, weight_kg: float | None = None) -> _Parts:
-        """Components of the PK module (used by :func:`~oncoimmune.therapy.pk.pk_model`)."""
+        """Components of the PK module (used by :func:`pk_model`)."""
         v = self.typical(weight_kg)
         return _pk_parts(
             prefix or self.name,
@@ -715,3 +715,41 @@ def list_drugs() -> list[dict[str, Any]]:
         {"name": d.name, "target": d.target, "citation": str(d.citation), "schedules": sorted(d.schedules)}
         for d in DRUGS.values()
     ]
+
+
+def pk_model(drug: str | DrugPK, *, weight_kg: float | None = None, prefix: str | None = None) -> Model:
+    """A model holding only the PK of a catalogue drug (for PK-only checks).
+
+    Parameters
+    ----------
+    drug : str or DrugPK
+        A name from :data:`oncoimmune.therapy.drugs.DRUGS` or an entry.
+    weight_kg : float, optional
+        Body weight for the covariate model; default the reference weight of
+        the popPK analysis (typical values).
+    prefix : str, optional
+        Name prefix (default the drug name).
+
+    Returns
+    -------
+    Model
+        States ``<prefix>_central`` and ``<prefix>_peripheral`` (mg); observables
+        ``<prefix>_conc`` (ug/mL), ``<prefix>_clearance`` and ``<prefix>_RO``.
+    """
+    entry = get_drug(drug) if isinstance(drug, str) else drug
+    p = prefix or entry.name
+    parts = entry.pk_parts(p, weight_kg=weight_kg)
+    return Model(
+        id=f"pk_{p}",
+        title=f"{entry.name}: two-compartment population PK ({entry.citation.citation})",
+        states=parts.states,
+        parameters=parts.parameters,
+        terms=parts.terms,
+        observables=parts.observables,
+        description=(
+            f"Typical-patient pharmacokinetics of {entry.name} ({entry.reference_patient}"
+            + (f", scaled to {weight_kg:g} kg" if weight_kg is not None else "")
+            + f"). {entry.clearance.describe()}."
+        ),
+        references=parts.references,
+    )

@@ -26,7 +26,7 @@ first dose. The clearance time course is one of
 
 Both are written in the expression language (the symbol ``t`` is model time
 in days), so the result stays a declarative :class:`~oncoimmune.model.Model`.
-:func:`pk_model` builds the PK alone for a catalogue drug, and
+:func:`oncoimmune.therapy.drugs.pk_model` builds the PK alone for a catalogue drug, and
 :func:`pk_dose_events` turns a :class:`~oncoimmune.therapy.schedule.Schedule`
 into the right events for it (bolus into the central compartment,
 subcutaneous into the depot, infusion as rate switches).
@@ -51,15 +51,12 @@ import abc
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from .._errors import ModelSpecError, ParameterValueError, ScheduleError
 from ..model import Event, Model, Observable, Parameter, Source, State, Sym, Term, exp, positive
 from ..model.expr import Expr
 from .schedule import Intralesional, IVInfusion, Schedule, Subcutaneous
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .drugs import DrugPK
 
 __all__ = [
     "DRUG_ABSORPTION",
@@ -73,7 +70,6 @@ __all__ = [
     "SigmoidTimeClearance",
     "add_two_compartment_pk",
     "pk_dose_events",
-    "pk_model",
     "pk_names",
     "two_compartment_half_lives",
 ]
@@ -617,46 +613,6 @@ def add_two_compartment_pk(
         notes=(
             f"{drug_name or drug_prefix}: linear two-compartment PK ({(clearance or ConstantClearance()).describe()})",
         ),
-    )
-
-
-def pk_model(drug: str | DrugPK, *, weight_kg: float | None = None, prefix: str | None = None) -> Model:
-    """A model holding only the PK of a catalogue drug (for PK-only checks).
-
-    Parameters
-    ----------
-    drug : str or DrugPK
-        A name from :data:`oncoimmune.therapy.drugs.DRUGS` or an entry.
-    weight_kg : float, optional
-        Body weight for the covariate model; default the reference weight of
-        the popPK analysis (typical values).
-    prefix : str, optional
-        Name prefix (default the drug name).
-
-    Returns
-    -------
-    Model
-        States ``<prefix>_central`` and ``<prefix>_peripheral`` (mg); observables
-        ``<prefix>_conc`` (ug/mL), ``<prefix>_clearance`` and ``<prefix>_RO``.
-    """
-    from .drugs import get_drug
-
-    entry = get_drug(drug) if isinstance(drug, str) else drug
-    p = prefix or entry.name
-    parts = entry.pk_parts(p, weight_kg=weight_kg)
-    return Model(
-        id=f"pk_{p}",
-        title=f"{entry.name}: two-compartment population PK ({entry.citation.citation})",
-        states=parts.states,
-        parameters=parts.parameters,
-        terms=parts.terms,
-        observables=parts.observables,
-        description=(
-            f"Typical-patient pharmacokinetics of {entry.name} ({entry.reference_patient}"
-            + (f", scaled to {weight_kg:g} kg" if weight_kg is not None else "")
-            + f"). {entry.clearance.describe()}."
-        ),
-        references=parts.references,
     )
 
 

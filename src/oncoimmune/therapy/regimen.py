@@ -69,7 +69,15 @@ from typing import Any
 from .._errors import ModelSpecError, ParameterValueError, ScheduleError, UnknownNameError
 from ..biology.escape import pdl1_checkpoint
 from ..model import Event, Model
-from .catalogue import CATALOGUE, MECHANISM_KEYS, Drug, LabelRegimen, get_drug
+from .catalogue import (  # noqa: F401 (mechanism_registry re-exported)
+    CATALOGUE,
+    MECHANISM_KEYS,
+    Drug,
+    LabelRegimen,
+    get_drug,
+    mechanism_available,
+    mechanism_registry,
+)
 from .chemotherapy import CHEMO_REGIMENS, ChemoRegimen, chemotherapy, get_chemo_regimen
 from .intervention import Intervention, Treatment, treat
 from .schedule import Dose, IVInfusion, Schedule, bsa_mosteller
@@ -119,23 +127,6 @@ class MechanismUnavailableError(ModelSpecError):
 
 # ---------------------------------------------------------------------------------------
 # mechanisms
-def mechanism_registry() -> Mapping[str, Callable[..., Model]]:
-    """``oncoimmune.therapy.mechanisms.MECHANISMS`` if that module exists, else an empty mapping."""
-    try:
-        from . import mechanisms  # type: ignore[attr-defined]
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.endswith("therapy.mechanisms"):
-            return MappingProxyType({})
-        raise
-    reg = getattr(mechanisms, "MECHANISMS", None)
-    return reg if isinstance(reg, Mapping) else MappingProxyType({})
-
-
-def mechanism_available(key: str) -> bool:
-    """Whether mechanism ``key`` is registered in ``oncoimmune.therapy.mechanisms.MECHANISMS``."""
-    return key in mechanism_registry()
-
-
 def _require_mechanism(drug: Drug) -> Callable[..., Model]:
     if not drug.simulable:
         raise ModelSpecError(
@@ -249,7 +240,47 @@ def _parse_one_dose(text: str, drug: Drug, whole: str) -> Dose:
     factor, dose_unit = units[unit]
     if not math.isfinite(amount):
         raise TherapySpecError(whole, "DOSE", f"amount must be finite; got {text!r}")
-    return Dose(amount * factor, dose_unit)
+    dose = Dose(amount * factor, dose_unit)
+    _check_plausible_dose(dose, drug, text, whole)
+    return dose
+
+
+#: A dose above this multiple of the drug's largest label dose per administration is refused
+#: (issue 9: "a dose beyond a drug's plausible range (say 100x its label maximum)").
+MAX_LABEL_MULTIPLE = 100.0
+#: Reference adult used to compare flat, weight- and BSA-based doses (assumption: 70 kg, 1.9 m^2;
+#: the 100x margin dwarfs the spread between adults).
+_REFERENCE_ADULT = {"weight_kg": 70.0, "bsa_m2": 1.9}
+
+
+def label_maximum_mg(drug: Drug) -> float:
+    """The largest dose per administration among ``drug``'s label regimens, for the reference adult.
+
+    In the drug's amount unit (mg, PFU or cells), counting each regimen's
+    ``max_amount`` cap (e.g. axicabtagene ciloleucel's 2e8 cells).
+    """
+    top = 0.0
+    for r in drug.regimens.values():
+        for ph in r.phases:
+            for d in (ph.dose, ph.loading):
+                if isinstance(d, Dose):
+                    v = d.resolve(**_REFERENCE_ADULT)
+                    top = max(top, min(v, r.max_amount) if r.max_amount is not None else v)
+    return top
+
+
+def _check_plausible_dose(dose: Dose, drug: Drug, text: str, whole: str) -> None:
+    top = label_maximum_mg(drug)
+    if top <= 0 or dose.amount == 0:
+        return
+    got = dose.resolve(**_REFERENCE_ADULT)
+    if got > MAX_LABEL_MULTIPLE * top:
+        raise TherapySpecError(
+            whole,
+            "DOSE",
+            f"{text!r} is {got / top:.3g} times the largest label dose of {drug.name} ({top:g} {drug.amount_unit} "
+            f"per administration for a 70 kg, 1.9 m2 adult); the limit is {MAX_LABEL_MULTIPLE:g}x",
+        )
 
 
 def _example_dose(drug: Drug) -> str:
@@ -778,6 +809,13 @@ class ChemotherapyCourse:
                     f"{units_txt!r} is not a number of drug units per cycle, e.g. 1 or 0.5units",
                 )
             units = float(m.group(1))
+            if not math.isfinite(units) or units > MAX_LABEL_MULTIPLE:
+                raise TherapySpecError(
+                    whole,
+                    "DOSE",
+                    f"{units_txt!r} is more than {MAX_LABEL_MULTIPLE:g} times the regimen's label dose per cycle "
+                    "(1 unit); give at most 100units",
+                )
         every = cycles = start = None
         if sched_txt:
             st = _parse_schedule(sched_txt, None, whole)
@@ -802,8 +840,19 @@ class ChemotherapyCourse:
         )
 
 
-def parse_therapy(text: str, **patient: Any) -> Regimen | ChemotherapyCourse:
-    """A :class:`Regimen` (catalogue drug) or a :class:`ChemotherapyCourse` from ``NAME[:DOSE][:SCHEDULE]``."""
+def parse_therapy(text: str, **patient: Any) -> Any:
+    """A :class:`Regimen` (catalogue drug), a real-dose cytotoxic course or a :class:`ChemotherapyCourse`.
+
+    ``docetaxel:75mg/m2:q3w`` and doublets with real doses
+    (``carboplatin_paclitaxel:AUC6+200mg/m2:q3w*4``) are
+    :class:`~oncoimmune.therapy.cytotoxic.CytotoxicCourse` objects; a doublet
+    with a bare number of drug units (or none) keeps the de Pillis abstract-unit
+    form of :mod:`~oncoimmune.therapy.chemotherapy`.
+    """
+    from .cytotoxic import CytotoxicCourse, is_cytotoxic_text
+
+    if is_cytotoxic_text(text):
+        return CytotoxicCourse.parse(text, **patient)
     if isinstance(text, str):
         name = text.strip().split(":", 1)[0]
         try:
@@ -859,12 +908,15 @@ def treat_regimens(
     ModelSpecError
         If one drug is given twice (combine the doses into one regimen).
     """
+    from .cytotoxic import CytotoxicCourse
+
     regs = [parse_therapy(r, **patient) if isinstance(r, str) else r for r in regimens]
     seen: dict[str, int] = {}
     for r in regs:
-        if not isinstance(r, (Regimen, ChemotherapyCourse)):
+        if not isinstance(r, (Regimen, ChemotherapyCourse, CytotoxicCourse)):
             raise ModelSpecError(
-                f"treat_regimens: expected Regimen or ChemotherapyCourse objects; got {type(r).__name__}"
+                "treat_regimens: expected Regimen, CytotoxicCourse or ChemotherapyCourse objects; got "
+                f"{type(r).__name__}"
             )
         seen[r.key] = seen.get(r.key, 0) + 1
     twice = sorted(n for n, c in seen.items() if c > 1)

@@ -130,16 +130,29 @@ KEYNOTE024_PUBLISHED: Mapping[str, Any] = {
 # data
 # ---------------------------------------------------------------------------------------------
 def shared_data_dir() -> Path | None:
-    """The shared data directory: ``$ONCOIMMUNE_SHARED_DATA``, else ``<repo>/../shared/data`` if present."""
-    env = os.environ.get("ONCOIMMUNE_SHARED_DATA")
-    if env:
-        p = Path(env)
-        return p if p.is_dir() else None
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        cand = parent.parent / "shared" / "data"
-        if (parent / "pyproject.toml").is_file() and cand.is_dir():
-            return cand
+    """The shared data directory (:func:`oncoimmune._data.shared_data_dir`: ``$ONCOIMMUNE_SHARED``/data,
+    ``$ONCOIMMUNE_SHARED_DATA``, else ``<repo>/../shared/data``), or None if absent."""
+    from .._data import shared_data_dir as find
+
+    return find()
+
+
+def reference_missing(spec: Any) -> str | None:
+    """Why :func:`reference_for` found no real trial for a spec that names one (None if it did, or none applies)."""
+    name = str(getattr(spec, "name", "")).lower().replace(" ", "").replace("_", "-")
+    if not ("keynote-024" in name or "keynote024" in name):
+        return None
+    base = shared_data_dir()
+    if base is None:
+        from .._data import SHARED_ENV, shared_dir
+
+        return (
+            f"KEYNOTE-024 overlay left out: no shared data folder at {os.fspath(shared_dir())!r}; set {SHARED_ENV} "
+            "to the folder holding data/trials/keynote-024"
+        )
+    d = base / "trials" / "keynote-024"
+    if not ((d / "keynote024_pfs.csv").is_file() and (d / "keynote024_os.csv").is_file()):
+        return f"KEYNOTE-024 overlay left out: {os.fspath(d)!r} lacks keynote024_pfs.csv or keynote024_os.csv"
     return None
 
 
@@ -505,7 +518,10 @@ def build_cohort(spec: Any, n: int = CALIBRATION_N, seed: int = CALIBRATION_SEED
     from ..library import _module
     from ..patients.link import link_patient
     from ..therapy.regimen import treat_regimens
-    from .runner import _Context, _regimens, event_draws, plan_trial
+    from .context import TrialContext as _Context
+    from .plan import plan_trial
+    from .sample import event_draws
+    from .sample import regimens as _regimens
 
     ctx = _Context.build(spec, seed)
     plan = plan_trial(spec, n, seed)
@@ -637,7 +653,7 @@ def simulate_cohort_arm(
 ) -> dict[str, np.ndarray]:
     """One arm of the calibration cohort at hyperparameters ``theta``: runner outcomes (sums, deaths, ...)."""
     from ..library import nsclc_tgi_immune as lib
-    from .runner import derive_outcomes
+    from .assess import derive_outcomes
 
     spec = cohort.spec
     cal = _theta_values(theta)
@@ -687,7 +703,7 @@ def cohort_endpoints(cohort: CalibrationCohort, theta: Mapping[str, float]) -> A
     import pandas as pd
 
     from .endpoints import endpoint_table
-    from .runner import assess
+    from .assess import assess
 
     tabs = []
     for arm in cohort.arms:

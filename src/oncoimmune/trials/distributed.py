@@ -36,7 +36,7 @@ import numpy as np
 
 from .._errors import OncoimmuneError
 
-__all__ = ["DistributedRunError", "results_digest", "run_shards_on_dask"]
+__all__ = ["DistributedRunError", "check_scheduler", "results_digest", "run_shards_on_dask"]
 
 
 class DistributedRunError(OncoimmuneError, RuntimeError):
@@ -51,6 +51,24 @@ def _dask() -> tuple[Any, Any, Any]:
             "the Dask executor needs the 'dask' extra: pip install 'oncoimmune[dask]'"
         ) from None
     return Client, LocalCluster, as_completed
+
+
+def check_scheduler(scheduler: str, timeout: str = "10s") -> None:
+    """Connect to ``scheduler`` once and disconnect, so a run fails before anything is written.
+
+    Raises
+    ------
+    DistributedRunError
+        If the address is malformed or the scheduler cannot be reached.
+    """
+    Client, _, _ = _dask()
+    if not (isinstance(scheduler, str) and "://" in scheduler):
+        raise DistributedRunError(f"--scheduler must be an address such as tcp://127.0.0.1:8786; got {scheduler!r}")
+    try:
+        client = Client(scheduler, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise DistributedRunError(f"--scheduler {scheduler!r}: cannot connect ({exc}); nothing was written") from None
+    client.close()
 
 
 def run_shards_on_dask(
@@ -86,7 +104,7 @@ def run_shards_on_dask(
     DistributedRunError
         If the scheduler cannot be reached, or a shard fails after its retries.
     """
-    from .runner import _run_shard_job
+    from .shards import _run_shard_job
 
     Client, LocalCluster, as_completed = _dask()
     if scheduler is not None and not (isinstance(scheduler, str) and "://" in scheduler):

@@ -158,7 +158,7 @@ def _survival_section(
 ) -> list[str]:
     import pandas as pd
 
-    from ..analysis.survival import hazard_ratios, logrank, survival_summary
+    from ..analysis.survival import MIN_EVENTS_PER_COMPARISON, hazard_ratios, logrank, survival_summary
     from ..plots.trials import _nice_ticks, plot_km
 
     out = [f"<h2>{html.escape(name)}</h2>"]
@@ -187,7 +187,9 @@ def _survival_section(
         ref = reference if reference is not None else arms[0]
         lr = logrank(endpoints, time=time, event=event)
         try:
-            hr = hazard_ratios(endpoints, time=time, event=event, reference=ref)
+            hr = hazard_ratios(
+                endpoints, time=time, event=event, reference=ref, min_events=MIN_EVENTS_PER_COMPARISON
+            )
         except TrialDataError as exc:
             out.append(f'<p class="note">Hazard ratio not estimable: {html.escape(str(exc))}</p>')
         else:
@@ -266,7 +268,9 @@ def _comparison_section(comp: Any, dpi: int) -> list[str]:
             )
         )
     )
-    out.append(_img(comp.figure(), f"{comp.endpoint} Kaplan-Meier overlay", dpi))
+    from ..plots.trials import plot_km_overlay
+
+    out.append(_img(plot_km_overlay(comp), f"{comp.endpoint} Kaplan-Meier overlay", dpi))
     return out
 
 

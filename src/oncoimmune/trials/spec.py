@@ -89,6 +89,7 @@ from .recist import DAYS_PER_MONTH  # one month length for the whole trials pack
 
 __all__ = [
     "ArmSpec",
+    "AccrualSpec",
     "AssessmentPhase",
     "AssessmentSpec",
     "CrossoverSpec",
@@ -98,6 +99,7 @@ __all__ = [
     "ModelSpec",
     "PopulationSpec",
     "RandomisationSpec",
+    "SurvivalSpec",
     "TrialSpec",
     "load_trial_spec",
     "parse_regimen_text",
@@ -250,6 +252,34 @@ class DeathRuleSpec(_Section):
     source: str = ""
 
 
+class SurvivalSpec(_Section):
+    """``[survival]``: overall survival from tumour dynamics instead of a lethal-burden rule.
+
+    ``model = "tgi_os"``: the log-normal TGI-OS link of
+    :mod:`oncoimmune.trials.survival_link` (growth rate constant up to the first
+    progression, ECOG, line, histology, baseline SLD), with the library's
+    calibrated coefficients; a key of ``link`` overrides one of them.
+    """
+
+    model: Literal["tgi_os"] = "tgi_os"
+    link: dict[str, float] = Field(default_factory=dict)
+    source: str = ""
+
+
+class AccrualSpec(_Section):
+    """``[accrual]``: staggered enrolment and the data cut-off (administrative censoring).
+
+    Patients are enrolled uniformly over ``months`` in enrolment order; the data
+    cut-off is ``cutoff_months`` after the first randomisation, so patient ``k``
+    of ``n`` is followed for ``cutoff_months - months * k / n`` months (at most
+    the horizon).
+    """
+
+    months: float = Field(ge=0)
+    cutoff_months: float = Field(gt=0)
+    source: str = ""
+
+
 # ---------------------------------------------------------------------------
 # the spec
 # ---------------------------------------------------------------------------
@@ -257,7 +287,7 @@ _HINTS = {
     "name": 'a title in quotes, e.g. name = "KEYNOTE-024 (virtual)"',
     "seed": "a whole number >= 0, e.g. seed = 2016",
     "n_patients": "a whole number >= 1, e.g. n_patients = 305",
-    "horizon_months": "a number of months > 0, e.g. horizon_months = 36",
+    "horizon_months": "a number of months > 0 and at most 1200 (100 years), e.g. horizon_months = 36",
     "model": 'a [model] table with id = "kuznetsov1994"',
     "model.id": 'a library model id, e.g. id = "kuznetsov1994" (list them with `oncoimmune models`)',
     "model.escape": 'a list of mechanisms, e.g. escape = ["lymphopenia", "pdl1_checkpoint", "antigen_loss"]',
@@ -342,6 +372,10 @@ class TrialSpec(BaseModel):
         Constant hazards per year (loss to follow-up; non-cancer death).
     death : DeathRuleSpec, optional
         When the tumour is lethal; ``None``: deaths only from background mortality.
+    survival : SurvivalSpec, optional
+        Overall survival from the TGI-OS link (replaces ``death``).
+    accrual : AccrualSpec, optional
+        Staggered enrolment and data cut-off (administrative censoring).
     description : str
     references : list of str
     oncoimmune_version : str
@@ -357,7 +391,7 @@ class TrialSpec(BaseModel):
     name: str = Field(min_length=1)
     seed: int = Field(ge=0)
     n_patients: int = Field(ge=1)
-    horizon_months: float = Field(gt=0)
+    horizon_months: float = Field(gt=0, le=1200)  # 100 years: beyond any follow-up (issue 9 limits)
     model: ModelSpec
     population: PopulationSpec
     arms: list[ArmSpec] = Field(min_length=1)
@@ -366,6 +400,8 @@ class TrialSpec(BaseModel):
     dropout: HazardSpec = Field(default_factory=HazardSpec)
     background_mortality: HazardSpec = Field(default_factory=HazardSpec)
     death: DeathRuleSpec | None = None
+    survival: SurvivalSpec | None = None
+    accrual: AccrualSpec | None = None
     description: str = ""
     references: list[str] = Field(default_factory=list)
     oncoimmune_version: str = __version__
@@ -383,6 +419,28 @@ class TrialSpec(BaseModel):
         self.to_population()  # raises SpecFileError naming the field
         self._check_arms()
         self._check_assessment()
+        self._check_survival()
+
+    def _check_survival(self) -> None:
+        if self.survival is not None:
+            from .survival_link import TGIOSLink
+
+            bad = [k for k in self.survival.link if k not in TGIOSLink.__dataclass_fields__]
+            if bad:
+                raise spec_error(
+                    "survival.link",
+                    f"unknown coefficient {bad[0]!r}; use one of {', '.join(TGIOSLink.__dataclass_fields__)}",
+                )
+            if self.death is not None:
+                raise spec_error(
+                    "death", "is set together with [survival]; remove [death] (the TGI-OS link gives every death)"
+                )
+        if self.accrual is not None and self.accrual.months >= self.accrual.cutoff_months:
+            raise spec_error(
+                "accrual.months",
+                f"{self.accrual.months} is not before cutoff_months; the data cut-off must come after the last "
+                "enrolment",
+            )
 
     def _check_model(self) -> None:
         from ..biology.escape import get_mechanism
@@ -528,9 +586,20 @@ class TrialSpec(BaseModel):
 
     def link_coefficients(self) -> Any:
         """:data:`oncoimmune.patients.link.DEFAULT_COEFFICIENTS` with ``[model.link]`` applied."""
+        from ..library import _module
         from ..patients.link import DEFAULT_COEFFICIENTS
 
-        return DEFAULT_COEFFICIENTS.with_values(self.model.link)
+        base = dict(getattr(_module(self.model.id), "LINK_DEFAULTS", {}))
+        return DEFAULT_COEFFICIENTS.with_values({**base, **self.model.link})
+
+    def follow_up_days(self, n: int) -> np.ndarray:
+        """Days of follow-up of each of ``n`` patients in enrolment order (accrual and cut-off; else the horizon)."""
+        horizon = self.horizon_days
+        if self.accrual is None:
+            return np.full(n, horizon)
+        k = np.arange(n)
+        fu = (self.accrual.cutoff_months - self.accrual.months * k / max(n, 1)) * DAYS_PER_MONTH
+        return np.clip(fu, 0.0, horizon)
 
     def build_model(self) -> Any:
         """The untreated library model (escape mechanisms are applied per patient by

@@ -75,12 +75,16 @@ class RunConfig:
         Patients enrolled.
     shard_size : int
         Patients per shard (does not change the results, but fixes the shard files).
+    engine : str
+        Solve path of the trial runner (``"batched"`` or ``"scipy"``); shards of
+        one run all come from one path.
     """
 
     spec_toml: str
     seed: int
     n_patients: int
     shard_size: int
+    engine: str = "scipy"
 
     def fingerprint(self) -> dict[str, Any]:
         """The fields compared on resume (the spec by its SHA-256)."""
@@ -89,6 +93,7 @@ class RunConfig:
             "seed": int(self.seed),
             "n_patients": int(self.n_patients),
             "shard_size": int(self.shard_size),
+            "engine": str(self.engine),
             "oncoimmune_version": __version__,
         }
 
@@ -129,6 +134,16 @@ class TrialStore:
 
     # -- lifecycle ---------------------------------------------------------------------
     @staticmethod
+    def previous_config(root: str | os.PathLike[str]) -> dict[str, Any]:
+        """The ``config`` of the run in ``root`` (empty if there is none or it cannot be read)."""
+        try:
+            data = json.loads((Path(root) / MANIFEST_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        cfg = data.get("config", {}) if isinstance(data, dict) else {}
+        return cfg if isinstance(cfg, dict) else {}
+
+    @staticmethod
     def check_destination(root: str | os.PathLike[str], *, resume: bool, overwrite: bool) -> str:
         """Decide what to do with ``root`` before anything is written.
 
@@ -148,6 +163,13 @@ class TrialStore:
         if p.is_symlink() or (p.exists() and not p.is_dir()):
             raise ResultsFileError(
                 f"--out {os.fspath(p)!r} exists and is not a directory; choose another --out"
+            )
+        q = p.absolute()
+        while not q.exists() and q != q.parent:
+            q = q.parent
+        if not q.is_dir() or not os.access(q, os.W_OK | os.X_OK):
+            raise ResultsFileError(
+                f"--out {os.fspath(p)!r}: {os.fspath(q)!r} is not a writable directory; choose another --out"
             )
         if not p.exists() or not any(p.iterdir()):
             return "new"
@@ -199,7 +221,7 @@ class TrialStore:
                 if prev.get(key) != value:
                     raise ResultsFileError(
                         f"--resume: the run in {os.fspath(self.root)!r} used {key}={prev.get(key)!r}, this run "
-                        f"{key}={value!r}; resume with the same spec, --seed, --patients and --shard-size, or "
+                        f"{key}={value!r}; resume with the same spec, --seed, --patients, --shard-size and --engine, or "
                         "pass --overwrite to start again"
                     )
             self.manifest = old
@@ -226,6 +248,11 @@ class TrialStore:
                 "outputs": {},
             }
         (self.root / SHARD_DIR).mkdir(exist_ok=True)
+        if mode == "resume":  # files the manifest does not list (a dead run's workers) are not results
+            listed = {Path(e["file"]).name for e in self.manifest.get("shards", {}).values()}
+            for f in (self.root / SHARD_DIR).iterdir():
+                if f.is_file() and f.name not in listed:
+                    f.unlink()
         if mode != "resume":
             data = config.spec_toml.encode("utf-8")
             atomic_write(self.root / "spec.toml", lambda f: f.write(data))

@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-BIOMODELS = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "biomodels"
+from oncoimmune._data import shared_dir
+
+BIOMODELS = shared_dir() / "data" / "biomodels"
 
 FILES = {
     "hoffman2018": "hoffman2018-adcc-against-cancer__BIOMD0000000802.xml",

@@ -90,7 +90,8 @@ def test_nikolopoulou_threshold_through_the_mechanism_equals_the_published_model
     Source: Nikolopoulou et al. 2018, reduced Lai-Friedman model (library
     ``nikolopoulou2018``). The mechanism maps the antibody to PD-1 occupancy
     ``gamma*A/rho_P``; the two thresholds agree to the bisection resolution.
-    Measured: 2.763e-8 g/cm^3/day for both.
+    Measured: 2.763e-8 g/cm^3/day for both. (This is the variant started from the
+    model's initial state; the catalogue's experiment is checked below.)
     """
     lib = _threshold(get_model("nikolopoulou2018"), "gamma_A")
     mech = _threshold(_nikolopoulou_with_external_antibody(), "gamma_ext")
@@ -98,14 +99,20 @@ def test_nikolopoulou_threshold_through_the_mechanism_equals_the_published_model
     assert mech == pytest.approx(2.763e-8, rel=5e-3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="catalogue (shared/validation.md 3.1, [RUN]) gives 2.86e-8 g/cm^3/day; measured 2.763e-8 (-3.4 %) "
-    "with the library model, with the mechanism and with an independent SciPy script of the same equations",
-)
+def _settled(model):
+    """``model`` started from its own state after 300 untreated days (the published C(300) = 0.6414)."""
+    ds = simulate(model, 300.0, saveat=[0.0, 300.0], rtol=1e-10, atol=1e-14)
+    return model.with_initial({s: float(ds[s].values[-1]) for s in model.state_names})
+
+
 def test_nikolopoulou_threshold_matches_catalogue_value():
-    """Catalogue value 2.86e-8 g/cm^3/day, tolerance 1 % (validation.md 3.1)."""
-    mech = _threshold(_nikolopoulou_with_external_antibody(), "gamma_ext")
+    """Catalogue value 2.86e-8 g/cm^3/day (validation.md 3.1), through the mechanism, tolerance 1 %.
+
+    The catalogue's experiment starts treatment from the day-300 settled tumour
+    (C(300) = 0.6414) and asks for C(730) < 1e-6; an independent script gives
+    2.859e-8 (the 2.763e-8 above answers the variant started from the initial state).
+    """
+    mech = _threshold(_settled(_nikolopoulou_with_external_antibody()), "gamma_ext", lo=2.7e-8, hi=3.0e-8)
     assert mech == pytest.approx(2.86e-8, rel=0.01)
 
 

@@ -25,6 +25,7 @@ import pytest
 from oncoimmune import simulate
 from oncoimmune._errors import ModelSpecError
 from oncoimmune.library import andersen2017_mpn as mpn
+from oncoimmune.analysis import mpn_ifn
 from oncoimmune.library import get_model
 from oncoimmune.model import Parameter, Source
 from oncoimmune.therapy.mechanisms import ifn_alpha, il2, kp_aci_threshold, kp_il2_alone_threshold
@@ -102,7 +103,7 @@ def test_il2_needs_an_input_parameter():
 @pytest.fixture(scope="module")
 def mpn_start():
     """The state at 45 % JAK2V617F burden from one mutated stem cell (Kiladjian 2008 baseline)."""
-    _, state = mpn.state_at_burden()
+    _, state = mpn_ifn.state_at_burden()
     return state
 
 
@@ -118,7 +119,7 @@ def _ifn_response(exposure_value, start, months=mpn.KILADJIAN_2008_MONTHS):
 def test_ifn_at_reference_exposure_reproduces_the_library_fit(mpn_start):
     """Mechanism at exposure = reference equals the library's u_IFN = 1 response (k_IFN fitted)."""
     ours = _ifn_response(1.0, mpn_start)
-    lib = mpn.simulate_ifn_response(mpn.KIFN_FIT, start_state=mpn_start)
+    lib = mpn_ifn.simulate_ifn_response(mpn.KIFN_FIT, start_state=mpn_start)
     np.testing.assert_allclose(ours, lib, rtol=1e-8)
 
 

@@ -1,0 +1,199 @@
+"""Stage 2: everything about one patient that is drawn, not solved.
+
+Covariates and assays (:mod:`oncoimmune.patients.cohort`), the linked model
+with the patient's parameter draws (:func:`oncoimmune.patients.link.link_patient`)
+and the library's ``pretreatment_state`` hook (:func:`sample_patient`), the
+arm's regimens at the patient's weight and body surface (:func:`regimens`),
+and the four numbers of the ``events`` stream (:func:`event_draws`).
+:func:`preflight` checks, on one patient per arm, that the arm's regimens can
+be added to the model before anything is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._errors import OncoimmuneError
+from .context import TrialContext, TrialRunError
+from .plan import PlannedPatient, TrialPlan
+
+__all__ = ["EventDraws", "SampledPatient", "event_draws", "preflight", "regimens", "sample_patient"]
+
+@dataclass(frozen=True)
+class EventDraws:
+    """The four numbers drawn from a patient's ``events`` stream (arrays over patients).
+
+    Attributes
+    ----------
+    dropout, background, crossover : ndarray
+        Uniforms on [0, 1).
+    new_lesion : ndarray
+        Unit exponentials (the cumulative new-lesion hazard at which a new
+        lesion appears).
+    """
+
+    dropout: np.ndarray
+    background: np.ndarray
+    crossover: np.ndarray
+    new_lesion: np.ndarray
+
+
+def event_draws(seed: int, indices: Sequence[int]) -> EventDraws:
+    """Draw each patient's event numbers from ``patient_rng(seed, i, "events")`` (fixed order)."""
+    from ..patients.cohort import patient_rng
+
+    rows = []
+    for i in indices:
+        rng = patient_rng(int(seed), int(i), "events")
+        u = rng.random(3)
+        rows.append((u[0], u[1], u[2], rng.standard_exponential()))
+    a = np.array(rows, dtype=float).reshape(-1, 4)
+    return EventDraws(a[:, 0], a[:, 1], a[:, 2], a[:, 3])
+
+
+
+def _shift(regimen: Any, days: float) -> Any:
+    """A regimen whose first administration is ``days`` later."""
+    from ..therapy.regimen import ChemotherapyCourse, Regimen
+
+    if days == 0:
+        return regimen
+    if isinstance(regimen, Regimen):
+        return dataclasses.replace(
+            regimen,
+            phases=tuple(dataclasses.replace(p, start_day=p.start_day + days) for p in regimen.phases),
+        )
+    if isinstance(regimen, ChemotherapyCourse):
+        start = regimen.start_day if regimen.start_day is not None else regimen.regimen.schedule.start_day
+        return dataclasses.replace(regimen, start_day=start + days)
+    raise TrialRunError(f"cannot shift a regimen of type {type(regimen).__name__}")
+
+
+
+def regimens(ctx: TrialContext, arm: str, patient: Any, start: float = 0.0) -> list[Any]:
+    from ..therapy.regimen import parse_therapy
+
+    return [
+        _shift(parse_therapy(text, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2), start)
+        for text in ctx.spec.arm(arm).regimens
+    ]
+
+
+def _covariates(p: Any) -> dict[str, Any]:
+    return {
+        "age": float(p.age),
+        "sex": str(p.sex),
+        "ecog": int(p.ecog),
+        "histology": str(p.histology),
+        "stage": str(p.stage),
+        "weight_kg": float(p.weight_kg),
+        "bsa_m2": float(p.bsa_m2),
+        "lymphocytes": float(p.lymphocytes),
+        "pdl1_tps": float(p.biomarkers.get("pdl1", np.nan))
+        if p.biomarkers.get("pdl1") is not None
+        else np.nan,
+        "tmb": float(p.biomarkers.get("tmb", np.nan)) if p.biomarkers.get("tmb") is not None else np.nan,
+        "baseline_sld_mm": float(p.burden.value) if p.burden.measure == "sld" else np.nan,
+        "tumour_cells": float(p.tumour_cells),
+    }
+
+
+
+@dataclass(frozen=True)
+class SampledPatient:
+    """One enrolled patient ready to solve.
+
+    Attributes
+    ----------
+    planned : PlannedPatient
+    patient : VirtualPatient
+        Covariates and assay results.
+    model : Model
+        The library model linked to the patient (their parameter draws), after
+        the library's ``pretreatment_state`` hook.
+    record : dict
+        Covariates, escape strengths (``strength_*``) and drawn parameters (``param_*``).
+    draws : EventDraws
+        The patient's event numbers (arrays of length 1).
+    """
+
+    planned: PlannedPatient
+    patient: Any
+    model: Any
+    record: dict[str, Any]
+    draws: EventDraws
+
+
+def drawn_patient(ctx: TrialContext, index: int) -> Any:
+    """Covariates and assays of the patient with screening index ``index``."""
+    from ..patients.cohort import run_assays
+    from ..patients.cohort import sample_patient as draw
+
+    return run_assays(ctx.population, draw(ctx.population, ctx.seed, index))
+
+
+def sample_patient(ctx: TrialContext, planned: PlannedPatient) -> SampledPatient:
+    """Draw the patient, link them to the model and apply the library's pre-treatment hook."""
+    from ..patients.link import link_patient
+
+    patient = drawn_patient(ctx, planned.index)
+    rec: dict[str, Any] = _covariates(patient)
+    draws = event_draws(ctx.seed, [planned.index])
+    lp = link_patient(ctx.model, patient, escape_mechanisms=ctx.spec.model.escape, coefficients=ctx.coefficients)
+    model = lp.model
+    hook = ctx.hooks.get("pretreatment_state")
+    if hook is not None:
+        model = hook(model)
+    rec.update({f"strength_{k}": float(v) for k, v in lp.strengths.items()})
+    rec.update({f"param_{k}": float(v) for k, v in lp.parameters.items()})
+    return SampledPatient(planned=planned, patient=patient, model=model, record=rec, draws=draws)
+
+
+def preflight(ctx: TrialContext, plan: TrialPlan) -> None:
+    """Build the treated model of the first patient of each arm; a failure is a spec error."""
+    from ..patients.link import link_patient
+    from ..therapy.regimen import treat_regimens
+
+    seen: set[str] = set()
+    for p in plan.patients:
+        if p.arm in seen:
+            continue
+        seen.add(p.arm)
+        where = f"arms[{[a.name for a in ctx.spec.arms].index(p.arm)}]"
+        try:
+            patient = drawn_patient(ctx, p.index)
+            lp = link_patient(
+                ctx.model, patient, escape_mechanisms=ctx.spec.model.escape, coefficients=ctx.coefficients
+            )
+            m = lp.model
+            hook = ctx.hooks.get("pretreatment_state")
+            if hook is not None:
+                m = hook(m)
+            treat_regimens(
+                m,
+                *regimens(ctx, p.arm, patient),
+                until=ctx.horizon,
+                weight_kg=patient.weight_kg,
+                bsa_m2=patient.bsa_m2,
+            )
+            xo = ctx.spec.arm(p.arm).crossover
+            if xo is not None:
+                regs = regimens(ctx, p.arm, patient) + regimens(ctx, xo.to_arm, patient, start=1.0)
+                treat_regimens(
+                    m, *regs, until=ctx.horizon, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2
+                )
+        except OncoimmuneError as exc:
+            raise TrialRunError(
+                f"{where} ({p.arm!r}): the model {ctx.spec.model.id!r} cannot be treated with this arm's "
+                f"regimens: {exc}"
+            ) from None
+
+
+
+#: Former private name.
+_regimens = regimens

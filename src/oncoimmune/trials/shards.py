@@ -1,0 +1,158 @@
+"""Running the per-patient stages shard by shard (in-process or in worker processes).
+
+A shard is a run of enrolled patients in enrolment order; :func:`run_shard`
+simulates them (:func:`~oncoimmune.trials.solve.simulate_patient`) and writes
+the shard file atomically (:func:`~oncoimmune.trials.store.write_shard_file`).
+Jobs carry plain data only (the spec's TOML text, integers and strings).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .context import TrialRunError, context_for
+from .plan import PlannedPatient
+from .solve import TRIAL_ENGINES, simulate_patient, simulate_patients_batched
+
+__all__ = ["run_shard"]
+
+_context = context_for
+
+
+def _records_frame(records: Sequence[Mapping[str, Any]]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(list(records))
+
+
+def run_shard(
+    spec_toml: str,
+    seed: int,
+    root: str,
+    relpath: str,
+    patients: Sequence[tuple[int, int, str, str]],
+    on_patient: Callable[[], None] | None = None,
+    engine: str = "batched",
+) -> dict[str, Any]:
+    """Simulate one shard and write it atomically; return its manifest entry.
+
+    Parameters
+    ----------
+    spec_toml : str
+        The spec as TOML (plain data crosses the process boundary).
+    seed : int
+    root, relpath : str
+        Run directory and the shard's relative path.
+    patients : sequence of (position, index, arm, stratum)
+    on_patient : callable, optional
+        Called after each patient (progress, in-process only).
+    engine : {"batched", "scipy"}
+        ``"batched"``: all patients in one batched solve per model structure
+        (:func:`~oncoimmune.trials.solve.simulate_patients_batched`);
+        ``"scipy"``: the reference engine, one patient at a time
+        (:func:`~oncoimmune.trials.solve.simulate_patient`).
+
+    Returns
+    -------
+    dict
+        ``file``, ``sha256``, ``bytes``, ``patients``, ``failed``, ``seconds`` and
+        ``stage_seconds`` (wall time in ``sample``, ``treat``, ``solve``, ``outcomes``, ``write``).
+    """
+    from .store import write_shard_file
+
+    t0 = time.perf_counter()
+    ctx = _context(spec_toml, seed)
+    ctx.cache["stage_seconds"] = {}
+    planned = [PlannedPatient(int(pos), int(idx), str(arm), str(stratum)) for pos, idx, arm, stratum in patients]
+    if engine == "batched":
+        recs = simulate_patients_batched(ctx, planned)
+        if on_patient is not None:
+            for _ in recs:
+                on_patient()
+    elif engine == "scipy":
+        recs = []
+        for pp in planned:
+            recs.append(simulate_patient(ctx, pp))
+            if on_patient is not None:
+                on_patient()
+    else:
+        raise TrialRunError(f"--engine must be one of {', '.join(TRIAL_ENGINES)}; got {engine!r}")
+    t_w = time.perf_counter()
+    entry = write_shard_file(root, relpath, _records_frame(recs))
+    ctx.cache["stage_seconds"]["write"] = time.perf_counter() - t_w
+    entry.update(
+        patients=len(recs),
+        failed=sum(r["status"] != "ok" for r in recs),
+        seconds=round(time.perf_counter() - t0, 3),
+        stage_seconds={k: round(v, 4) for k, v in ctx.cache["stage_seconds"].items()},
+    )
+    return entry
+
+
+def _run_shard_job(args: tuple[Any, ...]) -> tuple[int, dict[str, Any]]:
+    shard_id, spec_toml, seed, root, relpath, patients, *rest = args
+    return shard_id, run_shard(spec_toml, seed, root, relpath, patients, engine=rest[0] if rest else "batched")
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Pool-worker initializer: stop this worker when the driver dies (no orphans writing shard files).
+
+    On Linux the kernel sends SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``); everywhere a
+    daemon thread also checks twice a second that the parent is still ``parent_pid`` and exits if not.
+    """
+    import signal
+    import threading
+
+    if os.name == "posix":
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):  # pragma: no cover - not Linux
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the watch was set
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="oncoimmune-parent-watch", daemon=True).start()
+
+
+def _noop() -> int:
+    return os.getpid()
+
+
+def _pool(workers: int) -> Any:
+    """A process pool, its workers started now (before any progress-bar thread exists).
+
+    ``fork`` where the platform has it and this process runs no other thread
+    (no re-import of the caller's main module, so a plain script may call
+    :func:`run_trial` with workers); otherwise ``spawn`` (forking a process
+    with threads, e.g. after JAX is imported, can deadlock; a script then
+    needs the ``if __name__ == "__main__":`` guard). Workers receive plain
+    data only (the spec's TOML text, indices) and write their shard files
+    themselves. Workers stop when the driver dies (:func:`_die_with_parent`).
+    """
+    import concurrent.futures as cf
+    import multiprocessing as mp
+    import threading
+
+    fork_ok = "fork" in mp.get_all_start_methods() and threading.active_count() == 1
+    method = "fork" if fork_ok else "spawn"
+    pool = cf.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=mp.get_context(method),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
+    for f in [pool.submit(_noop) for _ in range(workers)]:
+        f.result()
+    return pool
+

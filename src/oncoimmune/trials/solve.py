@@ -1,0 +1,442 @@
+"""Stage 3: solve each patient's trajectory, and again after crossover.
+
+:func:`simulate_patient` takes one planned patient through sampling
+(:mod:`~oncoimmune.trials.sample`), the treated model's simulation to the
+horizon (saved at the scan days and weekly in between), the outcomes
+(:mod:`~oncoimmune.trials.assess`) and crossover: at the first documented
+progression, with the arm's crossover probability, the target arm's regimens
+start ``delay_days`` later; the patient is simulated again from the start with
+both arms' regimens and the second trajectory is used after progression, so
+progression-based endpoints are unchanged and overall survival includes
+crossover (intention to treat). A failure is recorded, never raised.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .assess import assess, derive_outcomes, sld_from_cells_array
+from .context import TrialContext
+from .plan import PlannedPatient
+from .sample import EventDraws, _covariates, drawn_patient, regimens, sample_patient
+
+__all__ = ["TRIAL_ENGINES", "simulate_patient", "simulate_patients_batched"]
+
+
+class _stage:
+    """Adds the wall time of a block to ``ctx.cache["stage_seconds"][name]`` (per-stage benchmark figures)."""
+
+    __slots__ = ("ctx", "name", "t0")
+
+    def __init__(self, ctx: TrialContext, name: str) -> None:
+        self.ctx, self.name = ctx, name
+
+    def __enter__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        d = self.ctx.cache.setdefault("stage_seconds", {})
+        d[self.name] = d.get(self.name, 0.0) + time.perf_counter() - self.t0
+
+
+class _PatientFailure(Exception):
+    """A patient's simulation failed (kept as a failed record, never stops the trial)."""
+
+
+def _trajectory(
+    ctx: TrialContext, model: Any, patient: Any, regs: Sequence[Any]
+) -> tuple[np.ndarray, np.ndarray, Any]:
+    from ..simulate import simulate
+    from ..therapy.regimen import treat_regimens
+
+    with _stage(ctx, "treat"):
+        tr = treat_regimens(
+            model, *regs, until=ctx.horizon, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2
+        )
+    with _stage(ctx, "solve"):
+        ds = simulate(
+            tr.model, ctx.horizon, events=tr.events, saveat=ctx.grid, rtol=TRIAL_RTOL, atol=trial_atol(ctx, tr.model)
+        )
+    if ds.attrs.get("status") != "ok":
+        raise _PatientFailure(f"simulation failed: {ds.attrs.get('status_reason')}")
+    y = np.asarray(ds[ctx.burden].values, dtype=float)
+    if not ctx.burden_is_observable:
+        y = y / ctx.coefficients.tumour_scale.value
+    nl = np.asarray(ds[ctx.new_lesion_state].values, dtype=float) if ctx.new_lesion_state else None
+    if not np.isfinite(y).all():
+        raise _PatientFailure("simulation returned non-finite tumour sizes")
+    return y, nl, ds
+
+
+def _simulate_patient_core(ctx: TrialContext, planned: PlannedPatient) -> dict[str, Any]:
+    """Simulate one patient; raises on failure (see :func:`simulate_patient`)."""
+    spec = ctx.spec
+    with _stage(ctx, "sample"):
+        sp = sample_patient(ctx, planned)
+    patient, model, rec, draws = sp.patient, sp.model, dict(sp.record), sp.draws
+    y, nl, ds = _trajectory(ctx, model, patient, regimens(ctx, planned.arm, patient))
+    nfev = int(ds.attrs.get("nfev", 0))
+    kw = {
+        "horizon": ctx.horizon,
+        "dropout_per_day": spec.dropout.per_day,
+        "background_per_day": spec.background_mortality.per_day,
+        "death_rule": spec.death.rule if spec.death is not None else None,
+        "death_threshold": spec.death.threshold if spec.death is not None else None,
+    }
+    with _stage(ctx, "outcomes"):
+        out = derive_outcomes(
+            ctx.grid, y[None, :], None if nl is None else nl[None, :], ctx.scan_days, draws, **kw
+        )
+    crossed, cross_day = False, np.nan
+    xo = spec.arm(planned.arm).crossover
+    if xo is not None:
+        with _stage(ctx, "outcomes"):
+            r = assess(ctx.scan_days, out["sums"], out["new_lesions"])
+        t_prog = float(r.time_progression[0])
+        if np.isfinite(t_prog) and draws.crossover[0] < xo.probability:
+            t_x = t_prog + xo.delay_days
+            if t_x < ctx.horizon and not (out["last_contact_day"][0] < t_x):
+                regs = regimens(ctx, planned.arm, patient) + regimens(ctx, xo.to_arm, patient, start=t_x)
+                y2, nl2, ds2 = _trajectory(ctx, model, patient, regs)
+                nfev += int(ds2.attrs.get("nfev", 0))
+                after = ctx.grid > t_prog + 1e-9
+                y = np.where(after, y2, y)
+                if nl is not None and nl2 is not None:
+                    nl = np.where(after, nl2, nl)
+                out2 = derive_outcomes(
+                    ctx.grid, y[None, :], None if nl is None else nl[None, :], ctx.scan_days, draws, **kw
+                )
+                # scans up to progression are unchanged by construction; take the new follow-up
+                out = out2
+                crossed, cross_day = True, t_x
+    rec.update(
+        {
+            "sld_mm": [float(v) for v in out["sums"][0]],
+            "new_lesion": [bool(v) for v in out["new_lesions"][0]],
+            "death_day": float(out["death_day"][0]),
+            "death_cause": str(out["death_cause"][0]),
+            "dropout_day": float(out["dropout_day"][0]),
+            "last_contact_day": float(out["last_contact_day"][0]),
+            "crossover": crossed,
+            "crossover_day": float(cross_day),
+            "nfev": nfev,
+        }
+    )
+    return rec
+
+
+def simulate_patient(ctx: TrialContext, planned: PlannedPatient) -> dict[str, Any]:
+    """One patient's record; a failure is recorded (``status``, ``reason``), never raised.
+
+    Returns
+    -------
+    dict
+        Identifiers, arm, stratum, covariates, drawn parameters, scan sums
+        (``sld_mm``, baseline first), ``new_lesion`` flags, death, dropout,
+        last contact, crossover, ``status`` (``"ok"``/``"failed"``) and ``reason``.
+    """
+    t0 = time.perf_counter()
+    base = {
+        "patient_id": planned.position,
+        "patient_index": planned.index,
+        "arm": planned.arm,
+        "stratum": planned.stratum,
+    }
+    try:
+        rec = _simulate_patient_core(ctx, planned)
+        rec.update(status="ok", reason="")
+    except Exception as exc:  # noqa: BLE001 - a failed patient never stops the trial
+        m = len(ctx.scan_days)
+        rec = {
+            "sld_mm": [np.nan] * m,
+            "new_lesion": [False] * m,
+            "death_day": np.nan,
+            "death_cause": "",
+            "dropout_day": np.nan,
+            "last_contact_day": 0.0,
+            "crossover": False,
+            "crossover_day": np.nan,
+            "nfev": 0,
+            "status": "failed",
+            "reason": f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500],
+        }
+        try:  # keep the baseline (known from the covariates) so the patient has a baseline scan
+            p = drawn_patient(ctx, planned.index)
+            rec.update(_covariates(p))
+            rec["sld_mm"][0] = float(sld_from_cells_array([p.tumour_cells])[0])
+        except Exception:  # noqa: BLE001, S110 - the covariates are a courtesy; the failure is recorded
+            pass
+    rec.update(base)
+    rec["seconds"] = round(time.perf_counter() - t0, 4)
+    return rec
+
+
+
+# ---------------------------------------------------------------------------------------------
+# the batched path: all patients of a shard in one call per model structure
+# ---------------------------------------------------------------------------------------------
+#: Engines of the trial runner: "batched" (default; all patients of a shard in one call of
+#: :func:`oncoimmune.engines.batched.solve_batch`) and "scipy" (the reference, one patient at a time).
+TRIAL_ENGINES = ("batched", "scipy")
+#: Relative tolerance of both paths (that of :func:`oncoimmune.simulate.simulate`).
+TRIAL_RTOL = 1e-8
+
+
+def trial_atol(ctx: TrialContext, model: Any) -> np.ndarray:
+    """Absolute tolerance per state of a treated model, the same for every patient and both paths.
+
+    :func:`oncoimmune.engines.tolerance.default_atol` with the scales taken from the
+    library model's initial values (not the patient's), so that results do not
+    depend on which patients share a batch.
+    """
+    from ..engines.tolerance import ATOL_PER_SCALE, state_scales
+
+    names = tuple(model.state_names)
+    memo = ctx.cache.setdefault("atol", {})
+    if names not in memo:
+        base = dict(ctx.model.initial_values)
+        y0 = np.array([abs(float(base.get(n, 0.0))) for n in names])
+        memo[names] = ATOL_PER_SCALE * state_scales(y0, [model.state(n).units for n in names])
+    return memo[names]
+
+
+def _failure_record(ctx: TrialContext, planned: PlannedPatient, reason: str) -> dict[str, Any]:
+    m = len(ctx.scan_days)
+    rec: dict[str, Any] = {
+        "sld_mm": [np.nan] * m,
+        "new_lesion": [False] * m,
+        "death_day": np.nan,
+        "death_cause": "",
+        "dropout_day": np.nan,
+        "last_contact_day": 0.0,
+        "crossover": False,
+        "crossover_day": np.nan,
+        "nfev": 0,
+        "status": "failed",
+        "reason": reason[:500],
+    }
+    try:  # keep the baseline (known from the covariates) so the patient has a baseline scan
+        p = drawn_patient(ctx, planned.index)
+        rec.update(_covariates(p))
+        rec["sld_mm"][0] = float(sld_from_cells_array([p.tumour_cells])[0])
+    except Exception:  # noqa: BLE001, S110 - the covariates are a courtesy; the failure is recorded
+        pass
+    return rec
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+class _Problem:
+    """One patient's treated, compiled problem (a row of a batch)."""
+
+    __slots__ = ("cm", "events", "key", "model")
+
+    def __init__(self, model: Any, cm: Any, events: tuple[Any, ...]) -> None:
+        self.model = model
+        self.cm = cm
+        self.events = events
+        # patients share a batch when their compiled right-hand sides are the same expressions
+        self.key = (cm.state_names, cm.param_names, cm.derivatives, cm.observable_exprs)
+
+
+def _treated(ctx: TrialContext, model: Any, patient: Any, regs: Sequence[Any]) -> _Problem:
+    from ..therapy.regimen import treat_regimens
+
+    with _stage(ctx, "treat"):
+        tr = treat_regimens(model, *regs, until=ctx.horizon, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2)
+        return _Problem(tr.model, tr.model.compile(), tuple(tr.events))
+
+
+def _solve_batches(ctx: TrialContext, problems: Sequence[_Problem]) -> tuple[np.ndarray, Any, np.ndarray, list[str]]:
+    """Solve ``problems`` grouped by structure; burden (n, m), new-lesion hazard or None, nfev, reasons."""
+    from ..engines.batched import solve_batch
+
+    n, m = len(problems), ctx.grid.size
+    burden = np.full((n, m), np.nan)
+    nl = np.full((n, m), np.nan) if ctx.new_lesion_state else None
+    nfev = np.zeros(n, dtype=np.int64)
+    reasons = [""] * n
+    groups: dict[Any, list[int]] = {}
+    for k, pb in enumerate(problems):
+        groups.setdefault(pb.key, []).append(k)
+    templates = ctx.cache.setdefault("batched_templates", {})
+    for key, rows in groups.items():
+        cm = templates.setdefault(key, problems[rows[0]].cm)  # tapes are cached on the template
+        Y0 = np.stack([problems[k].cm.y0 for k in rows])
+        P = np.stack([problems[k].cm.p0 for k in rows])
+        sol = solve_batch(
+            cm,
+            Y0,
+            P,
+            t1=ctx.horizon,
+            saveat=ctx.grid,
+            events=[problems[k].events for k in rows],
+            rtol=TRIAL_RTOL,
+            atol=trial_atol(ctx, problems[rows[0]].model),
+            method="auto",
+            threads=1,
+        )
+        y = np.moveaxis(sol.y, 2, 0)  # (n_states, n_rows, m)
+        if ctx.burden_is_observable:
+            g = cm.observables(np)
+            pt = _parameters_over_time(cm, P, [problems[k].events for k in rows], ctx.grid)
+            with np.errstate(all="ignore"):
+                b = np.asarray(g(ctx.grid, y, pt)[cm.observable_names.index(ctx.burden)], dtype=float)
+        else:
+            b = y[cm.state_index(ctx.burden)] / ctx.coefficients.tumour_scale.value
+        burden[rows] = b
+        if nl is not None:
+            nl[rows] = y[cm.state_index(ctx.new_lesion_state)]
+        nfev[rows] = sol.nfev
+        for j, k in enumerate(rows):
+            if not sol.ok[j]:
+                reasons[k] = f"simulation failed: {sol.reason(j)}"
+            elif not np.isfinite(burden[k]).all():
+                reasons[k] = "simulation returned non-finite tumour sizes"
+    return burden, nl, nfev, reasons
+
+
+def _parameters_over_time(cm: Any, P: np.ndarray, events: Sequence[Sequence[Any]], t: np.ndarray) -> np.ndarray:
+    """Parameters in force at each save time, shape (n_params, n, len(t)) (events may set parameters)."""
+    pt = np.repeat(P.T[:, :, None], t.size, axis=2)
+    for i, evs in enumerate(events):
+        for e in evs:  # sorted by time, applied in order as the engines do
+            if e.kind == "parameter":
+                j = cm.param_index(e.target)
+                after = t >= e.time
+                pt[j, i, after] = pt[j, i, after] + e.value if e.op == "add" else e.value
+    return pt
+
+
+def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatient]) -> list[dict[str, Any]]:
+    """Every patient of ``planned`` through the batched engine: one solve per model structure.
+
+    The same stages as :func:`simulate_patient` (sample, treat, solve, outcomes,
+    crossover), with the solves of all patients (and then of all patients who
+    cross over) made in one call of :func:`oncoimmune.engines.batched.solve_batch`
+    each, with each patient's own parameters, initial state and dose events.
+    Tolerances are those of the reference path (:data:`TRIAL_RTOL`,
+    :func:`trial_atol`). Returns the records :func:`simulate_patient` would,
+    in the order of ``planned``.
+    """
+    t0 = time.perf_counter()
+    spec = ctx.spec
+    n = len(planned)
+    recs: list[dict[str, Any] | None] = [None] * n
+    sampled: list[Any] = [None] * n
+    problems: list[_Problem] = []
+    rows: list[int] = []
+    for k, pp in enumerate(planned):
+        try:
+            with _stage(ctx, "sample"):
+                sp = sample_patient(ctx, pp)
+            pb = _treated(ctx, sp.model, sp.patient, regimens(ctx, pp.arm, sp.patient))
+        except Exception as exc:  # noqa: BLE001 - a failed patient never stops the trial
+            recs[k] = _failure_record(ctx, pp, _reason(exc))
+            continue
+        sampled[k] = sp
+        problems.append(pb)
+        rows.append(k)
+    kw = {
+        "horizon": ctx.horizon,
+        "dropout_per_day": spec.dropout.per_day,
+        "background_per_day": spec.background_mortality.per_day,
+        "death_rule": spec.death.rule if spec.death is not None else None,
+        "death_threshold": spec.death.threshold if spec.death is not None else None,
+    }
+    if rows:
+        with _stage(ctx, "solve"):
+            burden, nl, nfev, reasons = _solve_batches(ctx, problems)
+        ok = np.array([r == "" for r in reasons])
+        for j in np.flatnonzero(~ok):
+            recs[rows[j]] = _failure_record(ctx, planned[rows[j]], reasons[j])
+        keep = np.flatnonzero(ok)
+        rows = [rows[j] for j in keep]
+        burden, nfev = burden[keep], nfev[keep]
+        nl = nl[keep] if nl is not None else None
+    if rows:
+        draws = EventDraws(*(np.concatenate([getattr(sampled[k].draws, f) for k in rows]) for f in
+                             ("dropout", "background", "crossover", "new_lesion")))
+        with _stage(ctx, "outcomes"):
+            out = derive_outcomes(ctx.grid, burden, nl, ctx.scan_days, draws, **kw)
+        crossed = np.zeros(len(rows), dtype=bool)
+        cross_day = np.full(len(rows), np.nan)
+        # crossover: the patients who progress, draw it and are still followed re-simulated together
+        xo_rows, xo_problems, xo_days, xo_prog = [], [], [], []
+        has_xo = np.array([spec.arm(planned[k].arm).crossover is not None for k in rows])
+        if has_xo.any():
+            with _stage(ctx, "outcomes"):
+                r = assess(ctx.scan_days, out["sums"], out["new_lesions"])
+            for j in np.flatnonzero(has_xo):
+                k = rows[j]
+                xo = spec.arm(planned[k].arm).crossover
+                t_prog = float(r.time_progression[j])
+                if not (np.isfinite(t_prog) and draws.crossover[j] < xo.probability):
+                    continue
+                t_x = t_prog + xo.delay_days
+                if not (t_x < ctx.horizon and not (out["last_contact_day"][j] < t_x)):
+                    continue
+                sp = sampled[k]
+                try:
+                    regs = regimens(ctx, planned[k].arm, sp.patient) + regimens(
+                        ctx, xo.to_arm, sp.patient, start=t_x
+                    )
+                    xo_problems.append(_treated(ctx, sp.model, sp.patient, regs))
+                except Exception as exc:  # noqa: BLE001
+                    recs[k] = _failure_record(ctx, planned[k], _reason(exc))
+                    continue
+                xo_rows.append(j)
+                xo_days.append(t_x)
+                xo_prog.append(t_prog)
+        if xo_rows:
+            with _stage(ctx, "solve"):
+                b2, nl2, nfev2, reasons2 = _solve_batches(ctx, xo_problems)
+            for q, j in enumerate(xo_rows):
+                k = rows[j]
+                if reasons2[q]:
+                    recs[k] = _failure_record(ctx, planned[k], reasons2[q])
+                    continue
+                after = ctx.grid > xo_prog[q] + 1e-9
+                burden[j] = np.where(after, b2[q], burden[j])
+                if nl is not None and nl2 is not None:
+                    nl[j] = np.where(after, nl2[q], nl[j])
+                nfev[j] += nfev2[q]
+                crossed[j], cross_day[j] = True, xo_days[q]
+            # scans up to progression are unchanged by construction; take the new follow-up
+            out = derive_outcomes(ctx.grid, burden, nl, ctx.scan_days, draws, **kw)
+        for j, k in enumerate(rows):
+            if recs[k] is not None:  # failed in the crossover re-simulation
+                continue
+            rec = dict(sampled[k].record)
+            rec.update(
+                {
+                    "sld_mm": [float(v) for v in out["sums"][j]],
+                    "new_lesion": [bool(v) for v in out["new_lesions"][j]],
+                    "death_day": float(out["death_day"][j]),
+                    "death_cause": str(out["death_cause"][j]),
+                    "dropout_day": float(out["dropout_day"][j]),
+                    "last_contact_day": float(out["last_contact_day"][j]),
+                    "crossover": bool(crossed[j]),
+                    "crossover_day": float(cross_day[j]),
+                    "nfev": int(nfev[j]),
+                    "status": "ok",
+                    "reason": "",
+                }
+            )
+            recs[k] = rec
+    share = round((time.perf_counter() - t0) / max(n, 1), 4)
+    final = []
+    for pp, rec in zip(planned, recs):
+        assert rec is not None
+        rec.update(
+            {"patient_id": pp.position, "patient_index": pp.index, "arm": pp.arm, "stratum": pp.stratum}
+        )
+        rec["seconds"] = share
+        final.append(rec)
+    return final

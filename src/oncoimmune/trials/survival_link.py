@@ -1,0 +1,163 @@
+r"""Overall survival from tumour dynamics: a log-normal TGI-OS link of the Claret/Bruno family.
+
+Claret et al. (2018) linked the on-treatment tumour growth rate constant
+``KG`` (estimated from the sum of longest diameters under treatment) and
+baseline prognostic factors to overall survival in atezolizumab and docetaxel
+NSCLC patients (POPLAR, predicting OAK) with a **log-normal** parametric
+model; Chan et al. (2021) extended the framework across atezolizumab studies
+(``KG`` the strongest predictor; ECOG, tumour burden, inflammation markers and
+metastatic sites as baseline factors). This module uses that structure:
+
+.. math::
+
+    \log \mathrm{OS}_i = \beta_0 + \beta_{KG} \log\frac{KG_i}{KG_{ref}}
+        + \beta_{ECOG}\,\mathrm{ECOG}_i + \beta_{line}\,[\text{line} \ge 2]_i
+        + \beta_{sq}\,[\text{squamous}]_i + \beta_{SLD} \log\frac{SLD_{0,i}}{90\,\mathrm{mm}}
+        + \sigma z_i, \qquad z_i \sim N(0, 1)
+
+with OS in months. ``KG_i`` is read off the patient's simulated tumour
+trajectory (:func:`growth_rate_constant`): the log-slope of the tumour burden
+over the six weeks before the patient's first documented progression (or
+the end of the trajectory without progression), floored at
+:data:`KG_FLOOR` -- an on-treatment growth rate, as the biexponential
+``KG`` estimated up to progression in the published models. Everything
+after progression (subsequent therapies, crossover, clinical decline) is in
+the link's fitted intercept and spread, as in the published models, whose
+trials had the same kinds of post-progression care.
+
+The coefficients are **fitted** (the published models' coefficients are not
+transferable: their ``KG`` is estimated from noisy SLD series, ours read off a
+noise-free trajectory) jointly to the three trials' published OS figures by
+:mod:`oncoimmune.trials.joint`; :data:`CALIBRATED_LINK` holds the fitted values.
+
+References
+----------
+.. [1] Claret L, Jin JY, Ferté C, et al. (2018). A model of overall survival
+   predicts treatment outcomes with atezolizumab versus chemotherapy in
+   non-small cell lung cancer based on early tumor kinetics. Clin Cancer Res
+   24:3292-3298. doi:10.1158/1078-0432.CCR-17-3662
+.. [2] Chan P, Marchand M, Yoshida K, et al. (2021). Prediction of overall
+   survival in patients across solid tumors following atezolizumab
+   treatments: a tumor growth inhibition-overall survival modeling framework.
+   CPT Pharmacometrics Syst Pharmacol 10:1171-1182. doi:10.1002/psp4.12686
+.. [3] Claret L, Girard P, Hoff PM, et al. (2009). J Clin Oncol 27:4103-4108.
+   doi:10.1200/JCO.2008.21.0807
+.. [4] Stein WD et al. (2008). Oncologist 13:1046-1054 (biexponential KG).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+
+from .._errors import ParameterValueError
+
+__all__ = ["CALIBRATED_LINK", "KG_FLOOR", "KG_REF", "TGIOSLink", "growth_rate_constant"]
+
+#: Floor of the growth rate constant (1/day): tumours still shrinking at progression/end count as this.
+KG_FLOOR = 2.0e-4
+#: Reference growth rate constant (1/day) of the link.
+KG_REF = 0.01
+#: Window (days) of the log-slope that estimates KG.
+KG_WINDOW_DAYS = 42.0
+_DAYS_PER_MONTH = 365.25 / 12.0
+
+
+@dataclass(frozen=True)
+class TGIOSLink:
+    """Log-normal TGI-OS link (see the module docstring); OS in months.
+
+    Parameters
+    ----------
+    intercept : float
+        ``beta_0``: log median OS (months) of the reference patient (KG = KG_REF,
+        ECOG 0, first line, non-squamous, SLD 90 mm).
+    beta_kg, beta_ecog, beta_line, beta_squamous, beta_sld : float
+    sigma : float
+        Standard deviation of log OS (> 0).
+    """
+
+    intercept: float = 2.6
+    beta_kg: float = -0.5
+    beta_ecog: float = -0.3
+    beta_line: float = -0.3
+    beta_squamous: float = -0.3
+    beta_sld: float = -0.2
+    sigma: float = 0.9
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ParameterValueError(f"TGIOSLink.{f.name} must be a finite number; got {v!r}")
+        if not self.sigma > 0:
+            raise ParameterValueError(f"TGIOSLink.sigma must be > 0; got {self.sigma!r}")
+
+    def with_values(self, **kw: float) -> TGIOSLink:
+        return replace(self, **kw)
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    def mu(self, kg: Any, ecog: Any, prior_lines: Any, squamous: Any, sld0_mm: Any) -> np.ndarray:
+        """``log`` median OS (months) of each patient."""
+        kg = np.maximum(np.asarray(kg, dtype=float), KG_FLOOR)
+        return (
+            self.intercept
+            + self.beta_kg * np.log(kg / KG_REF)
+            + self.beta_ecog * np.asarray(ecog, dtype=float)
+            + self.beta_line * (np.asarray(prior_lines, dtype=float) >= 1)
+            + self.beta_squamous * np.asarray(squamous, dtype=float)
+            + self.beta_sld * np.log(np.maximum(np.asarray(sld0_mm, dtype=float), 1.0) / 90.0)
+        )
+
+    def os_days(self, z: Any, kg: Any, ecog: Any, prior_lines: Any, squamous: Any, sld0_mm: Any) -> np.ndarray:
+        """Each patient's time of death (days) for standard-normal draws ``z``."""
+        return np.exp(self.mu(kg, ecog, prior_lines, squamous, sld0_mm) + self.sigma * np.asarray(z)) * _DAYS_PER_MONTH
+
+
+def _shipped() -> TGIOSLink:
+    from .. import _calibration_data
+
+    th = _calibration_data.theta()
+    return TGIOSLink(**{k: th[k] for k in TGIOSLink.__dataclass_fields__ if k in th})
+
+
+#: The link fitted by :mod:`oncoimmune.trials.joint` (``oncoimmune calibrate``); defaults without a shipped fit.
+CALIBRATED_LINK = _shipped()
+
+
+def growth_rate_constant(grid: Any, burden: Any, t_end: Any, window: float = KG_WINDOW_DAYS) -> np.ndarray:
+    """On-treatment growth rate constant ``KG`` (1/day) of each trajectory.
+
+    Parameters
+    ----------
+    grid : ndarray, shape (m,)
+        Save times (days).
+    burden : ndarray, shape (n, m)
+        Tumour cells.
+    t_end : ndarray, shape (n,)
+        First documented progression (day), or ``inf`` (then the last grid time).
+    window : float
+        Days of the log-slope.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        ``(log N(t_end) - log N(t_end - window)) / window``, floored at :data:`KG_FLOOR`.
+    """
+    grid = np.asarray(grid, dtype=float)
+    b = np.maximum(np.atleast_2d(np.asarray(burden, dtype=float)), 1.0)
+    n = b.shape[0]
+    te = np.asarray(t_end, dtype=float).reshape(n)
+    te = np.where(np.isfinite(te), np.minimum(te, grid[-1]), grid[-1])
+    ts = np.maximum(te - window, grid[0])
+    lb = np.log(b)
+    rows = np.arange(n)
+    le = np.array([np.interp(te[i], grid, lb[i]) for i in rows])
+    ls = np.array([np.interp(ts[i], grid, lb[i]) for i in rows])
+    dt = np.maximum(te - ts, 1.0)
+    return np.maximum((le - ls) / dt, KG_FLOOR)

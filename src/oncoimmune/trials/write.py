@@ -1,0 +1,145 @@
+"""Stage 6: tables, figures, report and summary of a finished trial, written into the run's store."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["figures", "jsonable", "parquet_bytes", "scans_long", "write_outputs"]
+
+
+def figures(table: Any, recist: Any, comparisons: Sequence[Any], reference: str | None) -> dict[str, Any]:
+    from ..plots.trials import plot_km, plot_km_overlay, plot_spider, plot_swimmer, plot_waterfall
+
+    figs = {
+        "waterfall.png": plot_waterfall(table),
+        "spider.png": plot_spider(recist),
+        "swimmer.png": plot_swimmer(table),
+        "km_pfs.png": plot_km(
+            table,
+            time="pfs_months",
+            event="pfs_event",
+            reference=reference,
+            ylabel="Progression-free survival",
+            title="PFS: Kaplan-Meier",
+        ),
+        "km_os.png": plot_km(
+            table,
+            time="os_months",
+            event="os_event",
+            reference=reference,
+            ylabel="Overall survival",
+            title="OS: Kaplan-Meier",
+        ),
+    }
+    for comp in comparisons:
+        figs[f"overlay_{comp.endpoint.lower()}.png"] = plot_km_overlay(comp)
+    return figs
+
+
+
+def parquet_bytes(df: Any) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def scans_long(frame: Any, scan_days: np.ndarray) -> Any:
+    import pandas as pd
+
+    rows = []
+    for pid, arm, sums, nl in zip(frame["patient_id"], frame["arm"], frame["sld_mm"], frame["new_lesion"]):
+        for d, v, f in zip(scan_days, sums, nl):
+            rows.append((int(pid), str(arm), float(d), float(v), bool(f)))
+    return pd.DataFrame(rows, columns=["patient_id", "arm", "day", "sld_mm", "new_lesion"])
+
+
+def jsonable(x: Any) -> Any:
+    if isinstance(x, Mapping):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        v = float(x)
+        return v if math.isfinite(v) else None
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+
+#: Former private name (used by the demo).
+_jsonable = jsonable
+
+
+def write_outputs(
+    store: Any,
+    frame: Any,
+    table: Any,
+    recist: Any,
+    summary: Mapping[str, Any],
+    comparisons: Sequence[Any],
+    *,
+    scan_days: np.ndarray,
+    spec_toml: str,
+    seed: int,
+    title: str,
+    provenance: Mapping[str, Any] | None,
+    figures_on: bool,
+    report_on: bool,
+) -> tuple[Any, list[str]]:
+    """Write ``patients``/``endpoints``/``scans`` Parquet, figures, ``report.html`` and ``summary.json``.
+
+    Returns
+    -------
+    patients : pandas.DataFrame
+        The patient table written (shard records without the per-scan lists).
+    files : list of str
+        Outputs written, relative to the run directory.
+    """
+    reference_arm = summary.get("reference_arm")
+    patients = frame.drop(columns=["sld_mm", "new_lesion"])
+    scans = scans_long(frame, scan_days)
+    files = []
+    for name, df in (("patients.parquet", patients), ("endpoints.parquet", table), ("scans.parquet", scans)):
+        store.write_output(name, parquet_bytes(df))
+        files.append(name)
+    if figures_on or report_on:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+    if figures_on:
+        from ..plots.trials import figure_png
+
+        for name, fig in figures(table, recist, comparisons, reference_arm).items():
+            store.write_output(f"figures/{name}", figure_png(fig, dpi=110))
+            files.append(f"figures/{name}")
+    if report_on:
+        from .report import render_report
+
+        html_text = render_report(
+            table,
+            recist=recist,
+            comparisons=comparisons,
+            spec=spec_toml,
+            seed=seed,
+            title=title,
+            reference=reference_arm,
+            at=(0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0),
+            run_seconds=summary.get("run_seconds"),
+            provenance=provenance,
+        )
+        store.write_output("report.html", html_text.encode("utf-8"))
+        files.append("report.html")
+    store.write_output("summary.json", (json.dumps(jsonable(summary), indent=2) + "\n").encode("utf-8"))
+    files.append("summary.json")
+    store.finish(jsonable({k: summary[k] for k in ("arms", "failed", "seed", "n_patients") if k in summary}))
+    return patients, files
