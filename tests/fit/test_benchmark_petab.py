@@ -1,0 +1,42 @@
+"""Benchmark-Models-PEtab: the objective at the published best parameters (the parameter tables' nominal values)
+against the reference log-likelihoods of AMICI's benchmark suite (tests/benchmark-models/benchmark_models.yaml,
+AMICI-dev/AMICI, BSD-3), relative 1e-3.
+
+Needs the collection (https://github.com/Benchmarking-Initiative/Benchmark-Models-PEtab, BSD-3; not copied
+here): set ONCOIMMUNE_PETAB_BENCHMARKS to its ``Benchmark-Models`` folder. Needs SBML import
+(``oncoimmune.io.sbml.from_sbml``). Skipped, saying which, when either is absent.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+#: -llh at the nominal parameters (AMICI benchmark_models.yaml, commit b76cc5e; values as "llh").
+REFERENCE_LLH = {
+    "Boehm_JProteomeRes2014": -138.22199693517703,
+    "Sneyd_PNAS2002": 319.79177818768756,
+    "Borghans_BiophysChem1997": 83.3237191357272,
+    "Elowitz_Nature2000": 63.20279991419332,
+}
+
+
+def _collection() -> Path:
+    p = os.environ.get("ONCOIMMUNE_PETAB_BENCHMARKS")
+    if not p or not Path(p).is_dir():
+        pytest.skip("set ONCOIMMUNE_PETAB_BENCHMARKS to Benchmark-Models-PEtab/Benchmark-Models to run")
+    try:
+        from oncoimmune.io.sbml import from_sbml  # noqa: F401
+    except ImportError:
+        pytest.skip("SBML import (oncoimmune.io.sbml.from_sbml) is not available")
+    return Path(p)
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE_LLH))
+def test_objective_at_published_optimum(name):
+    from oncoimmune.fit import load_problem
+
+    base = _collection()
+    pb = load_problem(base / name / f"{name}.yaml")
+    f, _ = pb.objective(pb.nominal_scaled(), gradient=False)
+    assert f == pytest.approx(-REFERENCE_LLH[name], rel=1e-3)
