@@ -25,13 +25,8 @@ RULES = [
     ("oncoimmune.analysis", "oncoimmune.plots", "analysis returns data; figures are drawn by plots"),
     ("oncoimmune.io", "oncoimmune.plots", "io reads and writes data; the caller passes a drawing function"),
 ]
-#: Circles not yet removed, with the reason (each is also a strict xfail below, so removing it is noticed).
-KNOWN_CIRCLES: dict[frozenset[str], str] = {
-    frozenset({"oncoimmune.engines._kernels", "oncoimmune.engines.batched"}): (
-        "the kernels read the status codes from batched; moving them needs an edit of _kernels.py, which "
-        "issue 14 is rewriting (and which recompiles every Numba kernel)"
-    ),
-}
+#: Circles not yet removed, with the reason (none today; add one only with a reason and an issue).
+KNOWN_CIRCLES: dict[frozenset[str], str] = {}
 
 
 def _modules() -> dict[str, Path]:
@@ -129,7 +124,6 @@ def test_no_import_circles():
     assert not new, f"import circles: {new}"
 
 
-@pytest.mark.xfail(strict=True, reason=next(iter(KNOWN_CIRCLES.values())))
 def test_no_import_circles_at_all():
     assert not _circles(), [sorted(c) for c in _circles()]
 

@@ -90,7 +90,7 @@ from numba import config as numba_config
 from numba import njit, types
 from numba.extending import intrinsic
 
-from .batched import (  # codes shared with the Python side (numba freezes them as constants)
+from ._codes import (  # codes shared with the Python side (numba freezes them as constants)
     EV_STATE,
     METHOD_AUTO,
     METHOD_ROSENBROCK,

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
@@ -57,18 +56,25 @@ from ..model.expr import diff
 from .base import AbstractEngine, Problem, Solution, register_engine
 from .tape import Tape, build_tape, rhs_tape
 
-# status codes (also read by the kernels)
-STATUS_OK = 0
-STATUS_BUDGET = 1
-STATUS_NONFINITE = 2
-STATUS_STEP_TOO_SMALL = 3
-STATUS_BUDGET_STIFF = 4
-STATUS_SINGULAR = 5
-STATUS_NEGATIVE = 6  # set here by the clipping rule (contract item 6)
-STATUS_NOT_RUN = 7
-METHOD_AUTO, METHOD_DOPRI5, METHOD_ROSENBROCK = 0, 1, 2
-EV_STATE, EV_PARAM = 0, 1
-OP_ADD_EV, OP_SET_EV, OP_MUL_EV = 0, 1, 2
+from ._codes import (  # codes shared with the kernels (one home, so neither module imports the other)
+    EV_PARAM,
+    EV_STATE,
+    METHOD_AUTO,
+    METHOD_DOPRI5,
+    METHOD_ROSENBROCK,
+    OP_ADD_EV,
+    OP_MUL_EV,
+    OP_SET_EV,
+    STATUS_BUDGET,
+    STATUS_BUDGET_STIFF,
+    STATUS_NEGATIVE,
+    STATUS_NONFINITE,
+    STATUS_NOT_RUN,
+    STATUS_OK,
+    STATUS_SINGULAR,
+    STATUS_STEP_TOO_SMALL,
+    numba_cache_dir,
+)
 
 __all__ = ["BatchedEngine", "BatchSolution", "solve_batch", "iter_solve_batch", "STATUS_REASONS", "METHODS"]
 
@@ -449,32 +455,6 @@ def _n_threads(threads: int | None) -> int:
     if int(threads) < 1:
         raise EngineError(f"threads must be >= 1; got {threads}")
     return int(threads)
-
-
-def numba_cache_dir() -> str:
-    """Where the compiled kernels are cached: ``$NUMBA_CACHE_DIR`` if set, else a per-user cache folder.
-
-    ``<platformdirs user cache>/oncoimmune/numba`` when platformdirs is installed, else
-    ``$XDG_CACHE_HOME/oncoimmune/numba`` (default ``~/.cache``), ``%LOCALAPPDATA%`` on
-    Windows and ``~/Library/Caches`` on macOS. Never the source tree: a read-only
-    install, or a checkout shared between users, must not be written to.
-    """
-    env = os.environ.get("NUMBA_CACHE_DIR")
-    if env:
-        return env
-    try:
-        import platformdirs
-
-        return os.path.join(platformdirs.user_cache_dir("oncoimmune", appauthor=False), "numba")
-    except ImportError:
-        pass
-    if os.name == "nt":  # pragma: no cover - platform
-        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~")
-    elif sys.platform == "darwin":  # pragma: no cover - platform
-        base = os.path.expanduser("~/Library/Caches")
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(base, "oncoimmune", "numba")
 
 
 def _kernels() -> Any:
