@@ -341,7 +341,8 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
     for i in np.nonzero(cm.nonnegative)[0]:
         col = out[:, i]
         finite = np.isfinite(col)
-        tol_i = 10.0 * (pb.atol + pb.rtol * np.nanmax(np.abs(col), initial=0.0))
+        atol_i = float(np.broadcast_to(np.asarray(pb.atol, dtype=float), (cm.n_states,))[i])  # scalar or per state
+        tol_i = 10.0 * (atol_i + pb.rtol * np.nanmax(np.abs(col), initial=0.0))
         if status == "ok" and np.any(col[finite] < -tol_i):
             j = int(np.nonzero(finite & (col < -tol_i))[0][0])
             status = "failed"

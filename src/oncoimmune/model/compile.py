@@ -9,6 +9,9 @@ every engine uses the same definition.  Engines never see a ``Model``.
 
 from __future__ import annotations
 
+import copy
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable
@@ -77,6 +80,42 @@ class CompiledModel:
 
     @classmethod
     def from_model(cls, model: Any) -> "CompiledModel":
+        """Compile ``model``; models that differ only in values share one compiled structure.
+
+        The equations, index maps and every evaluator built from them (right-hand
+        side, Jacobian, tapes) depend on the model's structure, not on its
+        parameter or initial values, so a model whose structure was compiled
+        before (in this process) reuses that work and only its value vectors
+        are new. A virtual trial compiles one model per patient, all of the same
+        structure per arm.
+        """
+        key = _structure_key(model)
+        with _LOCK:
+            template = _STRUCTURES.get(key) if key is not None else None
+            if template is not None:
+                _STRUCTURES.move_to_end(key)
+        if template is not None:
+            return template._with_values(
+                np.array([s.initial for s in model.states], dtype=float),
+                np.array([p.value for p in model.parameters], dtype=float),
+            )
+        cm = cls._build(model)
+        if key is not None:
+            with _LOCK:
+                _STRUCTURES[key] = cm
+                while len(_STRUCTURES) > _MAX_STRUCTURES:
+                    _STRUCTURES.popitem(last=False)
+        return cm
+
+    def _with_values(self, y0: np.ndarray, p0: np.ndarray) -> "CompiledModel":
+        """This structure with other default vectors (evaluators and derived expressions shared)."""
+        new = copy.copy(self)  # shallow: shares _cache and the cached properties
+        object.__setattr__(new, "p0", p0)
+        object.__setattr__(new, "y0", new.initial_state(p0, y0) if self.initial_exprs else y0)
+        return new
+
+    @classmethod
+    def _build(cls, model: Any) -> "CompiledModel":
         inl = model._inlined_observables
         snames = model.state_names
 
@@ -173,7 +212,8 @@ class CompiledModel:
     @cached_property
     def time_breakpoints(self) -> tuple[Expr, ...]:
         """Times at which the right-hand side may jump: ``c`` for every relation ``t < c`` (``<=``,
-        ``>``, ``>=``, ``==``, ``!=``) inside a derivative, where ``c`` depends on parameters only
+        ``>``, ``>=``, ``==``, ``!=``) and every ``step(t - c)`` or ``step(c - t)`` inside a derivative,
+        where ``c`` depends on parameters only
         (e.g. the start and end of an infusion written with ``piecewise``). Engines stop and
         restart there, so a pulse shorter than a step is never stepped over."""
         states = set(self.state_names)
@@ -185,9 +225,15 @@ class CompiledModel:
             if id(n) in seen or not isinstance(n, Op):
                 continue
             seen.add(id(n))
+            pairs: tuple[tuple[Expr, Expr], ...] = ()
             if n.op in ("lt", "le", "gt", "ge", "eq", "ne"):
                 a, b = n.args
-                for x, c in ((a, b), (b, a)):
+                pairs = ((a, b), (b, a))
+            elif n.op == "step" and isinstance(n.args[0], Op) and n.args[0].op == "sub":
+                a, b = n.args[0].args  # step(t - c) and step(c - t) jump at t = c
+                pairs = ((a, b), (b, a))
+            if pairs:
+                for x, c in pairs:
                     if isinstance(x, Sym) and x.name == "t":
                         fs = free_symbols(c)
                         if "t" not in fs and not (fs & states):
@@ -255,6 +301,32 @@ class CompiledModel:
 
         self._cache[ck] = J
         return J
+
+
+#: Compiled structures by :func:`_structure_key` (least recently used dropped first).
+_STRUCTURES: "OrderedDict[tuple[Any, ...], CompiledModel]" = OrderedDict()
+_MAX_STRUCTURES = 64
+_LOCK = threading.Lock()
+
+
+def _structure_key(model: Any) -> tuple[Any, ...] | None:
+    """Everything :meth:`CompiledModel.from_model` reads except values; None if unhashable."""
+    key = (
+        model.id,
+        tuple((s.name, s.nonnegative, s.units) for s in model.states),
+        model.parameter_names,
+        model.terms,
+        model.observables,
+        model.events,
+        model.initial_assignments,
+        bool(model.stiff),
+        getattr(model, "time_units", "day"),
+    )
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _order_initial(model_id: str, snames: tuple[str, ...], exprs: dict[str, Expr]) -> tuple[tuple[int, Expr], ...]:

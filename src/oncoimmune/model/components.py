@@ -272,7 +272,7 @@ class Term:
         return free_symbols(self.rate)
 
     def __hash__(self) -> int:
-        return hash((self.name, to_text(self.rate), tuple(sorted(self.effects.items())), self.roles))
+        return hash((self.name, self.rate, tuple(sorted(self.effects.items())), self.roles))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Term):

@@ -151,6 +151,20 @@ class Op(Expr):
         if len(self.args) != arity:
             raise ModelSpecError(f"Op {self.op!r} takes {arity} argument(s); got {len(self.args)}")
 
+    def __hash__(self) -> int:
+        # trees are immutable: the structural hash is computed once per node (models are keyed by
+        # their terms when compiled); it is never pickled, since str hashes differ between processes
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.op, self.args))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_hash", None)
+        return state
+
 
 # name -> (arity, precedence for printing)
 OPERATIONS: dict[str, tuple[int, int]] = {
@@ -459,16 +473,42 @@ def symbols(names: str) -> tuple[Sym, ...]:
 
 # tree utilities --------------------------------------------------------------
 def free_symbols(e: Expr) -> set[str]:
-    """Names of every :class:`Sym` in ``e``."""
-    out: set[str] = set()
-    stack = [e]
+    """Names of every :class:`Sym` in ``e``.
+
+    Expressions are immutable, so the answer for each operation node is kept
+    on the node (``_free``) the first time it is asked for: models re-validate
+    the same terms each time a value changes, and a trial builds thousands of
+    models from the same expressions.
+    """
+    if isinstance(e, Sym):
+        return {e.name}
+    if not isinstance(e, Op):
+        return set()
+    return set(_free(e))
+
+
+def _free(root: Op) -> frozenset[str]:
+    """The cached free symbols of an operation node (iterative: deep SBML trees do not recurse)."""
+    hit = root.__dict__.get("_free")
+    if hit is not None:
+        return hit
+    stack: list[tuple[Op, bool]] = [(root, False)]
     while stack:
-        n = stack.pop()
-        if isinstance(n, Sym):
-            out.add(n.name)
-        elif isinstance(n, Op):
-            stack.extend(n.args)
-    return out
+        node, ready = stack.pop()
+        if "_free" in node.__dict__:
+            continue
+        if not ready:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if isinstance(a, Op) and "_free" not in a.__dict__)
+            continue
+        out: set[str] = set()
+        for a in node.args:
+            if isinstance(a, Sym):
+                out.add(a.name)
+            elif isinstance(a, Op):
+                out |= a.__dict__["_free"]
+        object.__setattr__(node, "_free", frozenset(out))
+    return root.__dict__["_free"]
 
 
 def _rebuild(op: str, args: tuple[Expr, ...]) -> Expr:

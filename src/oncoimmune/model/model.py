@@ -280,7 +280,7 @@ class Model:
         params = tuple(
             p.with_value(updates[p.name]) if p.name in updates else p for p in self.parameters
         )
-        return replace(self, parameters=params)
+        return self._evolve(parameters=params)
 
     def with_initial(self, values: Mapping[str, Any] | None = None, **kw: Any) -> "Model":
         """A copy with new initial values for states."""
@@ -296,7 +296,23 @@ class Model:
         )
         # a value given explicitly replaces the state's initial assignment
         ias = tuple((k, x) for k, x in self.initial_assignments if k not in updates)
-        return replace(self, states=states, initial_assignments=ias)
+        return self._evolve(states=states, initial_assignments=ias)
+
+    def _evolve(self, **values: Any) -> "Model":
+        """A copy with new values of fields whose change cannot break the structure.
+
+        Used by :meth:`with_parameters` and :meth:`with_initial`: the parameter and
+        state objects validate their own values, names and order are unchanged,
+        and dropping an initial assignment leaves a valid model, so the model-level
+        checks of ``__post_init__`` (which dominate the cost of building thousands
+        of patient models in a trial) are not repeated. Cached derived equations
+        depend on the terms and observables only and are kept.
+        """
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        for k, v in values.items():
+            object.__setattr__(new, k, tuple(v))
+        return new
 
     def with_values(self, values: Mapping[str, Any]) -> "Model":
         """Set parameters and/or initial values by name (one namespace, as in the CLI's ``--set``)."""

@@ -102,6 +102,7 @@ References
 from __future__ import annotations
 
 import abc
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -1626,7 +1627,9 @@ def _normalise(name: str) -> str:
     return re.sub(r"[\s\-\.]+", "_", name.strip().lower()).strip("_")
 
 
+@functools.lru_cache(maxsize=1)
 def _index() -> dict[str, str]:
+    """Alias -> drug name for every catalogue entry (built once: the catalogue is immutable)."""
     out: dict[str, str] = {}
     for d in CATALOGUE.values():
         for alias in (d.name, d.prefix, *d.aliases, *d.brands):
