@@ -21,6 +21,10 @@ from .expr import Expr, Num, Sym, as_expr, free_symbols, substitute, to_text
 __all__ = ["Model"]
 
 
+#: Dependency order of a set of observables (models built from one another share them).
+_OBSERVABLE_ORDER: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
 @dataclass(frozen=True)
 class Model:
     """A declarative ODE model of tumour-immune dynamics (time in days).
@@ -210,6 +214,16 @@ class Model:
     # derived equations ---------------------------------------------------------
     @cached_property
     def _observable_order(self) -> tuple[Observable, ...]:
+        key = (self.id, self.observables)  # the id only names the model in the error message
+        hit = _OBSERVABLE_ORDER.get(key)
+        if hit is None:
+            hit = self._order_observables()
+            if len(_OBSERVABLE_ORDER) > 256:
+                _OBSERVABLE_ORDER.clear()
+            _OBSERVABLE_ORDER[key] = hit
+        return hit
+
+    def _order_observables(self) -> tuple[Observable, ...]:
         obs = {o.name: o for o in self.observables}
         order: list[Observable] = []
         state: dict[str, int] = {}

@@ -633,9 +633,16 @@ def _infusion_events(infusions: Iterable[Administration], parameter: str, drug: 
     """One ``set`` event per change of the summed infusion rate (mg/day)."""
     segs = [(a.time, a.end, a.amount_mg / a.route.duration, a) for a in infusions]
     cuts = sorted({s[0] for s in segs} | {s[1] for s in segs})
+    by_start = sorted(range(len(segs)), key=lambda i: segs[i][0])
     out = []
-    for c in cuts:
-        active = [s for s in segs if s[0] <= c < s[1]]
+    running: set[int] = set()
+    j = 0
+    for c in cuts:  # one sweep over the cuts (a regimen of two years has about 70 of them)
+        while j < len(by_start) and segs[by_start[j]][0] <= c:
+            running.add(by_start[j])
+            j += 1
+        running = {i for i in running if c < segs[i][1]}
+        active = [segs[i] for i in sorted(running)]  # the infusions running at c, in the order given
         rate = float(sum(s[2] for s in active))
         starting = [s[3] for s in active if s[0] == c]
         if starting:
