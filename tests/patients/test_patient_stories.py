@@ -362,3 +362,11 @@ def test_us_cervical_cancer_after_chemotherapy_pembrolizumab_is_regular_approval
     row = next(a for a in r.eligible if a.indication.id == "us-pembrolizumab-cervical-after-chemo")
     assert row.indication.access == "approved" and row.indication.verified
     assert row.indication.evidence_url.startswith("https://www.accessdata.fda.gov/")
+
+
+def test_newly_diagnosed_myeloma_fit_for_transplant_uk():
+    """NICE TA763: daratumumab with bortezomib, thalidomide and dexamethasone around an autologous transplant."""
+    r = check_eligibility("myeloma", prior_lines=0, age=58)
+    assert {"uk-daratumumab-vtd-1l-transplant", "uk-daratumumab-rd-1l"} <= ids(r)  # transplant fitness: to confirm
+    row = next(a for a in r.eligible if a.indication.id == "uk-daratumumab-vtd-1l-transplant")
+    assert "transplant suitable" in " ".join(row.indication.conditions)
