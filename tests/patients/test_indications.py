@@ -187,3 +187,28 @@ def test_folder_of_tables_loads(tmp_path):
     (tmp_path / "a.toml").write_text(_GOOD)
     (tmp_path / "b.toml").write_text(_GOOD.replace("uk-test-row", "uk-test-row-2"))
     assert len(load_indications(tmp_path)) == 2
+
+
+def test_rows_checked_against_a_stored_label_copy_name_it(table):
+    """Issue 13 (2026-12-07): a verified row may name the copy it was checked against (https
+    address) and the copy's date, no later than the table's checked date; most US rows verified in
+    that round point at the FDA label PDF on accessdata.fda.gov."""
+    checked = str(table.meta["checked"])
+    named = [r for r in table if r.evidence_url]
+    assert len(named) >= 45
+    for r in named:
+        assert r.verified and r.evidence, r.id
+        assert r.evidence_url.startswith("https://"), r.id
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", r.evidence_date) and r.evidence_date <= checked, r.id
+    fda_pdfs = [r for r in named if r.evidence_url.startswith("https://www.accessdata.fda.gov/drugsatfda_docs/label/")]
+    assert len(fda_pdfs) >= 30
+
+
+def test_evidence_url_needs_a_verified_row_with_evidence(tmp_path):
+    bad = _GOOD.replace('verified = true', 'verified = false\nnote = "x"\nevidence_url = "https://example.org/a"\n'
+                        'evidence_date = "2026-01-01"')
+    with pytest.raises(SpecFileError, match="evidence_url"):
+        load_indications(_write(tmp_path, bad))
+    bad2 = _GOOD + 'evidence = "label 1.1"\nevidence_url = "http://example.org/a"\nevidence_date = "2026-01-01"\n'
+    with pytest.raises(SpecFileError, match="https"):
+        load_indications(_write(tmp_path, bad2))

@@ -284,7 +284,7 @@ def test_every_cancer_type_has_rows_or_says_so():
     assert covered <= set(CANCERS)
     for cid in CANCERS:
         rep = check_eligibility(cid)
-        assert rep.table_meta["coverage"] in ("none", "incomplete", "complete")
+        assert rep.table_meta["coverage"] in ("none", "none-found", "incomplete", "complete")
         if cid not in covered:
             assert "WARNING" in rep.to_text()
 
@@ -311,3 +311,62 @@ def test_skin_squamous_cell_after_surgery_and_radiotherapy_us():
 def test_myeloma_fourth_line_uk_antibodies():
     r = check_eligibility("myeloma", prior_lines=3, prior=["lenalidomide", "bortezomib"], age=70)
     assert {"uk-daratumumab-mono-mm", "uk-isatuximab-pd-mm"} <= ids(r)
+
+
+# -- stories added with the 2026-12-07 check (issue 13, round 3) ---------------------------------------
+
+
+def test_marginal_zone_lymphoma_relapsed_after_two_lines():
+    """A 68-year-old with nodal MZL after bendamustine-rituximab and a second line.
+
+    US: liso-cel (FDA approval 2025-12-04, after 2 or more lines), rituximab with
+    lenalidomide (Revlimid label) and single-agent rituximab for relapsed low-grade
+    B-cell NHL (Rituxan label 1.1). UK: nothing is recommended or licensed, and the
+    report says that was checked rather than "no rows yet".
+    """
+    us = check_eligibility("marginal zone lymphoma", prior_lines=2, prior=["bendamustine", "rituximab"], age=68,
+                           region="us")
+    assert {"us-lisocabtagene-mzl", "us-rituximab-lenalidomide-mzl", "us-rituximab-low-grade-nhl-mzl"} <= ids(us)
+    first = check_eligibility("splenic marginal zone lymphoma", prior_lines=1, prior=["rituximab"], age=70,
+                              region="us")
+    assert "us-lisocabtagene-mzl" in ids(first, "not-eligible")  # needs 2 or more earlier lines
+    uk = check_eligibility("malt lymphoma", prior_lines=2, prior=["rituximab"], age=68)
+    assert ids(uk) == set() and uk.table_meta["coverage"] == "none-found"
+    text = uk.to_text()
+    assert "TA627" in text and "WARNING" not in text
+
+
+def test_us_unresectable_liver_cancer_after_sorafenib_stride_has_no_line_limit():
+    """IMJUDO label 1.1: with durvalumab for unresectable HCC, no line of treatment named."""
+    r = check_eligibility("hcc", stage="C", prior_lines=1, prior=["sorafenib"], region="us", age=64)
+    assert "us-durvalumab-tremelimumab-hcc-1l" in ids(r)
+
+
+def test_us_bladder_cancer_after_platinum_includes_avelumab():
+    """BAVENCIO label 1.2 also covers urothelial carcinoma that grew after platinum (row added 2026-12-07)."""
+    r = check_eligibility("bladder cancer", stage="IV", prior_lines=1, prior=["cisplatin", "gemcitabine"],
+                          region="us", age=71)
+    assert {"us-avelumab-urothelial-after-platinum", "us-pembrolizumab-urothelial-after-platinum"} <= ids(r)
+
+
+def test_us_teenager_with_metastatic_melanoma_can_have_nivolumab():
+    """OPDIVO dosing for unresectable or metastatic melanoma covers patients 12 years and older."""
+    r = check_eligibility("melanoma", stage="IV", prior_lines=0, age=14, region="us")
+    assert {"us-nivolumab-melanoma-advanced", "us-nivolumab-ipilimumab-melanoma-advanced"} <= ids(r)
+
+
+def test_us_cervical_cancer_after_chemotherapy_pembrolizumab_is_regular_approval():
+    """KEYTRUDA label (Feb 2026) 1.x: single agent after chemotherapy, CPS >= 1; converted to regular approval 2021."""
+    r = check_eligibility("cervical cancer", stage="IV", prior_lines=1, prior=["cisplatin", "paclitaxel"], cps=5,
+                          region="us", age=45)
+    row = next(a for a in r.eligible if a.indication.id == "us-pembrolizumab-cervical-after-chemo")
+    assert row.indication.access == "approved" and row.indication.verified
+    assert row.indication.evidence_url.startswith("https://www.accessdata.fda.gov/")
+
+
+def test_newly_diagnosed_myeloma_fit_for_transplant_uk():
+    """NICE TA763: daratumumab with bortezomib, thalidomide and dexamethasone around an autologous transplant."""
+    r = check_eligibility("myeloma", prior_lines=0, age=58)
+    assert {"uk-daratumumab-vtd-1l-transplant", "uk-daratumumab-rd-1l"} <= ids(r)  # transplant fitness: to confirm
+    row = next(a for a in r.eligible if a.indication.id == "uk-daratumumab-vtd-1l-transplant")
+    assert "transplant suitable" in " ".join(row.indication.conditions)

@@ -45,10 +45,30 @@ ELEVEN = {
 }
 
 
+#: Checkpoint inhibitors of the eligibility table whose popPK was encoded for issue 13.
+ISSUE13_POPPK = {"durvalumab", "cemiplimab"}
+
+
 def test_the_eleven_drugs_are_there():
-    """The eleven drugs with encoded kinetics; the label-only entries (issue 13) are kept out of simulation."""
+    """The eleven drugs with encoded kinetics, plus the checkpoint inhibitors whose popPK issue 13 encoded;
+    the other label-only entries are kept out of simulation."""
     assert ELEVEN <= set(CATALOGUE)
-    assert {n for n, d in CATALOGUE.items() if d.simulable} == ELEVEN
+    assert {n for n, d in CATALOGUE.items() if d.simulable} == ELEVEN | ISSUE13_POPPK
+
+
+@pytest.mark.parametrize("name", sorted(ISSUE13_POPPK))
+def test_issue13_poppk_entries_join_the_label_row_and_the_pk(name):
+    from oncoimmune.therapy.catalogue import ENCODED_FROM_FILE, LABEL_ONLY
+
+    d = CATALOGUE[name]
+    assert name in ENCODED_FROM_FILE and name not in LABEL_ONLY
+    assert isinstance(d.kinetics, MAbPK) and d.kinetics.pk is get_pk(name)
+    assert d.exposure_name == f"{name}_conc" and d.mechanism in MECHANISM_KEYS
+    for k in ("CL", "V1", "Q", "V2"):
+        src = d.kinetics.pk.sources[k]
+        assert "Table" in src.location and src.doi, (name, k)
+    assert d.kinetics.pk.clearance.time_varying
+    assert d.to_dict()["pk_status"] == "encoded" or d.to_dict()["simulable"]
 
 
 @pytest.mark.parametrize("name", sorted(ELEVEN))
@@ -84,6 +104,8 @@ def test_one_drug_can_belong_to_several_classes():
         "nivolumab",
         "atezolizumab",
         "ipilimumab",
+        "durvalumab",
+        "cemiplimab",
     }
     # every gallery class has a drug
     for cls in (
@@ -303,6 +325,6 @@ def test_label_only_drugs_are_kept_out_of_simulation():
         assert d.kinetics.status in ("published-not-encoded", "label-only", "not-applicable")
         if d.kinetics.status == "published-not-encoded":
             assert "(20" in d.kinetics.source.citation  # a dated paper
-    durva = CATALOGUE["durvalumab"]
-    with pytest.raises(ModelSpecError, match="kept out of simulation"):
-        durva.kinetics.add_to(None, "durva")  # refused before the model is looked at
+    ave = CATALOGUE["avelumab"]
+    with pytest.raises(ModelSpecError, match="kept out of simulation.*could not be read"):
+        ave.kinetics.add_to(None, "ave")  # refused before the model is looked at; the reason is shown

@@ -257,6 +257,9 @@ _TREATMENT_ALIASES = {
     "r-chop": "chemoimmunotherapy",
     "r-cvp": "chemoimmunotherapy",
     "bendamustine-rituximab": "chemoimmunotherapy",
+    "bendamustine": "chemotherapy",  # alkylating agent of indolent-lymphoma regimens (BR)
+    "chlorambucil": "chemotherapy",
+    "cyclophosphamide": "chemotherapy",
     "obinutuzumab": "anti-cd20",
     "anti-pd-l1": "anti-pd-1",
     "durvalumab": "anti-pd-1",

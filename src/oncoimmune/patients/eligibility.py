@@ -604,6 +604,15 @@ class EligibilityReport:
                 ),
                 "",
             ]
+        elif cov == "none-found":
+            lines += [
+                w(
+                    f"No immunotherapy for {p.cancer.name} was found in the {self.region.upper()} sources when the "
+                    f"table was checked ({self.table_meta.get('checked', '?')}): "
+                    f"{self.table_meta.get('none_found_reason', '')} Ask the care team about clinical trials."
+                ),
+                "",
+            ]
         elif cov == "incomplete":
             lines += [
                 w(
@@ -830,10 +839,15 @@ def check_eligibility(
             why += f" (there is one in the {other.upper()}; run with region='{other}')"
         not_ind.append((d, why))
     incomplete = p.cancer.id in tuple(tab.meta.get("incomplete", ()))
+    none_found = dict(dict(tab.meta.get("none_found", {})).get(reg, {}))
+    coverage = "none" if not rows else "incomplete" if incomplete else "complete"
+    if not rows and p.cancer.id in none_found:
+        coverage = "none-found"
     meta = {
         **dict(tab.meta),
         "path": Path(tab.path).name,
         "rows_checked": len(rows),
-        "coverage": "none" if not rows else "incomplete" if incomplete else "complete",
+        "coverage": coverage,
+        "none_found_reason": none_found.get(p.cancer.id, ""),
     }
     return EligibilityReport(reg, p, assessments, tuple(not_ind), MappingProxyType(meta))

@@ -85,7 +85,7 @@ _FIELDS = {
     "id", "region", "drugs", "regimen", "cancers", "setting", "stages", "line",
     "min_prior_lines", "max_prior_lines", "histology", "biomarkers", "min_age", "max_age",
     "requires_prior", "excludes_prior", "conditions", "access", "source", "date",
-    "verified", "evidence", "note", "url", "assay", "partners", "smc",
+    "verified", "evidence", "evidence_url", "evidence_date", "note", "url", "assay", "partners", "smc",
 }  # fmt: skip
 #: ``cancers = ["all-solid"]`` in a row stands for every solid tumour type (tumour-agnostic indications).
 ALL_SOLID = "all-solid"
@@ -149,6 +149,8 @@ class Indication:
     excludes_prior: tuple[str, ...] = ()
     conditions: tuple[str, ...] = ()
     evidence: str = ""
+    evidence_url: str = ""
+    evidence_date: str = ""
     note: str = ""
     url: str = ""
     assay: Mapping[str, str] = field(default_factory=dict)
@@ -264,6 +266,16 @@ class Indication:
             raise bad(f"verified must be true or false; got {self.verified!r}")
         if not self.verified and not self.note:
             raise bad("an unverified row needs a note saying what was not checked")
+        if self.evidence_url or self.evidence_date:
+            if not self.verified or not self.evidence:
+                raise bad("evidence_url and evidence_date belong to a verified row with its evidence text")
+            if not _URL.match(self.evidence_url):
+                raise bad(f"evidence_url must be the https:// address of the copy checked; got {self.evidence_url!r}")
+            if not _DATE.match(self.evidence_date) or len(self.evidence_date) != 10:
+                raise bad(
+                    f"evidence_date must be the YYYY-MM-DD date of the copy checked (or of the check); "
+                    f"got {self.evidence_date!r}"
+                )
         if not self.regimen or not self.line:
             raise bad("regimen and line must be non-empty plain-English text")
 
@@ -462,6 +474,14 @@ def _resolve_region(region: Any) -> str:
     raise UnknownNameError("region", str(region), tuple(REGIONS))
 
 
+def _verified_cell(r: Indication) -> str:
+    if not r.verified:
+        return "**no**"
+    if r.evidence_url:
+        return f"yes ([copy checked]({r.evidence_url}), {r.evidence_date})"
+    return "yes"
+
+
 def indication_table_markdown(table: IndicationTable | None = None, region: str | None = None) -> str:
     """The table as Markdown (for the documentation), one line per row."""
     tab = table or load_indications()
@@ -489,7 +509,7 @@ def indication_table_markdown(table: IndicationTable | None = None, region: str 
         treat = " + ".join(DRUGS[d].name for d in r.drugs) + f" ({r.regimen})"
         out.append(
             f"| `{r.id}` | {treat} | {', '.join(r.cancers)} | {'; '.join(who)} | {r.access} | "
-            f"{r.source} ({r.date}) | {'yes' if r.verified else '**no**'} |"
+            f"{r.source} ({r.date}) | {_verified_cell(r)} |"
         )
     return "\n".join(out)
 
@@ -529,6 +549,10 @@ def source_problems(table: IndicationTable | None = None) -> list[str]:
        (``[meta] checked``); a date coarser than ``YYYY-MM-DD`` needs a
        note saying how it was found (recalled, estimated, ...).
 
+    4. a verified row that names the copy it was checked against
+       (``evidence_url``) dates that check (``evidence_date``) no later than
+       the table's checked date.
+
     A US row whose approval is not confirmed (``access =
     "status-unconfirmed"``) may cite the pending application (``FDA
     application ...``) instead of a label.
@@ -564,6 +588,8 @@ def source_problems(table: IndicationTable | None = None) -> list[str]:
             out.append(f"{r.id}: date {r.date!r} is not a full day; the note must say how the date was found")
         if r.date > checked:
             out.append(f"{r.id}: date {r.date} is after the table's checked date {checked}")
+        if r.evidence_date and r.evidence_date > checked:
+            out.append(f"{r.id}: evidence_date {r.evidence_date} is after the table's checked date {checked}")
     return out
 
 

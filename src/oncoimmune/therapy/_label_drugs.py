@@ -31,6 +31,8 @@ __all__ = ["label_drug_records", "PK_STATUSES"]
 #: How much of a drug's pharmacokinetics is published and encoded.
 PK_STATUSES: Mapping[str, str] = MappingProxyType(
     {
+        "encoded": "a population PK model is encoded in oncoimmune.therapy.drugs (every value with its paper and "
+        "table), so the drug can enter a simulation",
         "published-not-encoded": "a population PK analysis is published (cited); not yet encoded, so the drug "
         "is kept out of simulation",
         "label-only": "only the label's summary PK (clearance, volume, half-life) was found; no population model "
@@ -82,7 +84,7 @@ def _check(row: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(pk, dict) or pk.get("status") not in PK_STATUSES:
         raise SpecFileError(f"{where}: pk.status must be one of {', '.join(PK_STATUSES)}")
     _text(where + " pk", pk, "note")
-    if pk["status"] == "published-not-encoded":
+    if pk["status"] in ("published-not-encoded", "encoded"):
         _text(where + " pk", pk, "citation")
     regs = row.get("regimen")
     if not isinstance(regs, list) or not regs:

@@ -136,6 +136,7 @@ __all__ = [
     "IntralesionalInjection",
     "LabelRegimen",
     "LABEL_MECHANISMS",
+    "ENCODED_FROM_FILE",
     "LABEL_ONLY",
     "MAbPK",
     "NotModelledKinetics",
@@ -1577,6 +1578,20 @@ def _drug_from_record(rec: Mapping[str, Any]) -> Drug:
             notes=tuple(dict.fromkeys(notes)),
         )
     sources = (label,) if pk_src is label else (label, pk_src)
+    kinetics: AbstractKinetics
+    if pk["status"] == "encoded":
+        if rec["name"] not in _pk.DRUGS:
+            raise ModelSpecError(
+                f"data/label_drugs.toml drug {rec['name']!r}: pk.status is 'encoded' but oncoimmune.therapy.drugs "
+                f"has no entry {rec['name']!r}; add the DrugPK there or use status 'published-not-encoded'"
+            )
+        kinetics = MAbPK(_pk.DRUGS[rec["name"]], checked=pk["note"])
+        sources = (label, *_pk.DRUGS[rec["name"]].sources.values(), _pk.DRUGS[rec["name"]].citation)
+        sources = tuple(dict.fromkeys(sources))
+        verification = f"label schedule from {lab['citation']}; popPK encoded: {pk['note']}"
+    else:
+        kinetics = NotModelledKinetics(rec["display_name"], pk["status"], pk_src, pk["note"])
+        verification = f"label schedule from {lab['citation']}; PK not encoded ({pk['status']})"
     return Drug(
         name=rec["name"],
         display_name=rec["display_name"],
@@ -1584,7 +1599,7 @@ def _drug_from_record(rec: Mapping[str, Any]) -> Drug:
         classes=tuple(rec["classes"]),
         target=rec["target"],
         mechanism=rec["mechanism"],
-        kinetics=NotModelledKinetics(rec["display_name"], pk["status"], pk_src, pk["note"]),
+        kinetics=kinetics,
         regimens=regimens,
         default_regimen=rec["regimen"][0]["key"],
         amount_unit=rec.get("amount_unit", "mg"),
@@ -1592,13 +1607,19 @@ def _drug_from_record(rec: Mapping[str, Any]) -> Drug:
         label=label,
         sources=sources,
         aliases=tuple(a.replace("-", "_") for a in rec.get("aliases", ())),
-        verification=f"label schedule from {lab['citation']}; PK not encoded ({pk['status']})",
+        verification=verification,
         notes=(rec["note"],) if rec.get("note") else (),
     )
 
 
+_FROM_FILE: Mapping[str, Drug] = MappingProxyType({r["name"]: _drug_from_record(r) for r in label_drug_records()})
+
 #: Entries with label facts only (kinetics not encoded), from ``data/label_drugs.toml``.
-LABEL_ONLY: Mapping[str, Drug] = MappingProxyType({r["name"]: _drug_from_record(r) for r in label_drug_records()})
+LABEL_ONLY: Mapping[str, Drug] = MappingProxyType({k: d for k, d in _FROM_FILE.items() if not d.simulable})
+
+#: Entries of ``data/label_drugs.toml`` whose popPK is encoded in :mod:`oncoimmune.therapy.drugs`
+#: (``pk.status = "encoded"``): durvalumab and cemiplimab.
+ENCODED_FROM_FILE: Mapping[str, Drug] = MappingProxyType({k: d for k, d in _FROM_FILE.items() if d.simulable})
 
 _ENCODED: tuple[Drug, ...] = (
     PEMBROLIZUMAB,
@@ -1612,6 +1633,7 @@ _ENCODED: tuple[Drug, ...] = (
     ROPEGINTERFERON_ALFA_2B,
     TISAGENLECLEUCEL,
     AXICABTAGENE_CILOLEUCEL,
+    *ENCODED_FROM_FILE.values(),
 )
 
 #: The catalogue: drug name -> entry (the drugs with encoded kinetics, then the label-only ones).

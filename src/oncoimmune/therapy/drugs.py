@@ -16,6 +16,9 @@ rituximab (CD20)        Rozman 2017, BJCP 83:1782, Table 2     375 mg/m^2 weekly
 atezolizumab (PD-L1)    Stroh 2017, CPT 102:305 (via Centanni  1200 mg Q3W, 840 mg Q2W or 1680 mg Q4W
                         2019 Table 2; TECENTRIQ USPI 12.3)
 ipilimumab (CTLA-4)     Feng 2014, BJCP 78:106, Table 2        3 mg/kg over 90 min Q3W x4
+durvalumab (PD-L1)      Abegesah 2025, CCP 95:23, abstract     1500 mg Q4W, 60-min IV
+                        and Table 4
+cemiplimab (PD-1)       Nguyen 2022, CPT:PSP 11:1458, Table 1  350 mg Q3W, 30-min IV
 ======================  =====================================  ======================================
 
 Values were checked against each paper's abstract (CL, V1 and, for Rozman,
@@ -53,6 +56,14 @@ References
 .. [8] Feng Y, Masson E, Dai D, Parker SM, Berman D, Roy A (2014). Model-based
    clinical pharmacology profiling of ipilimumab in patients with advanced
    melanoma. Br J Clin Pharmacol 78:106-117. doi:10.1111/bcp.12323
+.. [9] Abegesah A, Oh D-Y, Lim K, et al. (2025). Population pharmacokinetics and
+   exposure-response analysis of durvalumab in combination with gemcitabine and
+   cisplatin in patients with advanced biliary tract cancer. Cancer Chemother
+   Pharmacol 95:23. doi:10.1007/s00280-024-04743-8
+.. [10] Nguyen J-H, et al. (2022). Population pharmacokinetics modeling and
+   exposure-response analyses of cemiplimab in patients with recurrent or
+   metastatic cervical cancer. CPT Pharmacometrics Syst Pharmacol 11:1458-1471.
+   doi:10.1002/psp4.12855
 """
 
 from __future__ import annotations
@@ -695,9 +706,151 @@ IPILIMUMAB = DrugPK(
     ),
 )
 
+# ---------------------------------------------------------------------------------------
+# durvalumab and cemiplimab (issue 13: PK of the checkpoint inhibitors of the eligibility table).
+# Their names, brands, classes and label regimens live in data/label_drugs.toml (pk.status = "encoded");
+# the catalogue joins that row with the entry here.
+_ABEGESAH = Source(
+    citation="Abegesah A, Oh D-Y, Lim K, et al. (2025). Population pharmacokinetics and exposure-response "
+    "analysis of durvalumab in combination with gemcitabine and cisplatin in patients with advanced biliary "
+    "tract cancer. Cancer Chemother Pharmacol 95:23",
+    location="Abstract (Results) and Table 4 (final popPK parameters); covariate equations on page 3",
+    doi="10.1007/s00280-024-04743-8",
+)
+_ABEGESAH_CHECK = (
+    "CL, V1, V2 and Q read in the paper's abstract (Results: 'CL, 0.298 L/day; V1, 3.42 L; V2, 1.99 L; "
+    "Q, 0.452 L/day'); the same values, with their Table 4 rows, in the nlmixr2lib encoding "
+    "Abegesah_2025_durvalumab.R"
+)
+_ABEGESAH_TABLE = (
+    "read in the nlmixr2lib encoding Abegesah_2025_durvalumab.R, which cites Table 4 and the page-3 equations; "
+    "the paper's Table 4 itself was not read"
+)
+_IMFINZI = Source(
+    citation="IMFINZI (durvalumab) US Prescribing Information, AstraZeneca",
+    location="section 2 (1500 mg every 4 weeks, or every 3 weeks with chemotherapy, by 60-minute IV infusion; "
+    "10 mg/kg every 2 weeks below 30 kg)",
+)
+_NGUYEN = Source(
+    citation="Nguyen J-H, et al. (2022). Population pharmacokinetics modeling and exposure-response analyses of "
+    "cemiplimab in patients with recurrent or metastatic cervical cancer. CPT Pharmacometrics Syst Pharmacol "
+    "11:1458-1471",
+    location="Table 1 (final popPK model, fixed effects) and Table 2 (post hoc parameters); the page within "
+    "pp. 1458-1471 is not given on the PMC table page that was read",
+    doi="10.1002/psp4.12855",
+    note="Table 1 read on PubMed Central (PMC9662200, table psp412855-tbl-0001); the footnote giving the model "
+    "equations and covariate reference values was cut off in the text read",
+)
+_LIBTAYO = Source(
+    citation="LIBTAYO (cemiplimab-rwlc) US Prescribing Information, Regeneron",
+    location="section 2 (350 mg IV over 30 minutes every 3 weeks); section 11 (approximate molecular weight 146 kDa)",
+)
+
+DURVALUMAB = DrugPK(
+    name="durvalumab",
+    target="PD-L1",
+    CL=0.298,
+    V1=3.42,
+    Q=0.452,
+    V2=1.99,
+    sources={
+        "CL": _src(_ABEGESAH, "Abstract and Table 4: CL = 0.298 L/day (at the first dose)", _ABEGESAH_CHECK),
+        "V1": _src(_ABEGESAH, "Abstract and Table 4: V1 = 3.42 L", _ABEGESAH_CHECK),
+        "Q": _src(_ABEGESAH, "Abstract and Table 4: Q = 0.452 L/day", _ABEGESAH_CHECK),
+        "V2": _src(_ABEGESAH, "Abstract and Table 4: V2 = 1.99 L", _ABEGESAH_CHECK),
+    },
+    citation=_ABEGESAH,
+    reference_weight_kg=69.4,
+    reference_patient=(
+        "69.4 kg male, albumin 39 g/L, creatinine clearance 85.66 mL/min, LDH 247 U/L, ECOG 0, NSCLC, "
+        "durvalumab monotherapy (the reference values of Abegesah 2025's covariate equations, page 3)"
+    ),
+    weight_exponents={"CL": 0.338, "V1": 0.515},
+    weight_source=_src(
+        _ABEGESAH,
+        "Table 4: body weight on CL 0.338, on V1 0.515; page 3: (WT/69.4)",
+        _ABEGESAH_TABLE,
+    ),
+    clearance=SigmoidTimeClearance(
+        emax=-0.498,
+        t50_days=61.3,
+        hill=1.0,
+        source=_src(
+            _ABEGESAH,
+            "Table 4: Tmax change CL = -0.498, TC50 = 61.3 days, LAM = 1.00 (fixed); CL_T = CL*exp(Tmax*t^LAM/"
+            "(TC50^LAM + t^LAM)), page 3",
+            _ABEGESAH_TABLE + "; the abstract's 'clearance could decrease up to 39%' is 1 - exp(-0.498) = 0.392",
+        ),
+    ),
+    schedules={
+        "1500mg_q4w": Schedule(
+            "durvalumab", Dose(1500, "mg"), every_days=28, cycles=None, route=IVInfusion.minutes(60)
+        ),
+    },
+    label=_IMFINZI,
+    notes=(
+        "Covariate effects other than body weight (albumin, creatinine clearance, LDH, sex, ECOG, combination "
+        "with chemotherapy or tremelimumab, tumour type) are at their reference values and not included.",
+        "No receptor occupancy: no KD for PD-L1 was verified, so mechanisms receive the serum concentration.",
+        "cycles=None: the label doses until progression (12 months after chemoradiation); pass until=<day>.",
+    ),
+)
+
+CEMIPLIMAB = DrugPK(
+    name="cemiplimab",
+    target="PD-1",
+    CL=0.254,
+    V1=3.35,
+    Q=0.652,
+    V2=2.52,
+    sources={
+        "CL": _src(_NGUYEN, "Table 1: TVCL0 = 0.254 L/day (clearance at the first dose)", _NGUYEN.note),
+        "V1": _src(_NGUYEN, "Table 1: TVV1 = 3.35 L", _NGUYEN.note),
+        "Q": _src(_NGUYEN, "Table 1: TVQ = 0.652 L/day", _NGUYEN.note),
+        "V2": _src(_NGUYEN, "Table 1: TVV2 = 2.52 L", _NGUYEN.note),
+    },
+    citation=_NGUYEN,
+    reference_weight_kg=76.2,
+    reference_patient=(
+        "the typical patient of Nguyen 2022 Table 1 (covariates at the model's reference values, a tumour other "
+        "than CSCC or BCC); no covariate is applied, so body weight does not scale the values"
+    ),
+    clearance=SigmoidTimeClearance(
+        emax=-0.174,
+        t50_days=73.7,
+        hill=2.50,
+        source=_src(
+            _NGUYEN,
+            "Table 1: TVEmax = -0.174, TVT50 = 73.7 days, HILL = 2.50 (fixed)",
+            "the exponential form CL0*exp(Emax*t^HILL/(T50^HILL + t^HILL)) is that of the predecessor model "
+            "(Yang F et al. 2021, J Pharmacokinet Pharmacodyn 48:479-494, as encoded in nlmixr2lib "
+            "Yang_2021_cemiplimab.R); the Table 1 footnote stating Nguyen 2022's form was not read. The "
+            "alternative form CL0*(1 + Emax*...) would give a late clearance 1.7 % lower",
+        ),
+    ),
+    molecular_weight_kDa=146.0,
+    schedules={
+        "350mg_q3w": Schedule(
+            "cemiplimab", Dose(350, "mg"), every_days=21, cycles=None, route=IVInfusion.minutes(30)
+        ),
+    },
+    label=_LIBTAYO,
+    notes=(
+        "Body weight (Table 1: CLWGTBL 0.539, VssWGTBL 0.499) is not applied: the reference weight of the "
+        "power model was not read; typical values only.",
+        "No receptor occupancy: no KD for PD-1 was verified, so mechanisms receive the serum concentration.",
+        "cycles=None: the label doses until progression (up to 24 months in some indications); pass until=<day>.",
+    ),
+)
+
 #: The PK catalogue: drug name -> entry.
 DRUGS: Mapping[str, DrugPK] = MappingProxyType(
-    {d.name: d for d in (PEMBROLIZUMAB, NIVOLUMAB, TRASTUZUMAB, RITUXIMAB, ATEZOLIZUMAB, IPILIMUMAB)}
+    {
+        d.name: d
+        for d in (
+            PEMBROLIZUMAB, NIVOLUMAB, TRASTUZUMAB, RITUXIMAB, ATEZOLIZUMAB, IPILIMUMAB, DURVALUMAB, CEMIPLIMAB
+        )
+    }
 )
 
 
