@@ -8,6 +8,7 @@ eligible, then allocated by permuted blocks (:func:`allocate`).
 from __future__ import annotations
 
 import zlib
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -100,6 +101,48 @@ def allocate(spec: TrialSpec, strata: Sequence[str]) -> list[str]:
     return out
 
 
+#: Candidates screened per call of :func:`~oncoimmune.patients.cohort.screen_range` (memory only).
+SCREEN_CHUNK = 4096
+
+
+def _screen(spec: TrialSpec, n_patients: int, seed: int, factors: Sequence[str]) -> tuple[list[tuple[int, str]], dict[str, Any]]:
+    """Screen in index order until ``n_patients`` are eligible, keeping only what the plan needs.
+
+    The same patients as :func:`oncoimmune.patients.cohort.screen` (which keeps
+    every candidate, tested, in memory: several GB for a million-patient trial
+    that screens three million); here each chunk of candidates is dropped once
+    its enrolled patients' indices and strata and the failure counts are kept.
+    """
+    from ..patients.cohort import screen_range
+
+    pop = spec.to_population()
+    limit = 1000 * n_patients + 1000
+    enrolled: list[tuple[int, str]] = []
+    counts: Counter[str] = Counter()
+    n_failed, last, i = 0, -1, 0
+    while len(enrolled) < n_patients and i < limit:
+        stop = min(i + SCREEN_CHUNK, limit)
+        for r in screen_range(pop, seed, i, stop):
+            if len(enrolled) >= n_patients:
+                break
+            last = r.index
+            if r.eligible:
+                enrolled.append((r.index, _stratum(r.patient, factors)))
+            else:
+                n_failed += 1
+                counts.update({c for c, _ in r.failures})  # a criterion once per patient
+        i = stop
+    summary = {
+        "screened": last + 1,
+        "enrolled": len(enrolled),
+        "screen_failures": n_failed,
+        "failures_by_criterion": dict(counts),
+        "target": n_patients,
+        "complete": len(enrolled) >= n_patients,
+    }
+    return enrolled, summary
+
+
 def plan_trial(spec: TrialSpec, n_patients: int, seed: int) -> TrialPlan:
     """Screen, enrol and randomise ``n_patients`` (see the module docstring).
 
@@ -108,25 +151,18 @@ def plan_trial(spec: TrialSpec, n_patients: int, seed: int) -> TrialPlan:
     TrialRunError
         If fewer than ``n_patients`` eligible patients are found.
     """
-    import warnings
-
-    from ..patients.cohort import screen
-
-    pop = spec.to_population()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        sc = screen(pop, seed, n_patients)
-    if not sc.complete:
-        raise TrialRunError(
-            f"population: only {len(sc.enrolled)} of {n_patients} patients were eligible among {sc.screened} "
-            f"screened (failures: {dict(sc.failures)}); relax population.inclusion or enrol fewer (--patients)"
-        )
     factors = list(spec.randomisation.stratify) if spec.randomisation is not None else []
-    strata = [_stratum(p, factors) for p in sc.enrolled]
+    enrolled, summary = _screen(spec, n_patients, seed, factors)
+    if not summary["complete"]:
+        raise TrialRunError(
+            f"population: only {len(enrolled)} of {n_patients} patients were eligible among {summary['screened']} "
+            f"screened (failures: {summary['failures_by_criterion']}); relax population.inclusion or enrol fewer "
+            "(--patients)"
+        )
+    strata = [s for _, s in enrolled]
     arms = allocate(spec, strata)
     patients = tuple(
-        PlannedPatient(position=k, index=p.index, arm=a, stratum=s)
-        for k, (p, a, s) in enumerate(zip(sc.enrolled, arms, strata))
+        PlannedPatient(position=k, index=idx, arm=a, stratum=st)
+        for k, ((idx, st), a) in enumerate(zip(enrolled, arms))
     )
-    return TrialPlan(patients=patients, screening=sc.summary())
-
+    return TrialPlan(patients=patients, screening=summary)

@@ -150,26 +150,7 @@ def simulate_patient(ctx: TrialContext, planned: PlannedPatient) -> dict[str, An
         rec = _simulate_patient_core(ctx, planned)
         rec.update(status="ok", reason="")
     except Exception as exc:  # noqa: BLE001 - a failed patient never stops the trial
-        m = len(ctx.scan_days)
-        rec = {
-            "sld_mm": [np.nan] * m,
-            "new_lesion": [False] * m,
-            "death_day": np.nan,
-            "death_cause": "",
-            "dropout_day": np.nan,
-            "last_contact_day": 0.0,
-            "crossover": False,
-            "crossover_day": np.nan,
-            "nfev": 0,
-            "status": "failed",
-            "reason": f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500],
-        }
-        try:  # keep the baseline (known from the covariates) so the patient has a baseline scan
-            p = drawn_patient(ctx, planned.index)
-            rec.update(_covariates(p))
-            rec["sld_mm"][0] = float(sld_from_cells_array([p.tumour_cells])[0])
-        except Exception:  # noqa: BLE001, S110 - the covariates are a courtesy; the failure is recorded
-            pass
+        rec = _failure_record(ctx, planned, _reason(exc))
     rec.update(base)
     rec["seconds"] = round(time.perf_counter() - t0, 4)
     return rec
