@@ -37,24 +37,16 @@ References
 from __future__ import annotations
 
 import math
-import time as _time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..model.expr import Expr, Op, compile_expr
+from ._scipy_common import Budget, CountedProblem, NonFinite, check_nonnegative, failure_reason
 from .base import Problem, Solution, apply_events
 
 __all__ = ["solve_triggered"]
-
-
-class _Budget(Exception):
-    pass
-
-
-class _NonFinite(Exception):
-    pass
 
 
 @dataclass
@@ -112,15 +104,9 @@ def _fn(e: Any, cm: Any) -> Any:
 def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str) -> Solution:
     """Integrate ``pb`` whose compiled model has triggered events (see the module notes)."""
     cm = pb.compiled
-    f = cm.rhs(np)
-    jac_fn = cm.jacobian(np) if method in ("LSODA", "BDF", "Radau") else None
-    p = np.array(pb.p, dtype=float)
-    y = np.array(pb.y0, dtype=float)
-    save = np.asarray(pb.saveat, dtype=float)
-    out = np.full((save.size, cm.n_states), np.nan)
-    counter = {"nfev": 0, "njev": 0}
-    budget = int(pb.max_nfev)
-    deadline = None if pb.max_seconds is None else _time.monotonic() + float(pb.max_seconds)
+    cp = CountedProblem(pb, method, quiet=False)  # the whole loop runs under np.errstate(all="ignore")
+    p, y, save, out, counter = cp.p, cp.y, cp.save, cp.out, cp.counter
+    rhs, jac, jac_fn = cp.rhs, cp.jac, cp.jac_fn
 
     evs = cm.events
     trig_all = cm._vector_fn("event_triggers", tuple(e.trigger for e in evs), np)
@@ -133,24 +119,6 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
     prev = [bool(e.initial_value) for e in evs]
     queue: list[_Pending] = []
     seq = [0]
-
-    def rhs(t: float, yy: np.ndarray) -> np.ndarray:
-        counter["nfev"] += 1
-        if counter["nfev"] > budget:
-            raise _Budget
-        if deadline is not None and counter["nfev"] % 256 == 0 and _time.monotonic() > deadline:
-            raise _Budget("seconds")
-        d = f(t, yy, p)
-        if not np.all(np.isfinite(d)):
-            raise _NonFinite(t)
-        return d
-
-    def jac(t: float, yy: np.ndarray) -> np.ndarray:
-        counter["njev"] += 1
-        J = jac_fn(t, yy, p)
-        if not np.all(np.isfinite(J)):
-            raise _NonFinite(t, "Jacobian")
-        return J
 
     def value(fn: Any, t: float, yy: np.ndarray) -> float:
         return float(fn(t, yy, p))
@@ -167,7 +135,7 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
             if c and not prev[k]:
                 d = 0.0 if delay[k] is None else value(delay[k], t, y)
                 if not math.isfinite(d) or d < 0:
-                    raise _NonFinite(t, f"delay of event {evs[k].name!r} ({d})")
+                    raise NonFinite(t, f"delay of event {evs[k].name!r} ({d})")
                 v = assigned(k, t) if evs[k].use_values_from_trigger_time else None
                 queue.append(_Pending(t + d, k, v, seq[0]))
                 seq[0] += 1
@@ -197,9 +165,9 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
             v = q.values if q.values is not None else assigned(q.k, t)
             y[targets[q.k]] = v
             if not np.all(np.isfinite(y)):
-                raise _NonFinite(t, f"state after event {evs[q.k].name!r}")
+                raise NonFinite(t, f"state after event {evs[q.k].name!r}")
             check(t)
-        raise _NonFinite(t, "event cascade (more than 100000 executions at one instant)")
+        raise NonFinite(t, "event cascade (more than 100000 executions at one instant)")
 
     flat_rels = [g for gs in rels for g in gs]
     rel_all = cm._vector_fn("event_relations", tuple(r for e in evs for r in _relations(e.trigger)), np) \
@@ -322,32 +290,12 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
                 apply_doses(t)
             instant(t)
             save_at(t, True)
-    except _Budget as exc:
-        status = "failed"
-        if exc.args and exc.args[0] == "seconds":
-            reason = f"work budget exceeded: more than {pb.max_seconds:g} s (max_seconds) before t={t:g}"
-        else:
-            reason = f"work budget exceeded: more than {budget} right-hand-side evaluations (max_nfev) after t={t:g}"
-    except _NonFinite as exc:
-        status = "failed"
-        what = exc.args[1] if len(exc.args) > 1 else "derivative"
-        reason = f"non-finite {what} at t={float(exc.args[0]):.6g}"
-    except (ArithmeticError, ValueError) as exc:
-        status = "failed"
-        reason = f"numerical error in solver {method}: {exc}"
+    except (Budget, NonFinite, ArithmeticError, ValueError) as exc:
+        status, reason = "failed", failure_reason(exc, pb, method, f"after t={t:g} d")
     finally:
         quiet.__exit__(None, None, None)
     # contract item 6: clip round-off undershoots of populations, report larger ones
-    for i in np.nonzero(cm.nonnegative)[0]:
-        col = out[:, i]
-        finite = np.isfinite(col)
-        atol_i = float(np.broadcast_to(np.asarray(pb.atol, dtype=float), (cm.n_states,))[i])  # scalar or per state
-        tol_i = 10.0 * (atol_i + pb.rtol * np.nanmax(np.abs(col), initial=0.0))
-        if status == "ok" and np.any(col[finite] < -tol_i):
-            j = int(np.nonzero(finite & (col < -tol_i))[0][0])
-            status = "failed"
-            reason = f"population {cm.state_names[i]!r} went negative ({col[j]:.3g}) at t={save[j]:g}"
-        col[finite & (col < 0)] = 0.0
+    status, reason = check_nonnegative(pb, out, save, status, reason)
     return Solution(
         t=save,
         y=out,

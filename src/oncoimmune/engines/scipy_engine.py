@@ -13,7 +13,6 @@ References
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import numpy as np
 from scipy.integrate import BDF, DOP853, LSODA, RK45, Radau
@@ -21,17 +20,10 @@ from scipy.integrate import BDF, DOP853, LSODA, RK45, Radau
 METHODS = {"LSODA": LSODA, "BDF": BDF, "Radau": Radau, "DOP853": DOP853, "RK45": RK45}
 
 from ..model.events import segment_times
+from ._scipy_common import Budget, CountedProblem, NonFinite, check_nonnegative, failure_reason
 from .base import AbstractEngine, Problem, Solution, apply_events, register_engine
 
 __all__ = ["ScipyEngine"]
-
-
-class _Budget(Exception):
-    pass
-
-
-class _NonFinite(Exception):
-    pass
 
 
 @register_engine
@@ -74,45 +66,15 @@ class ScipyEngine(AbstractEngine):
             from ._triggered import solve_triggered
 
             return solve_triggered(pb, method, METHODS[method], self.name)
-        f = cm.rhs(np)
-        jac_fn = cm.jacobian(np) if method in ("LSODA", "BDF", "Radau") else None
-        p = np.array(pb.p, dtype=float)
-        y = np.array(pb.y0, dtype=float)
-        save = np.asarray(pb.saveat, dtype=float)
-        out = np.full((save.size, cm.n_states), np.nan)
-        counter = {"nfev": 0, "njev": 0}
-        budget = int(pb.max_nfev)
-        deadline = None if pb.max_seconds is None else time.monotonic() + float(pb.max_seconds)
-
-        def rhs(t: float, yy: np.ndarray) -> np.ndarray:
-            counter["nfev"] += 1
-            if counter["nfev"] > budget:
-                raise _Budget
-            if deadline is not None and counter["nfev"] % 256 == 0 and time.monotonic() > deadline:
-                raise _Budget("seconds")
-
-            with np.errstate(all="ignore"):
-                d = f(t, yy, p)
-            if not np.all(np.isfinite(d)):
-                raise _NonFinite(t)
-            return d
-
-        def jac(t: float, yy: np.ndarray) -> np.ndarray:
-            counter["njev"] += 1
-
-            with np.errstate(all="ignore"):
-                J = jac_fn(t, yy, p)
-            if not np.all(np.isfinite(J)):
-                raise _NonFinite(t, "Jacobian")
-            return J
-
+        cp = CountedProblem(pb, method)
+        y, save, out = cp.y, cp.save, cp.out
         nsteps = 0
         scale = np.abs(y).copy()
         status, reason = "ok", ""
         solver_cls = METHODS[method]
         segments = segment_times(pb.t0, pb.t1, pb.events)
         for k, (ta, tb, evs) in enumerate(segments):
-            apply_events(y, p, evs, cm)
+            apply_events(y, cp.p, evs, cm)
             last = k == len(segments) - 1
             # save points owned by this segment: [ta, tb) or [ta, tb] for the last
             mask = (save >= ta) & ((save <= tb) if last else (save < tb))
@@ -120,9 +82,10 @@ class ScipyEngine(AbstractEngine):
             at_start = idx[save[idx] - ta < 1e-12]
             out[at_start] = y
             pending = idx[save[idx] - ta >= 1e-12]
-            kw = {"jac": jac} if jac_fn is not None else {}
             try:
-                solver = solver_cls(rhs, ta, y.copy(), tb, rtol=pb.rtol, atol=pb.atol, **kw, **pb.options)
+                solver = solver_cls(
+                    cp.rhs, ta, y.copy(), tb, rtol=pb.rtol, atol=pb.atol, **cp.solver_kwargs(), **pb.options
+                )
                 while solver.status == "running":
                     msg = solver.step()
                     if solver.status == "failed":
@@ -140,45 +103,20 @@ class ScipyEngine(AbstractEngine):
                     if not np.all(np.isfinite(solver.y)):
                         status, reason = "failed", f"non-finite state at t={solver.t:.6g} d"
                         break
-            except _Budget as exc:
-                status = "failed"
-                if exc.args and exc.args[0] == "seconds":
-                    reason = f"work budget exceeded: more than {pb.max_seconds:g} s (max_seconds) before t={tb:g} d"
-                else:
-                    reason = (
-                        f"work budget exceeded: more than {budget} right-hand-side evaluations "
-                        f"(max_nfev) before t={tb:g} d"
-                    )
-            except _NonFinite as exc:
-                status = "failed"
-                what = exc.args[1] if len(exc.args) > 1 else "derivative"
-                reason = f"non-finite {what} at t={float(exc.args[0]):.6g} d"
-            except (ArithmeticError, ValueError) as exc:  # e.g. FloatingPointError under np.seterr
-                status = "failed"
-                reason = f"numerical error in solver {method}: {exc}"
+            except (Budget, NonFinite, ArithmeticError, ValueError) as exc:
+                status, reason = "failed", failure_reason(exc, pb, method, f"before t={tb:g} d")
             if status != "ok":
                 break
             y = np.array(solver.y, dtype=float)
         # contract item 6: clip tiny undershoots of populations, report large ones
-        tol = 10.0 * (pb.atol + pb.rtol * scale)
-        for i in np.nonzero(cm.nonnegative)[0]:
-            col = out[:, i]
-            finite = np.isfinite(col)
-            if status == "ok" and np.any(col[finite] < -tol[i]):
-                j = int(np.nonzero(finite & (col < -tol[i]))[0][0])
-                status = "failed"
-                reason = (
-                    f"population {cm.state_names[i]!r} went negative ({col[j]:.3g}) at t={save[j]:g} d; "
-                    "tighten rtol/atol or check the parameters"
-                )
-            col[finite & (col < 0)] = 0.0
+        status, reason = check_nonnegative(pb, out, save, status, reason, scale)
         return Solution(
             t=save,
             y=out,
             status=status,
             reason=reason,
-            nfev=counter["nfev"],
-            njev=counter["njev"],
+            nfev=cp.counter["nfev"],
+            njev=cp.counter["njev"],
             nsteps=nsteps,
             engine=self.name,
             method=method,
