@@ -296,3 +296,27 @@ def test_describe_and_to_dict():
     assert "8 mg/kg" in text and "6 mg/kg" in text and "21" in text
     d = s.to_dict()
     assert d["cycles"] == 18 and d["loading"] == "8 mg/kg" and d["route"] == "iv_infusion"
+
+
+@pytest.mark.parametrize(
+    "times, hours",
+    [
+        ([0.0, 21.0, 42.0], 0.5),  # the usual q3w regimen: the one-pass path
+        ([0.0, 1.0, 1.0 + 2 / 24], 2.0),  # back to back: the second starts as the first ends
+        ([0.0, 0.05, 3.0], 2.0),  # overlapping: the general sweep
+        ([5.0, 0.0, 2.0], 1.0),  # given out of order
+    ],
+)
+def test_one_pass_and_general_infusion_events_agree(times, hours):
+    from oncoimmune.therapy.schedule import Administration, _infusion_events
+
+    route = IVInfusion(hours / 24)
+    adm = [Administration(t, 100.0 + k, route, k) for k, t in enumerate(times)]
+    got = _infusion_events(adm, "r", "x")
+    # the general rule, written out: at every start or end, the summed rate of the infusions running then
+    segs = [(a.time, a.end, a.amount_mg / route.duration) for a in adm]
+    cuts = sorted({s[0] for s in segs} | {s[1] for s in segs})
+    want = [(c, sum(r for a, b, r in segs if a <= c < b)) for c in cuts]
+    assert [(e.time, e.op) for e in got] == [(c, "set") for c, _ in want]
+    assert [e.value for e in got] == pytest.approx([r for _, r in want], rel=1e-15)
+    assert [e.label.endswith("infusion end") for e in got] == [r == 0 for _, r in want]

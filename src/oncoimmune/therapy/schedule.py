@@ -629,9 +629,24 @@ class Schedule:
         }
 
 
+def _sequential_infusion_events(ordered: list[Any], parameter: str, drug: str) -> list[Event]:
+    """:func:`_infusion_events` for infusions that do not overlap (the usual case), in one pass:
+    a ``set`` to the infusion's rate at its start and to 0 at its end unless the next one starts then."""
+    out = []
+    for k, (start, end, rate, a) in enumerate(ordered):
+        label = f"{drug} {a.amount_mg:.6g} mg infusion start (dose {a.index + 1})"
+        out.append(Event(start, parameter, "set", float(rate), kind="parameter", label=label))
+        if k + 1 == len(ordered) or end < ordered[k + 1][0]:
+            out.append(Event(end, parameter, "set", 0.0, kind="parameter", label=f"{drug} infusion end"))
+    return out
+
+
 def _infusion_events(infusions: Iterable[Administration], parameter: str, drug: str) -> list[Event]:
     """One ``set`` event per change of the summed infusion rate (mg/day)."""
     segs = [(a.time, a.end, a.amount_mg / a.route.duration, a) for a in infusions]
+    ordered = sorted(segs, key=lambda s: s[0])
+    if all(s[0] < s[1] for s in ordered) and all(a[1] <= b[0] for a, b in zip(ordered, ordered[1:])):
+        return _sequential_infusion_events(ordered, parameter, drug)
     cuts = sorted({s[0] for s in segs} | {s[1] for s in segs})
     by_start = sorted(range(len(segs)), key=lambda i: segs[i][0])
     out = []
