@@ -461,10 +461,17 @@ class Model:
             raise ModelSpecError(
                 f"Model {self.id!r} has no term with role {role!r}; roles present: {', '.join(roles)}"
             )
+        missing = free_symbols(factor) - (set(self.state_names) | set(self.parameter_names)
+                                          | set(self.observable_names) | {"t"})
+        if missing and hits:
+            raise ModelSpecError(
+                f"Model {self.id!r}: term {hits[0].name!r} uses unknown symbol(s) {sorted(missing)}"
+            )
         new_terms = tuple(
             replace(t, rate=t.rate * factor) if role in t.roles else t for t in self.terms
         )
-        return replace(self, terms=new_terms)
+        # only rates change, by a factor whose symbols were checked above: no model-level re-validation
+        return self._evolve(terms=new_terms)
 
     def compose(self, other: "Model", *, id: str | None = None, title: str | None = None) -> "Model":
         """Union of two models; shared names must have identical definitions."""
