@@ -272,7 +272,17 @@ class Term:
         return free_symbols(self.rate)
 
     def __hash__(self) -> int:
-        return hash((self.name, self.rate, tuple(sorted(self.effects.items())), self.roles))
+        # cached (models are keyed by their terms when compiled); never pickled: str hashes differ by process
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.name, self.rate, tuple(sorted(self.effects.items())), self.roles))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_hash", None)
+        return state
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Term):
