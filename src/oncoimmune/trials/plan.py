@@ -7,6 +7,7 @@ eligible, then allocated by permuted blocks (:func:`allocate`).
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,12 +32,18 @@ _STRATUM_ATTRS = {
 
 @dataclass(frozen=True)
 class PlannedPatient:
-    """One enrolled patient: enrolment position, screening index, arm and stratum."""
+    """One enrolled patient: enrolment position, screening index, arm, stratum and follow-up.
+
+    ``follow_up_days``: days from the patient's randomisation to the data cut-off
+    (:meth:`~oncoimmune.trials.spec.TrialSpec.follow_up_days`, by enrolment position;
+    ``inf``: the trial's horizon).
+    """
 
     position: int
     index: int
     arm: str
     stratum: str
+    follow_up_days: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -124,9 +131,10 @@ def plan_trial(spec: TrialSpec, n_patients: int, seed: int) -> TrialPlan:
     factors = list(spec.randomisation.stratify) if spec.randomisation is not None else []
     strata = [_stratum(p, factors) for p in sc.enrolled]
     arms = allocate(spec, strata)
+    follow = spec.follow_up_days(len(sc.enrolled))
     patients = tuple(
-        PlannedPatient(position=k, index=p.index, arm=a, stratum=s)
-        for k, (p, a, s) in enumerate(zip(sc.enrolled, arms, strata))
+        PlannedPatient(position=k, index=p.index, arm=a, stratum=s, follow_up_days=float(f))
+        for k, (p, a, s, f) in enumerate(zip(sc.enrolled, arms, strata, follow))
     )
     return TrialPlan(patients=patients, screening=sc.summary())
 
