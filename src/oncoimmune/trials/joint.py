@@ -875,7 +875,13 @@ def compare(res: Mapping[str, Any], tg: TrialTargets) -> list[dict[str, Any]]:
 
 def run_clinical_trial(spec: Any, out: Path, *, n: int | None = None, seed: int | None = None,
                        theta: Mapping[str, float] | None = None) -> dict[str, Any]:
-    """A randomised virtual trial of ``spec`` on the clinical model with the TGI-OS link (``oncoimmune trial``).
+    """A randomised virtual trial of ``spec`` on the calibration's path (whole arms in one batched solve).
+
+    ``oncoimmune trial`` runs such specs through the staged runner
+    (:func:`oncoimmune.trials.runner.run_trial`), which applies the same ``[survival]`` and ``[accrual]``
+    rules (:func:`oncoimmune.trials.assess.derive_outcomes`) and gives the same endpoints for the same
+    patients (``tests/trials/test_runner_survival_accrual.py``, ``scripts/trial_paths.py``); this
+    function stays as the calibration path's own virtual trial.
 
     Writes ``endpoints.parquet`` (one row per patient: ``arm``, ``best_overall_response``,
     ``pfs_months``, ``pfs_event``, ``os_months``, ``os_event``, ...), ``summary.json`` (per arm ORR,
