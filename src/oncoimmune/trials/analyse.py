@@ -139,28 +139,6 @@ def _describe_rules(rules: Mapping[str, Any]) -> tuple[str, str]:
     return text, cens
 
 
-def published_comparison(spec: TrialSpec, table: Any, covariates: Any) -> dict[str, Any] | None:
-    """Virtual figures against the published ones when the spec is one of the joint calibration's trials.
-
-    The same estimators and criteria as the calibration path (:func:`oncoimmune.trials.joint.table_figures`,
-    :func:`oncoimmune.trials.joint.compare`); None for any other spec.
-    """
-    from .joint import TRIALS, compare, table_figures
-
-    key = next((k for k, t in TRIALS.items() if t.name.lower() in spec.name.lower()), None)
-    if key is None:
-        return None
-    tg = TRIALS[key]
-    if not set(tg.arms) <= {a.name for a in spec.arms}:
-        return None
-    tab = table.copy()
-    for col in ("pdl1_tps", "squamous"):
-        tab[col] = np.asarray(covariates[col], dtype=float)
-    tabs = {arm: tab[tab["arm"] == arm] for arm in dict.fromkeys(tab["arm"])}
-    figs = table_figures(tabs, tg.control, tg.subgroups)
-    return {"published": tg.name, "figures": figs, "comparison": compare(figs, tg)}
-
-
 def reference_missing(spec: TrialSpec) -> str | None:
     """Why the real trial named by the spec could not be compared with (its data are missing), or None."""
     from .calibration import reference_missing as why

@@ -62,6 +62,8 @@ __all__ = [
     "calibrate",
     "evaluate",
     "leave_one_out",
+    "published_comparison",
+    "table_figures",
 ]
 
 _REPO = Path(__file__).resolve().parents[3]
@@ -272,7 +274,11 @@ class JointCohort:
         from ..patients.cohort import patient_rng, run_assays, sample_patient
         from ..patients.link import link_patient
         from ..therapy.regimen import treat_regimens
-        from .runner import _Context, _regimens, control_arm, event_draws, plan_trial
+        from .analyse import control_arm
+        from .context import TrialContext as _Context
+        from .plan import plan_trial
+        from .sample import event_draws
+        from .sample import regimens as _regimens
 
         if spec.model.id != lib.ID:
             raise OncoimmuneError(f"the clinical trial path needs model {lib.ID!r}; the spec uses {spec.model.id!r}")
@@ -871,6 +877,27 @@ def compare(res: Mapping[str, Any], tg: TrialTargets) -> list[dict[str, Any]]:
             hr, lo, hi = sg["os_hr"]
             add(f"OS HR, {label}", "", got["os_hr"], (hr, lo, hi), bool(lo <= got["os_hr"] <= hi))
     return rows
+
+
+def published_comparison(spec: Any, table: Any, covariates: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Virtual figures against the published ones when the spec is one of the joint calibration's trials.
+
+    The same estimators and criteria as the calibration path (:func:`table_figures`, :func:`compare`), for
+    the staged runner's endpoint table (``covariates``: ``pdl1_tps`` and ``squamous`` per row); None for any
+    other spec.
+    """
+    key = next((k for k, t in TRIALS.items() if t.name.lower() in spec.name.lower()), None)
+    if key is None:
+        return None
+    tg = TRIALS[key]
+    if not set(tg.arms) <= {a.name for a in spec.arms}:
+        return None
+    tab = table.copy()
+    for col in ("pdl1_tps", "squamous"):
+        tab[col] = np.asarray(covariates[col], dtype=float)
+    tabs = {arm: tab[tab["arm"] == arm] for arm in dict.fromkeys(tab["arm"])}
+    figs = table_figures(tabs, tg.control, tg.subgroups)
+    return {"published": tg.name, "figures": figs, "comparison": compare(figs, tg)}
 
 
 def run_clinical_trial(spec: Any, out: Path, *, n: int | None = None, seed: int | None = None,

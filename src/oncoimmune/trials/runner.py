@@ -96,7 +96,6 @@ from .analyse import (  # noqa: F401
     control_arm,
     outcome_rules,
     provenance,
-    published_comparison,
     reference_missing,
     resolve_reference,
     summarise,
@@ -393,6 +392,8 @@ def run_trial(
         spec, table, ref, plan, seed=s, shards=shards, workers=workers, executor=executor, t_start=t_start
     )
     summary["engine"] = engine
+    from .joint import published_comparison
+
     nan = np.full(len(frame), np.nan)
     pub = published_comparison(
         spec, table, {"pdl1_tps": frame["pdl1_tps"].to_numpy(dtype=float) if "pdl1_tps" in frame else nan,
