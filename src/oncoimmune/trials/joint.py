@@ -504,7 +504,7 @@ def simulate_arm(cohort: JointCohort, arm: str, theta: Mapping[str, float],
 
 
 # ---------------------------------------------------------------------------------------------
-# outcomes (the same rules as the runner's clinical path)
+# outcomes (the staged runner's rules: trials.assess.derive_outcomes)
 # ---------------------------------------------------------------------------------------------
 def clinical_outcomes(
     grid: np.ndarray,
