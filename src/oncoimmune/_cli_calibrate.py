@@ -91,36 +91,6 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"wrote {_calibration_data.PATH}")
 
 
-def run_clinical_spec(spec: object, out: Path, *, patients: int | None, seed: int | None) -> None:
-    """``oncoimmune trial SPEC`` for a spec with ``[survival]``: the clinical path (batched, TGI-OS link).
-
-    Used until the sharded runner applies ``[survival]`` and ``[accrual]``; ``--workers``, ``--resume`` and
-    the Dask options do not apply to this path (docs/trial-validation.md).
-    """
-    from .trials.joint import run_clinical_trial
-
-    t0 = time.perf_counter()
-    try:
-        s = run_clinical_trial(spec, out, n=patients, seed=seed)
-    except Exception as exc:  # noqa: BLE001 - one line, exit 2 (bad input)
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(f"{s['spec']}: {sum(s['n'].values())} patients (seed {s['seed']}), clinical path "
-               f"(TGI-OS link), {time.perf_counter() - t0:.0f} s")
-    for arm, r in s["arms"].items():
-        typer.echo(f"  {arm}: n {s['n'][arm]}, ORR {100 * r['orr']:.1f} %, median PFS {r['pfs_median']:.1f} mo, "
-                   f"median OS {r['os_median']:.1f} mo, OS at 12 mo {100 * r['os12']:.0f} %")
-    for arm, hr in s.get("os_hr_ci", {}).items():
-        p = s["pfs_hr_ci"][arm]
-        typer.echo(f"  {arm} vs control: PFS HR {p[0]:.2f} ({p[1]:.2f}-{p[2]:.2f}), OS HR {hr[0]:.2f} "
-                   f"({hr[1]:.2f}-{hr[2]:.2f})")
-    for row in s.get("comparison", []):
-        if row["ok"] is False:
-            typer.echo(f"  vs {s['published']}: {row['figure']} {row['arm']}: virtual {row['virtual']:.3g}, "
-                       f"published {row['published']}: OUTSIDE")
-    typer.echo(f"Wrote endpoints.parquet, summary.json, spec.toml to {out}")
-
-
 def _jsonable(x: object) -> object:
     try:
         v = float(x)  # type: ignore[arg-type]

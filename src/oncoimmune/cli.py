@@ -595,6 +595,9 @@ def trial_cmd(
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a previous trial run in DIR.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write report.html and figures/ (off: tables and summary only).")
+    ] = True,
     executor: Annotated[
         str,
         typer.Option(
@@ -623,11 +626,6 @@ def trial_cmd(
     with _bad_input("SPEC.toml"):
         trial_spec = load_trial_spec(spec)
     out_dir = out if out is not None else Path(f"trial-{spec.stem}")
-    if getattr(trial_spec, "survival", None) is not None:
-        from ._cli_calibrate import run_clinical_spec
-
-        run_clinical_spec(trial_spec, out_dir, patients=patients, seed=seed)
-        return
     command = "oncoimmune trial " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else None
     try:
         result = run_trial(
@@ -641,6 +639,8 @@ def trial_cmd(
             resume=resume,
             overwrite=overwrite,
             progress=progress,
+            report=report,
+            figures=report,
             command=command,
             executor="dask" if scheduler is not None else executor,
             scheduler=scheduler,
@@ -676,6 +676,17 @@ def _print_trial_summary(result: Any) -> None:
                 typer.echo(f"  {ep.upper()} HR {arm} vs {h['vs']}: {h['hr']:.2f} ({h['hr_lo']:.2f}-{h['hr_hi']:.2f})")
             elif arm == "error":
                 typer.echo(f"  {ep.upper()} HR: not estimable ({h})")
+    rules = s.get("outcome_rules") or {}
+    rule = (rules.get("overall_survival") or {}).get("rule")
+    if rule:
+        acc = rules.get("accrual")
+        cut = (f"data cut-off {acc['cutoff_months']:g} months (enrolment over {acc['months']:g})" if acc
+               else "no data cut-off (followed to the horizon)")
+        typer.echo(f"  overall survival: {'TGI-OS link [survival]' if rule == 'tgi_os' else rule}; {cut}")
+    for row in s.get("comparison", []):
+        if row["ok"] is False:
+            typer.echo(f"  vs {s['published']}: {row['figure']} {row['arm']}: virtual {row['virtual']:.3g}, "
+                       f"published {row['published']}: OUTSIDE")
     if s.get("reference_missing"):
         typer.echo(f"  note: {s['reference_missing']}")
     if s.get("failed"):
@@ -691,8 +702,9 @@ def _print_trial_summary(result: Any) -> None:
             typer.echo(f"  vs {ref['name']}: PFS HR {pfs['published']['hr']:.2f} "
                        f"({pfs['published']['ci'][0]:.2f}-{pfs['published']['ci'][1]:.2f}): "
                        f"{'inside' if pfs['inside_published_ci'] else 'OUTSIDE'}")
-    typer.echo(f"Wrote {len(result.files)} files to {result.out}: report.html, patients.parquet, endpoints.parquet, "
-               "figures/, manifest.json")
+    made = ("report.html, " if "report.html" in result.files else "") + "patients.parquet, endpoints.parquet, " + (
+        "figures/, " if any(f.startswith("figures") for f in result.files) else "")
+    typer.echo(f"Wrote {len(result.files)} files to {result.out}: {made}manifest.json")
 
 
 from . import _cli_fit, _cli_sbml, _cli_sensitivity  # noqa: E402  (commands in their own modules)

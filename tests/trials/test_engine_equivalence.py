@@ -60,12 +60,34 @@ def check_equivalent(spec: TrialSpec, tmp_path: Path, n: int) -> dict[str, float
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_every_example_spec_small(path, tmp_path):
-    """12 patients of each example spec over 7 months: both paths agree on every patient."""
+    """12 patients of each example spec over 7 months: both paths agree on every patient.
+
+    Specs with ``[accrual]`` get a cut-off inside the 7 months (enrolment over 4, cut-off at 6), so
+    that administrative censoring acts; specs with ``[survival]`` give deaths from the TGI-OS link.
+    """
     d = load_trial_spec(path).to_dict()
     d["horizon_months"] = 7.0
+    if d.get("accrual") is not None:
+        d["accrual"] = {**d["accrual"], "months": 4.0, "cutoff_months": 6.0}
     spec = TrialSpec.from_dict(d)
     agree = check_equivalent(spec, tmp_path, 12)
     assert all(v == 1.0 for v in agree.values()), agree
+
+
+def test_survival_and_accrual_agree_between_the_paths(tmp_path):
+    """OAK with the TGI-OS link and a cut-off: the same deaths, link growth rates and censoring on both paths."""
+    d = load_trial_spec(REPO / "examples" / "oak.toml").to_dict()
+    d["horizon_months"] = 12.0
+    d["accrual"] = {**d["accrual"], "months": 6.0, "cutoff_months": 11.0}
+    spec = TrialSpec.from_dict(d)
+    a = _endpoints(spec, tmp_path / "batched", 16, "batched")
+    b = _endpoints(spec, tmp_path / "scipy", 16, "scipy")
+    assert a["os_event"].sum() >= 1 and (a["os_event"] == 0).sum() >= 1
+    assert list(a["os_event"]) == list(b["os_event"]) and list(a["pfs_event"]) == list(b["pfs_event"])
+    np.testing.assert_allclose(a["follow_up_months"], b["follow_up_months"], rtol=0)
+    np.testing.assert_allclose(a["kg_per_day"], b["kg_per_day"], rtol=1e-5)
+    np.testing.assert_allclose(a["os_months"], b["os_months"], rtol=1e-5)
+    assert (a["os_months"] <= a["follow_up_months"] + 1e-9).all()
 
 
 @pytest.mark.slow

@@ -71,21 +71,28 @@ def test_accrual_after_cutoff_is_refused_and_unknown_link_coefficient_named():
 
 
 @pytest.mark.slow
-def test_trial_command_runs_a_survival_spec_on_the_clinical_path(tmp_path):
-    """`oncoimmune trial examples/oak.toml` writes the endpoint columns of the issue (arm names with the drug)."""
+def test_trial_command_runs_a_survival_spec_through_the_staged_runner(tmp_path):
+    """`oncoimmune trial examples/oak.toml` writes the endpoint columns of the issue (arm names with the drug),
+    with deaths from the TGI-OS link and the data cut-off, and says so in summary.json."""
+    import json
+
     import pandas as pd
     from typer.testing import CliRunner
 
     from oncoimmune.cli import app
 
     r = CliRunner().invoke(app, ["trial", str(REPO / "examples" / "oak.toml"), "--patients", "32", "--seed", "1",
-                                 "--out", str(tmp_path / "oak")])
+                                 "--out", str(tmp_path / "oak"), "--no-report", "--no-progress"])
     assert r.exit_code == 0, r.output
     tab = pd.read_parquet(tmp_path / "oak" / "endpoints.parquet")
     for col in ("arm", "best_overall_response", "pfs_months", "pfs_event", "os_months", "os_event"):
         assert col in tab.columns
     assert set(tab["arm"]) == {"atezolizumab", "docetaxel"}
     assert (tab["os_months"] >= tab["pfs_months"] - 1e-9).all()
+    assert (tab["os_months"] <= tab["follow_up_months"] + 1e-9).all()
+    rules = json.loads((tmp_path / "oak" / "summary.json").read_text())["outcome_rules"]
+    assert rules["overall_survival"]["rule"] == "tgi_os" and rules["accrual"]["cutoff_months"] == 27.9
+    assert "overall survival: TGI-OS link" in r.output
 
 
 @pytest.mark.parametrize(

@@ -367,7 +367,7 @@ def effector_steady_state(model: Model, tumour_cells: float) -> float:
     return f0 / loss
 
 
-def pretreatment_state(model: Model) -> Model:
+def pretreatment_state(model: Model, patient: Any = None) -> Model:
     """Split the linked tumour into the two clones and start ``E`` at its untreated steady state.
 
     Parameters
@@ -375,6 +375,9 @@ def pretreatment_state(model: Model) -> Model:
     model : Model
         This library model after :func:`~oncoimmune.patients.link.link_patient`
         (its ``T`` holds all of the patient's tumour cells, ``R`` is 0).
+    patient : VirtualPatient, optional
+        Not used (the trial runner's hook contract passes the patient to every
+        library's ``pretreatment_state``; this model has no covariate effect here).
 
     Returns
     -------

@@ -14,7 +14,7 @@ from .context import DETECTION_LIMIT_MM, TrialRunError
 from .plan import TrialPlan
 from .spec import TrialSpec
 
-__all__ = ["analyse_trial", "control_arm", "provenance", "resolve_reference", "summarise"]
+__all__ = ["analyse_trial", "control_arm", "outcome_rules", "provenance", "resolve_reference", "summarise"]
 
 
 def control_arm(spec: TrialSpec) -> str | None:
@@ -82,6 +82,63 @@ def summarise(table: Any, reference: str | None) -> dict[str, Any]:
 
 
 
+def outcome_rules(spec: TrialSpec, plan: TrialPlan | None = None) -> dict[str, Any]:
+    """Which overall-survival rule and which censoring the run applied (plain data, ``summary.json``).
+
+    ``overall_survival.rule``: ``"tgi_os"`` (``[survival]``: the log-normal TGI-OS link of
+    :mod:`oncoimmune.trials.survival_link` with its coefficients), the ``[death]`` lethal-burden rule
+    (``"tumour_cells_above"`` / ``"sld_above"``), or ``"background_only"``; ``accrual``: enrolment
+    and data cut-off (administrative censoring) with the range of follow-up, or None (every patient
+    followed to the horizon).
+    """
+    from .recist import DAYS_PER_MONTH
+
+    bg = spec.background_mortality.hazard_per_year
+    if spec.survival is not None:
+        link = spec.survival.build_link()
+        os_rule: dict[str, Any] = {
+            "rule": "tgi_os",
+            "description": "log-normal TGI-OS link (Claret 2018 form): growth rate constant KG before the first "
+            "documented progression, ECOG, line, histology, baseline SLD",
+            "coefficients": link.to_dict(),
+            "overrides": dict(spec.survival.link),
+            "source": spec.survival.source,
+        }
+    elif spec.death is not None:
+        os_rule = {"rule": spec.death.rule, "threshold": spec.death.threshold, "source": spec.death.source}
+    else:
+        os_rule = {"rule": "background_only"}
+    os_rule["background_hazard_per_year"] = bg
+    accrual: dict[str, Any] | None = None
+    if spec.accrual is not None:
+        accrual = {"months": spec.accrual.months, "cutoff_months": spec.accrual.cutoff_months,
+                   "source": spec.accrual.source}
+        if plan is not None and plan.patients:
+            fu = [min(p.follow_up_days, spec.horizon_days) / DAYS_PER_MONTH for p in plan.patients]
+            accrual["follow_up_months"] = [round(min(fu), 3), round(max(fu), 3)]
+    return {"overall_survival": os_rule, "accrual": accrual}
+
+
+def _describe_rules(rules: Mapping[str, Any]) -> tuple[str, str]:
+    o = rules["overall_survival"]
+    if o["rule"] == "tgi_os":
+        c = ", ".join(f"{k} {v:.4g}" for k, v in o["coefficients"].items())
+        text = f"TGI-OS link ([survival]; {c})"
+    elif o["rule"] == "background_only":
+        text = "no tumour death rule (background mortality only)"
+    else:
+        text = f"lethal-burden rule [death]: {o['rule']} {o['threshold']:g}"
+    text += f"; background mortality {o['background_hazard_per_year']:g}/year"
+    a = rules["accrual"]
+    if a is None:
+        cens = "none: every patient followed to the horizon"
+    else:
+        cens = f"enrolment over {a['months']:g} months, data cut-off {a['cutoff_months']:g} months after the first"
+        if "follow_up_months" in a:
+            cens += f" (follow-up {a['follow_up_months'][0]:.1f}-{a['follow_up_months'][1]:.1f} months)"
+    return text, cens
+
+
 def reference_missing(spec: TrialSpec) -> str | None:
     """Why the real trial named by the spec could not be compared with (its data are missing), or None."""
     from .calibration import reference_missing as why
@@ -111,10 +168,16 @@ def provenance(
     sc = plan.screening
     failed = table[table["status"] != "ok"]
     reasons = failed["reason"].value_counts().head(5)
+    os_text, censor_text = _describe_rules(summary.get("outcome_rules") or outcome_rules(spec, plan))
+    engine = summary.get("engine", "batched")
     prov: dict[str, Any] = {
         "trial": spec.name,
         "model": f"{model.id}: {model.title}",
-        "engine": "SciPy reference engine (LSODA), rtol 1e-8, atol 1e-10, one patient at a time",
+        "engine": "SciPy reference engine (LSODA), one patient at a time"
+        if engine == "scipy"
+        else "batched engine (all patients of a shard in one solve)",
+        "overall survival": os_text,
+        "administrative censoring": censor_text,
         "screening": f"{sc['screened']} screened, {sc['enrolled']} enrolled; failures by criterion: "
         f"{sc['failures_by_criterion']}",
         "patients failed (simulation)": f"{len(failed)}"
@@ -206,6 +269,7 @@ def analyse_trial(
 
     reference_arm = control_arm(spec)
     summary = summarise(table, reference_arm)
+    summary["outcome_rules"] = outcome_rules(spec, plan)
     comparisons: list[Any] = []
     if ref is not None:
         try:

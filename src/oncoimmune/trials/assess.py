@@ -2,15 +2,18 @@
 
 :func:`derive_outcomes` turns tumour trajectories into target-lesion sums at
 the scans (sphere-equivalent diameter of all tumour cells), new lesions, death
-(the spec's lethal-burden rule or background mortality, whichever first),
-dropout and last contact; :func:`assess` applies RECIST 1.1 with the runner's
-settings; :func:`endpoints` builds the endpoint table of a finished trial.
-Shared with the calibration (:mod:`oncoimmune.trials.calibration`).
+(the TGI-OS link of ``[survival]``, or the spec's lethal-burden rule, and
+background mortality, whichever first), dropout, the data cut-off of
+``[accrual]`` and last contact; :func:`assess` applies RECIST 1.1 with the
+runner's settings; :func:`endpoints` builds the endpoint table of a finished
+trial. Shared with the calibrations (:mod:`oncoimmune.trials.calibration`,
+:mod:`oncoimmune.trials.joint`).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,8 +21,29 @@ import numpy as np
 from .context import DETECTION_LIMIT_MM, RECIST_SETTINGS, TrialRunError
 from .recist import DAYS_PER_MONTH
 from .sample import EventDraws
+from .survival_link import LinkCovariates, TGIOSLink, link_death_days
 
-__all__ = ["assess", "derive_outcomes", "endpoints", "sld_from_cells_array"]
+__all__ = ["SurvivalInputs", "assess", "derive_outcomes", "endpoints", "sld_from_cells_array"]
+
+#: ``death_cause`` of a death drawn from the TGI-OS link (deaths of any cause).
+LINK_DEATH_CAUSE = "tgi_os"
+
+
+@dataclass(frozen=True)
+class SurvivalInputs:
+    """What the TGI-OS link needs besides the trajectories: the link, each patient's draw and covariates.
+
+    Attributes
+    ----------
+    link : TGIOSLink
+    z : ndarray, shape (n,)
+        Standard-normal draws (:func:`oncoimmune.trials.survival_link.survival_draws`).
+    covariates : LinkCovariates
+    """
+
+    link: TGIOSLink
+    z: np.ndarray
+    covariates: LinkCovariates
 
 
 def sld_from_cells_array(cells: Any) -> np.ndarray:
@@ -63,6 +87,8 @@ def derive_outcomes(
     background_per_day: float,
     death_rule: str | None,
     death_threshold: float | None,
+    follow_up: np.ndarray | None = None,
+    survival: SurvivalInputs | None = None,
 ) -> dict[str, np.ndarray]:
     """Scans, new lesions, death, dropout and last contact from tumour trajectories.
 
@@ -84,14 +110,26 @@ def derive_outcomes(
         Constant hazards (exponential times from the uniforms: ``-log(u)/h``).
     death_rule : {"tumour_cells_above", "sld_above"} or None
     death_threshold : float or None
+    follow_up : ndarray, shape (n,), optional
+        Each patient's days from randomisation to the data cut-off
+        (:meth:`~oncoimmune.trials.spec.TrialSpec.follow_up_days`, ``[accrual]``);
+        capped at ``horizon``. Nothing after it is observed: scans, progression
+        and death are censored there (administrative censoring). Default: ``horizon``.
+    survival : SurvivalInputs, optional
+        Death from the TGI-OS link (``[survival]``; then ``death_rule`` must be None):
+        ``KG`` is read before the first progression documented by the scans
+        observed up to the earlier of the cut-off and dropout (what the trial
+        would have seen, as in the fitted link of :mod:`oncoimmune.trials.joint`),
+        and the death time is the link's log-normal draw for the patient's ``z``.
 
     Returns
     -------
     dict of ndarray
         ``sums`` (n, k) mm, NaN after death or last contact; ``new_lesions``
-        (n, k) bool; ``death_day`` (NaN: alive at the horizon);
-        ``death_cause`` ("tumour", "background" or ""); ``dropout_day`` (NaN:
-        none); ``last_contact_day``.
+        (n, k) bool; ``death_day`` (NaN: alive at the end of follow-up);
+        ``death_cause`` ("tumour", "tgi_os", "background" or ""); ``dropout_day``
+        (NaN: none); ``last_contact_day``; ``kg_per_day`` (the link's growth rate
+        constant, NaN without ``survival``).
     """
     grid = np.asarray(grid, dtype=float)
     burden = np.atleast_2d(np.asarray(burden, dtype=float))
@@ -100,31 +138,45 @@ def derive_outcomes(
     idx = np.searchsorted(grid, scan_days)
     if not np.allclose(grid[np.minimum(idx, grid.size - 1)], scan_days):
         raise TrialRunError("internal: the save grid must contain every scan day")
+    if survival is not None and death_rule is not None:
+        raise TrialRunError("internal: a lethal-burden death_rule and the TGI-OS link cannot both give deaths")
+    end = np.full(n, float(horizon))
+    if follow_up is not None:
+        end = np.minimum(np.asarray(follow_up, dtype=float).reshape(n), float(horizon))
     with np.errstate(divide="ignore"):
         t_drop = -np.log(draws.dropout) / dropout_per_day if dropout_per_day > 0 else np.full(n, np.inf)
         t_bg = (
             -np.log(draws.background) / background_per_day if background_per_day > 0 else np.full(n, np.inf)
         )
-    if death_rule is None or death_threshold is None:
-        t_tum = np.full(n, np.inf)
-    else:
-        metric = burden if death_rule == "tumour_cells_above" else sld
-        t_tum = _first_crossing(grid, metric, float(death_threshold))
-    t_death = np.fmin(t_tum, t_bg)
-    death = np.where(t_death <= horizon, t_death, np.nan)
-    cause = np.where(np.isnan(death), "", np.where(t_tum <= t_bg, "tumour", "background"))
-    dropout = np.where(t_drop < np.fmin(t_death, horizon), t_drop, np.nan)
-    contact = np.where(np.isnan(dropout), horizon, dropout)
-    contact = np.where(np.isfinite(death), np.fmin(contact, death), contact)
-    sums = sld[:, idx].copy()
-    observed = scan_days[None, :] <= contact[:, None] + 1e-9
-    sums[~observed] = np.nan
+    all_sums = sld[:, idx]
     if new_lesion_hazard is not None:
         cum = np.atleast_2d(np.asarray(new_lesion_hazard, dtype=float))[:, idx]
-        nl = (cum >= draws.new_lesion[:, None]) & observed
-        nl[:, 0] = False
+        all_nl = cum >= draws.new_lesion[:, None]
+        all_nl[:, 0] = False
     else:
-        nl = np.zeros_like(sums, dtype=bool)
+        all_nl = np.zeros_like(all_sums, dtype=bool)
+    kg = np.full(n, np.nan)
+    if survival is not None:
+        seen = scan_days[None, :] <= np.fmin(end, t_drop)[:, None] + 1e-9
+        r0 = assess(scan_days, np.where(seen, all_sums, np.nan), all_nl & seen)
+        t_tum, kg = link_death_days(
+            survival.link, grid, burden, np.asarray(r0.time_progression, dtype=float), survival.z, survival.covariates
+        )
+        tum_cause = LINK_DEATH_CAUSE
+    elif death_rule is None or death_threshold is None:
+        t_tum, tum_cause = np.full(n, np.inf), "tumour"
+    else:
+        metric = burden if death_rule == "tumour_cells_above" else sld
+        t_tum, tum_cause = _first_crossing(grid, metric, float(death_threshold)), "tumour"
+    t_death = np.fmin(t_tum, t_bg)
+    death = np.where(t_death <= end, t_death, np.nan)
+    cause = np.where(np.isnan(death), "", np.where(t_tum <= t_bg, tum_cause, "background"))
+    dropout = np.where(t_drop < np.fmin(t_death, end), t_drop, np.nan)
+    contact = np.where(np.isnan(dropout), end, dropout)
+    contact = np.where(np.isfinite(death), np.fmin(contact, death), contact)
+    observed = scan_days[None, :] <= contact[:, None] + 1e-9
+    sums = np.where(observed, all_sums, np.nan)
+    nl = all_nl & observed
     return {
         "sums": sums,
         "new_lesions": nl,
@@ -132,6 +184,7 @@ def derive_outcomes(
         "death_cause": cause.astype(object),
         "dropout_day": dropout,
         "last_contact_day": contact,
+        "kg_per_day": kg,
     }
 
 
@@ -166,6 +219,9 @@ def endpoints(frame: Any, scan_days: np.ndarray) -> tuple[Any, Any]:
     for col in ("status", "reason", "patient_index", "stratum", "crossover", "death_cause"):
         table[col] = frame[col].to_numpy()
     table["crossover_months"] = frame["crossover_day"].to_numpy(dtype=float) / DAYS_PER_MONTH
+    if "follow_up_day" in frame:  # shards written before [accrual]/[survival] reached the runner lack these
+        table["follow_up_months"] = frame["follow_up_day"].to_numpy(dtype=float) / DAYS_PER_MONTH
+        table["kg_per_day"] = frame["kg_per_day"].to_numpy(dtype=float)
     table["new_lesion_progression"] = [
         bool(np.isfinite(tp) and flags[int(np.searchsorted(scan_days, tp))])
         for tp, flags in zip(r.time_progression, nl)

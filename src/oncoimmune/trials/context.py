@@ -64,6 +64,8 @@ class TrialRunError(OncoimmuneError, ValueError):
 
 
 def _library_hooks(model_id: str) -> Mapping[str, Callable[..., Any]]:
+    """The library module's trial hooks. ``pretreatment_state(model, patient)`` receives the linked model and
+    the :class:`~oncoimmune.patients.virtual.VirtualPatient` (covariate effects such as the line of therapy)."""
     from ..library import _module  # the registry's module lookup (hooks are optional module attributes)
 
     mod = _module(model_id)

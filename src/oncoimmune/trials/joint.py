@@ -53,7 +53,7 @@ import numpy as np
 
 from .._errors import OncoimmuneError
 from .recist import DAYS_PER_MONTH
-from .survival_link import TGIOSLink, growth_rate_constant
+from .survival_link import LinkCovariates, TGIOSLink, survival_draws
 
 __all__ = [
     "TRIALS",
@@ -62,6 +62,8 @@ __all__ = [
     "calibrate",
     "evaluate",
     "leave_one_out",
+    "published_comparison",
+    "table_figures",
 ]
 
 _REPO = Path(__file__).resolve().parents[3]
@@ -272,7 +274,11 @@ class JointCohort:
         from ..patients.cohort import patient_rng, run_assays, sample_patient
         from ..patients.link import link_patient
         from ..therapy.regimen import treat_regimens
-        from .runner import _Context, _regimens, control_arm, event_draws, plan_trial
+        from .analyse import control_arm
+        from .context import TrialContext as _Context
+        from .plan import plan_trial
+        from .sample import event_draws
+        from .sample import regimens as _regimens
 
         if spec.model.id != lib.ID:
             raise OncoimmuneError(f"the clinical trial path needs model {lib.ID!r}; the spec uses {spec.model.id!r}")
@@ -324,7 +330,7 @@ class JointCohort:
         idx = [p.index for p in plan.patients]
         z = {name: np.stack([patient_rng(seed, i, "parameters", name).standard_normal(40) for i in idx])
              for name in ("g", "k_kill", "r_rec", "f_res")}
-        z_os = np.array([patient_rng(seed, i, "events", "survival").standard_normal() for i in idx])
+        z_os = survival_draws(seed, idx)
         if spec.accrual is not None:
             follow = spec.follow_up_days(len(idx))
         else:
@@ -339,11 +345,12 @@ def _covariates(patients: Sequence[Any]) -> dict[str, np.ndarray]:
         v = p.biomarkers.get(k)
         return float(v) if v is not None else np.nan
 
+    link = LinkCovariates.of_patients(patients)  # the runner's covariates of the TGI-OS link
     return {
-        "ecog": np.array([p.ecog for p in patients], dtype=float),
-        "prior_lines": np.array([p.prior_lines for p in patients], dtype=float),
-        "squamous": np.array([1.0 if p.histology == "squamous" else 0.0 for p in patients]),
-        "sld0": np.array([p.burden.value for p in patients], dtype=float),
+        "ecog": link.ecog,
+        "prior_lines": link.prior_lines,
+        "squamous": link.squamous,
+        "sld0": link.sld0_mm,
         "pdl1_tps": np.array([get(p, "pdl1") for p in patients]),
         "tmb": np.array([get(p, "tmb") for p in patients]),
         "lymphocytes": np.array([p.lymphocytes for p in patients], dtype=float),
@@ -497,7 +504,7 @@ def simulate_arm(cohort: JointCohort, arm: str, theta: Mapping[str, float],
 
 
 # ---------------------------------------------------------------------------------------------
-# outcomes (the same rules as the runner's clinical path)
+# outcomes (the staged runner's rules: trials.assess.derive_outcomes)
 # ---------------------------------------------------------------------------------------------
 def clinical_outcomes(
     grid: np.ndarray,
@@ -511,30 +518,25 @@ def clinical_outcomes(
     follow_up_days: np.ndarray,
     dropout_per_day: float,
 ) -> dict[str, Any]:
-    """Scans, RECIST, KG, death from the TGI-OS link, censoring; returns the endpoint table's inputs."""
-    from .runner import assess, sld_from_cells_array
+    """Scans, RECIST, KG, death from the TGI-OS link, censoring; returns the endpoint table's inputs.
 
-    idx = np.searchsorted(grid, scan_days)
-    sums = sld_from_cells_array(burden)[:, idx]
-    cum = nl[:, idx]
-    newl = cum >= draws.new_lesion[:, None]
-    newl[:, 0] = False
-    with np.errstate(divide="ignore"):
-        t_drop = -np.log(draws.dropout) / dropout_per_day if dropout_per_day > 0 else np.full(len(z_os), np.inf)
-    censor = np.fmin(follow_up_days, t_drop)
-    observed = scan_days[None, :] <= censor[:, None] + 1e-9
-    s0 = np.where(observed, sums, np.nan)
-    r0 = assess(scan_days, s0, newl & observed)
-    t_prog = np.asarray(r0.time_progression, dtype=float)
-    kg = growth_rate_constant(grid, burden, t_prog)
-    t_death = link.os_days(z_os, kg, covariates["ecog"], covariates["prior_lines"], covariates["squamous"],
-                           covariates["sld0"])
-    death = np.where(t_death <= censor, t_death, np.nan)
-    contact = np.where(np.isfinite(death), death, censor)
-    obs = scan_days[None, :] <= contact[:, None] + 1e-9
-    s = np.where(obs, sums, np.nan)
-    r = assess(scan_days, s, newl & obs)
-    return {"recist": r, "death": death, "contact": contact, "kg": kg, "sums": s, "new_lesions": newl & obs}
+    The staged runner's rules (:func:`oncoimmune.trials.assess.derive_outcomes` with ``survival`` and
+    ``follow_up``; no background mortality: the link gives deaths of any cause), so a calibration and
+    ``oncoimmune trial`` give the same endpoints for the same trajectories.
+    """
+    from .assess import SurvivalInputs, assess, derive_outcomes
+
+    cov = LinkCovariates(covariates["ecog"], covariates["prior_lines"], covariates["squamous"], covariates["sld0"])
+    out = derive_outcomes(
+        grid, burden, nl, scan_days, draws, horizon=float(np.asarray(grid)[-1]), dropout_per_day=dropout_per_day,
+        background_per_day=0.0, death_rule=None, death_threshold=None, follow_up=follow_up_days,
+        survival=SurvivalInputs(link, np.asarray(z_os, dtype=float), cov),
+    )
+    contact = out["last_contact_day"]
+    death = np.where(out["death_day"] <= contact, out["death_day"], np.nan)  # deaths after dropout: not seen
+    r = assess(scan_days, out["sums"], out["new_lesions"])
+    return {"recist": r, "death": death, "contact": contact, "kg": out["kg_per_day"], "sums": out["sums"],
+            "new_lesions": out["new_lesions"]}
 
 
 def _km_median_and_at(t: np.ndarray, e: np.ndarray, at: float | None = None) -> tuple[float, float]:
@@ -592,8 +594,8 @@ def evaluate(cohort: JointCohort, theta: Mapping[str, float], arms: Sequence[str
 
     link = TGIOSLink(**{k: theta[k] for k in TGIOSLink.__dataclass_fields__ if k in theta})
     spec = cohort.spec
-    out: dict[str, Any] = {"arms": {}, "pfs_hr": {}, "os_hr": {}, "subgroups": {}}
     tabs = {}
+    failed = {}
     for arm in arms or tuple(cohort.arms):
         rows = np.flatnonzero(cohort.assigned == arm) if randomised else None
         key = (cohort.key, arm, randomised,
@@ -613,48 +615,82 @@ def evaluate(cohort: JointCohort, theta: Mapping[str, float], arms: Sequence[str
         tab = endpoint_table(o["recist"], arm=arm, death_days=o["death"], last_contact_days=o["contact"])
         tab["_row"] = np.arange(cohort.n)[sel]
         tab["kg_per_day"] = o["kg"]
+        tab["pdl1_tps"] = cov["pdl1_tps"]
+        tab["squamous"] = cov["squamous"]
         tabs[arm] = tab
+        failed[arm] = int((~sim["ok"]).sum())
+    out = table_figures(tabs, cohort.targets.control, cohort.targets.subgroups)
+    for arm, n_failed in failed.items():
+        out["arms"][arm]["failed"] = n_failed
+    if tables:
+        out["tables"] = {arm: tab.drop(columns=["pdl1_tps", "squamous"]) for arm, tab in tabs.items()}
+    return out
+
+
+def table_figures(tabs: Mapping[str, Any], control: str, subgroups: Mapping[str, Mapping[str, Any]] | None = None
+                  ) -> dict[str, Any]:
+    """The published kinds of figures of endpoint tables, one per arm (the calibration's estimators).
+
+    Parameters
+    ----------
+    tabs : mapping of arm -> pandas.DataFrame
+        Endpoint tables (``responder``, ``pfs_months``, ``pfs_event``, ``os_months``, ``os_event``) with the
+        covariate columns ``pdl1_tps`` and ``squamous`` (subgroups, ORR by PD-L1) and optionally ``kg_per_day``.
+    control : str
+        The arm of the hazard ratios' denominators.
+    subgroups : mapping, optional
+        :attr:`TrialTargets.subgroups` (a ``filter`` (covariate, op, value) each).
+
+    Returns
+    -------
+    dict
+        ``arms`` {arm: ORR, median PFS/OS (Kaplan-Meier, months), OS at 12 months, median KG, ORR by PD-L1};
+        ``pfs_hr``/``os_hr`` and ``*_hr_ci`` against ``control`` (one-step log-rank, :func:`_logrank_hr`);
+        ``subgroups`` {label: n, median OS per arm, OS HR}.
+    """
+    out: dict[str, Any] = {"arms": {}, "pfs_hr": {}, "os_hr": {}, "subgroups": {}}
+    for arm, tab in tabs.items():
         pfs_t, pfs_e = tab["pfs_months"].to_numpy(float), tab["pfs_event"].to_numpy(float)
         os_t, os_e = tab["os_months"].to_numpy(float), tab["os_event"].to_numpy(float)
         pm, _ = _km_median_and_at(pfs_t, pfs_e)
         om, o12 = _km_median_and_at(os_t, os_e, 12.0)
         resp = tab["responder"].to_numpy(float)
-        tps = cov["pdl1_tps"]
+        tps = tab["pdl1_tps"].to_numpy(float)
         by_pdl1 = {lab: (float(resp[sel].mean()) if sel.any() else math.nan, int(sel.sum()))
                    for lab, sel in (("TPS < 1 %", tps < 1), ("TPS 1-49 %", (tps >= 1) & (tps < 50)),
                                     ("TPS >= 50 %", tps >= 50))}
+        kg = tab["kg_per_day"].to_numpy(float) if "kg_per_day" in tab else np.full(len(tab), np.nan)
         out["arms"][arm] = {"orr": float(resp.mean()), "pfs_median": pm, "os_median": om, "os12": o12,
-                            "failed": int((~sim["ok"]).sum()), "kg_median": float(np.median(o["kg"])),
+                            "kg_median": float(np.median(kg)) if kg.size else math.nan,
                             "orr_by_pdl1": by_pdl1}
-    ctrl = cohort.targets.control
-    if ctrl in tabs:
-        c = tabs[ctrl]
+    if control in tabs:
+        c = tabs[control]
         for arm, tab in tabs.items():
-            if arm == ctrl:
+            if arm == control:
                 continue
             for ep in ("pfs", "os"):
                 hr = _logrank_hr(tab[f"{ep}_months"].to_numpy(float), tab[f"{ep}_event"].to_numpy(float),
                                  c[f"{ep}_months"].to_numpy(float), c[f"{ep}_event"].to_numpy(float), ci=True)
                 out[f"{ep}_hr"][arm] = hr[0]
                 out.setdefault(f"{ep}_hr_ci", {})[arm] = list(hr)
-        for label, sg in (cohort.targets.subgroups.items() if len(tabs) > 1 else ()):
+        for label, sg in ((subgroups or {}).items() if len(tabs) > 1 else ()):
             cname, op, val = sg["filter"]
-            x = cohort.covariates[cname]
-            keep = x >= val if op == ">=" else (x < val if op == "<" else x == val)
-            res: dict[str, Any] = {"n": int(keep.sum()), "os_median": {}}
-            masks = {arm: keep[tab["_row"].to_numpy()] for arm, tab in tabs.items()}
+            res: dict[str, Any] = {"os_median": {}}
+            masks = {}
+            for arm, tab in tabs.items():
+                x = tab[cname].to_numpy(float)
+                masks[arm] = x >= val if op == ">=" else (x < val if op == "<" else x == val)
+            res["n"] = int(sum(m.sum() for m in masks.values()))
             for arm, tab in tabs.items():
                 m = masks[arm]
                 res["os_median"][arm] = _km_median_and_at(tab["os_months"].to_numpy(float)[m],
                                                           tab["os_event"].to_numpy(float)[m])[0]
-            arm1 = next(a for a in tabs if a != ctrl)
-            m1, m0 = masks[arm1], masks[ctrl]
+            arm1 = next(a for a in tabs if a != control)
+            m1, m0 = masks[arm1], masks[control]
             res["os_hr"] = _logrank_hr(tabs[arm1]["os_months"].to_numpy(float)[m1],
                                        tabs[arm1]["os_event"].to_numpy(float)[m1],
                                        c["os_months"].to_numpy(float)[m0], c["os_event"].to_numpy(float)[m0])
             out["subgroups"][label] = res
-    if tables:
-        out["tables"] = tabs
     return out
 
 
@@ -843,9 +879,36 @@ def compare(res: Mapping[str, Any], tg: TrialTargets) -> list[dict[str, Any]]:
     return rows
 
 
+def published_comparison(spec: Any, table: Any, covariates: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Virtual figures against the published ones when the spec is one of the joint calibration's trials.
+
+    The same estimators and criteria as the calibration path (:func:`table_figures`, :func:`compare`), for
+    the staged runner's endpoint table (``covariates``: ``pdl1_tps`` and ``squamous`` per row); None for any
+    other spec.
+    """
+    key = next((k for k, t in TRIALS.items() if t.name.lower() in spec.name.lower()), None)
+    if key is None:
+        return None
+    tg = TRIALS[key]
+    if not set(tg.arms) <= {a.name for a in spec.arms}:
+        return None
+    tab = table.copy()
+    for col in ("pdl1_tps", "squamous"):
+        tab[col] = np.asarray(covariates[col], dtype=float)
+    tabs = {arm: tab[tab["arm"] == arm] for arm in dict.fromkeys(tab["arm"])}
+    figs = table_figures(tabs, tg.control, tg.subgroups)
+    return {"published": tg.name, "figures": figs, "comparison": compare(figs, tg)}
+
+
 def run_clinical_trial(spec: Any, out: Path, *, n: int | None = None, seed: int | None = None,
                        theta: Mapping[str, float] | None = None) -> dict[str, Any]:
-    """A randomised virtual trial of ``spec`` on the clinical model with the TGI-OS link (``oncoimmune trial``).
+    """A randomised virtual trial of ``spec`` on the calibration's path (whole arms in one batched solve).
+
+    ``oncoimmune trial`` runs such specs through the staged runner
+    (:func:`oncoimmune.trials.runner.run_trial`), which applies the same ``[survival]`` and ``[accrual]``
+    rules (:func:`oncoimmune.trials.assess.derive_outcomes`) and gives the same endpoints for the same
+    patients (``tests/trials/test_runner_survival_accrual.py``, ``scripts/trial_paths.py``); this
+    function stays as the calibration path's own virtual trial.
 
     Writes ``endpoints.parquet`` (one row per patient: ``arm``, ``best_overall_response``,
     ``pfs_months``, ``pfs_event``, ``os_months``, ``os_event``, ...), ``summary.json`` (per arm ORR,

@@ -7,6 +7,7 @@ eligible, then allocated by permuted blocks (:func:`allocate`).
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -32,12 +33,18 @@ _STRATUM_ATTRS = {
 
 @dataclass(frozen=True)
 class PlannedPatient:
-    """One enrolled patient: enrolment position, screening index, arm and stratum."""
+    """One enrolled patient: enrolment position, screening index, arm, stratum and follow-up.
+
+    ``follow_up_days``: days from the patient's randomisation to the data cut-off
+    (:meth:`~oncoimmune.trials.spec.TrialSpec.follow_up_days`, by enrolment position;
+    ``inf``: the trial's horizon).
+    """
 
     position: int
     index: int
     arm: str
     stratum: str
+    follow_up_days: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -161,8 +168,9 @@ def plan_trial(spec: TrialSpec, n_patients: int, seed: int) -> TrialPlan:
         )
     strata = [s for _, s in enrolled]
     arms = allocate(spec, strata)
+    follow = spec.follow_up_days(len(enrolled))
     patients = tuple(
-        PlannedPatient(position=k, index=idx, arm=a, stratum=st)
-        for k, ((idx, st), a) in enumerate(zip(enrolled, arms))
+        PlannedPatient(position=k, index=idx, arm=a, stratum=st, follow_up_days=float(f))
+        for k, ((idx, st), a, f) in enumerate(zip(enrolled, arms, follow))
     )
     return TrialPlan(patients=patients, screening=summary)

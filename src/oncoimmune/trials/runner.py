@@ -27,13 +27,19 @@ Pipeline
 4. **Outcomes per patient** (:func:`derive_outcomes`): target-lesion sums at
    the scans (sphere-equivalent diameter of all tumour cells, the RECIST
    convention of :mod:`oncoimmune.patients.link`), new lesions (when the model
-   carries a new-lesion hazard state), death (the spec's lethal-burden rule or
-   background mortality, whichever first), dropout, and crossover (at the
+   carries a new-lesion hazard state), death (``[survival]``: the TGI-OS link of
+   :mod:`~oncoimmune.trials.survival_link`, from the growth rate before the
+   first documented progression and the patient's own draw; otherwise the
+   spec's ``[death]`` lethal-burden rule; and background mortality, whichever
+   first), dropout, the data cut-off (``[accrual]``: patient ``k`` of ``n`` in
+   enrolment order is followed for ``cutoff - accrual * k / n`` months, and
+   scans, progression and death after it are censored), and crossover (at the
    first documented progression, with the arm's crossover probability, the
    target arm's regimens start ``delay_days`` later; the patient is simulated
    again from the start with both arms' regimens and the second trajectory is
    used after progression, so progression-based endpoints are unchanged and
    overall survival includes crossover, as in an intention-to-treat analysis).
+   ``summary.json`` records the rules applied (``outcome_rules``).
 5. **Endpoints**: RECIST 1.1 (:func:`~oncoimmune.trials.recist.assess_recist`,
    confirmation 28 d, SD minimum 42 d, detection limit :data:`DETECTION_LIMIT_MM`
    for CR) on all patients at once, then
@@ -61,8 +67,11 @@ covariates and assays (:mod:`oncoimmune.patients.cohort`), parameter draws
 (:func:`~oncoimmune.patients.link.sample_parameters`), and the ``events``
 stream, from which exactly four numbers are drawn in this order: a uniform for
 dropout, a uniform for background death, a uniform for crossover and a
-unit exponential for the new-lesion threshold. Results therefore do not depend
-on the shard size, the number of workers, or on resuming.
+unit exponential for the new-lesion threshold; the TGI-OS link's normal draw
+comes from a stream of its own (``patient_rng(seed, i, "events", "survival")``).
+Results therefore do not depend on the shard size, the number of workers, or on
+resuming. (A patient's follow-up under ``[accrual]`` depends on their enrolment
+position and the trial size, as in a real trial.)
 
 References
 ----------
@@ -85,6 +94,7 @@ import numpy as np
 from .analyse import (  # noqa: F401
     analyse_trial,
     control_arm,
+    outcome_rules,
     provenance,
     reference_missing,
     resolve_reference,
@@ -352,7 +362,7 @@ def run_trial(
     jobs = []
     for sh in todo:
         a, b = sh["positions"]
-        pts = [(p.position, p.index, p.arm, p.stratum) for p in plan.patients[a:b]]
+        pts = [(p.position, p.index, p.arm, p.stratum, p.follow_up_days) for p in plan.patients[a:b]]
         jobs.append((sh["id"], spec_toml, s, root, store.shard_file(sh["id"]), pts, engine))
     n_todo = sum(sh["positions"][1] - sh["positions"][0] for sh in todo)
     execute_shards(
@@ -382,6 +392,16 @@ def run_trial(
         spec, table, ref, plan, seed=s, shards=shards, workers=workers, executor=executor, t_start=t_start
     )
     summary["engine"] = engine
+    from .joint import published_comparison
+
+    nan = np.full(len(frame), np.nan)
+    pub = published_comparison(
+        spec, table, {"pdl1_tps": frame["pdl1_tps"].to_numpy(dtype=float) if "pdl1_tps" in frame else nan,
+                      "squamous": (frame["histology"] == "squamous").to_numpy(dtype=float)
+                      if "histology" in frame else nan}
+    )
+    if pub is not None:  # KEYNOTE-010, OAK, ...: the published figures of the joint calibration's trials
+        summary.update(pub)
     if missing:
         summary["reference_missing"] = missing
     stage["analyse"] = time.perf_counter() - t - stage["assess"]

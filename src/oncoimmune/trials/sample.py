@@ -148,7 +148,7 @@ def sample_patient(ctx: TrialContext, planned: PlannedPatient) -> SampledPatient
     model = lp.model
     hook = ctx.hooks.get("pretreatment_state")
     if hook is not None:
-        model = hook(model)
+        model = hook(model, patient)
     rec.update({f"strength_{k}": float(v) for k, v in lp.strengths.items()})
     rec.update({f"param_{k}": float(v) for k, v in lp.parameters.items()})
     return SampledPatient(planned=planned, patient=patient, model=model, record=rec, draws=draws)
@@ -173,7 +173,7 @@ def preflight(ctx: TrialContext, plan: TrialPlan) -> None:
             m = lp.model
             hook = ctx.hooks.get("pretreatment_state")
             if hook is not None:
-                m = hook(m)
+                m = hook(m, patient)
             treat_regimens(
                 m,
                 *regimens(ctx, p.arm, patient),

@@ -46,7 +46,8 @@ def run_shard(
     seed : int
     root, relpath : str
         Run directory and the shard's relative path.
-    patients : sequence of (position, index, arm, stratum)
+    patients : sequence of (position, index, arm, stratum[, follow_up_days])
+        ``follow_up_days`` (days to the data cut-off) defaults to the horizon.
     on_patient : callable, optional
         Called after each patient (progress, in-process only).
     engine : {"batched", "scipy"}
@@ -66,7 +67,8 @@ def run_shard(
     t0 = time.perf_counter()
     ctx = _context(spec_toml, seed)
     ctx.cache["stage_seconds"] = {}
-    planned = [PlannedPatient(int(pos), int(idx), str(arm), str(stratum)) for pos, idx, arm, stratum in patients]
+    planned = [PlannedPatient(int(p[0]), int(p[1]), str(p[2]), str(p[3]), *(float(f) for f in p[4:5]))
+               for p in patients]
     if engine == "batched":
         recs = simulate_patients_batched(ctx, planned)
         if on_patient is not None:

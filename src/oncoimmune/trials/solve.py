@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .assess import assess, derive_outcomes, sld_from_cells_array
+from .assess import SurvivalInputs, assess, derive_outcomes, sld_from_cells_array
 from .context import TrialContext
 from .plan import PlannedPatient
 from .sample import EventDraws, _covariates, drawn_patient, regimens, sample_patient
@@ -45,6 +45,34 @@ class _stage:
 
 class _PatientFailure(Exception):
     """A patient's simulation failed (kept as a failed record, never stops the trial)."""
+
+
+def _outcome_options(ctx: TrialContext) -> dict[str, Any]:
+    """The spec's outcome rules for :func:`~oncoimmune.trials.assess.derive_outcomes` (both paths)."""
+    spec = ctx.spec
+    return {
+        "horizon": ctx.horizon,
+        "dropout_per_day": spec.dropout.per_day,
+        "background_per_day": spec.background_mortality.per_day,
+        "death_rule": spec.death.rule if spec.death is not None else None,
+        "death_threshold": spec.death.threshold if spec.death is not None else None,
+    }
+
+
+def _survival_inputs(ctx: TrialContext, patients: Sequence[Any], indices: Sequence[int]) -> SurvivalInputs | None:
+    """The TGI-OS link's inputs for ``patients`` (screening ``indices``) when the spec has ``[survival]``.
+
+    Each patient's draw comes from their own stream (:func:`~oncoimmune.trials.survival_link.survival_draws`),
+    so a death time does not depend on the shard, the worker or the engine.
+    """
+    from .survival_link import LinkCovariates, survival_draws
+
+    if ctx.spec.survival is None:
+        return None
+    link = ctx.cache.get("tgi_os_link")
+    if link is None:
+        link = ctx.cache["tgi_os_link"] = ctx.spec.survival.build_link()
+    return SurvivalInputs(link, survival_draws(ctx.seed, indices), LinkCovariates.of_patients(patients))
 
 
 def _trajectory(
@@ -80,13 +108,9 @@ def _simulate_patient_core(ctx: TrialContext, planned: PlannedPatient) -> dict[s
     patient, model, rec, draws = sp.patient, sp.model, dict(sp.record), sp.draws
     y, nl, ds = _trajectory(ctx, model, patient, regimens(ctx, planned.arm, patient))
     nfev = int(ds.attrs.get("nfev", 0))
-    kw = {
-        "horizon": ctx.horizon,
-        "dropout_per_day": spec.dropout.per_day,
-        "background_per_day": spec.background_mortality.per_day,
-        "death_rule": spec.death.rule if spec.death is not None else None,
-        "death_threshold": spec.death.threshold if spec.death is not None else None,
-    }
+    kw = _outcome_options(ctx)
+    kw["follow_up"] = np.array([planned.follow_up_days])
+    kw["survival"] = _survival_inputs(ctx, [patient], [planned.index])
     with _stage(ctx, "outcomes"):
         out = derive_outcomes(
             ctx.grid, y[None, :], None if nl is None else nl[None, :], ctx.scan_days, draws, **kw
@@ -121,6 +145,8 @@ def _simulate_patient_core(ctx: TrialContext, planned: PlannedPatient) -> dict[s
             "death_cause": str(out["death_cause"][0]),
             "dropout_day": float(out["dropout_day"][0]),
             "last_contact_day": float(out["last_contact_day"][0]),
+            "follow_up_day": float(min(planned.follow_up_days, ctx.horizon)),
+            "kg_per_day": float(out["kg_per_day"][0]),
             "crossover": crossed,
             "crossover_day": float(cross_day),
             "nfev": nfev,
@@ -195,6 +221,8 @@ def _failure_record(ctx: TrialContext, planned: PlannedPatient, reason: str) -> 
         "death_cause": "",
         "dropout_day": np.nan,
         "last_contact_day": 0.0,
+        "follow_up_day": float(min(planned.follow_up_days, ctx.horizon)),
+        "kg_per_day": np.nan,
         "crossover": False,
         "crossover_day": np.nan,
         "nfev": 0,
@@ -325,13 +353,7 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
         sampled[k] = sp
         problems.append(pb)
         rows.append(k)
-    kw = {
-        "horizon": ctx.horizon,
-        "dropout_per_day": spec.dropout.per_day,
-        "background_per_day": spec.background_mortality.per_day,
-        "death_rule": spec.death.rule if spec.death is not None else None,
-        "death_threshold": spec.death.threshold if spec.death is not None else None,
-    }
+    kw = _outcome_options(ctx)
     if rows:
         with _stage(ctx, "solve"):
             burden, nl, nfev, reasons = _solve_batches(ctx, problems)
@@ -345,6 +367,8 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
     if rows:
         draws = EventDraws(*(np.concatenate([getattr(sampled[k].draws, f) for k in rows]) for f in
                              ("dropout", "background", "crossover", "new_lesion")))
+        kw["follow_up"] = np.array([planned[k].follow_up_days for k in rows])
+        kw["survival"] = _survival_inputs(ctx, [sampled[k].patient for k in rows], [planned[k].index for k in rows])
         with _stage(ctx, "outcomes"):
             out = derive_outcomes(ctx.grid, burden, nl, ctx.scan_days, draws, **kw)
         crossed = np.zeros(len(rows), dtype=bool)
@@ -404,6 +428,8 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
                     "death_cause": str(out["death_cause"][j]),
                     "dropout_day": float(out["dropout_day"][j]),
                     "last_contact_day": float(out["last_contact_day"][j]),
+                    "follow_up_day": float(min(planned[k].follow_up_days, ctx.horizon)),
+                    "kg_per_day": float(out["kg_per_day"][j]),
                     "crossover": bool(crossed[j]),
                     "crossover_day": float(cross_day[j]),
                     "nfev": int(nfev[j]),

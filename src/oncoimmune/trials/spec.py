@@ -265,6 +265,13 @@ class SurvivalSpec(_Section):
     link: dict[str, float] = Field(default_factory=dict)
     source: str = ""
 
+    def build_link(self) -> Any:
+        """The link the runner uses: the calibrated coefficients
+        (:data:`oncoimmune.trials.survival_link.CALIBRATED_LINK`) with ``link`` applied."""
+        from .survival_link import CALIBRATED_LINK
+
+        return CALIBRATED_LINK.with_values(**self.link)
+
 
 class AccrualSpec(_Section):
     """``[accrual]``: staggered enrolment and the data cut-off (administrative censoring).

@@ -55,7 +55,16 @@ import numpy as np
 
 from .._errors import ParameterValueError
 
-__all__ = ["CALIBRATED_LINK", "KG_FLOOR", "KG_REF", "TGIOSLink", "growth_rate_constant"]
+__all__ = [
+    "CALIBRATED_LINK",
+    "KG_FLOOR",
+    "KG_REF",
+    "LinkCovariates",
+    "TGIOSLink",
+    "growth_rate_constant",
+    "link_death_days",
+    "survival_draws",
+]
 
 #: Floor of the growth rate constant (1/day): tumours still shrinking at progression/end count as this.
 KG_FLOOR = 2.0e-4
@@ -161,3 +170,96 @@ def growth_rate_constant(grid: Any, burden: Any, t_end: Any, window: float = KG_
     ls = np.array([np.interp(ts[i], grid, lb[i]) for i in rows])
     dt = np.maximum(te - ts, 1.0)
     return np.maximum((le - ls) / dt, KG_FLOOR)
+
+
+@dataclass(frozen=True)
+class LinkCovariates:
+    """The baseline covariates the link reads, one entry per patient (arrays of equal length).
+
+    Attributes
+    ----------
+    ecog, prior_lines : ndarray
+    squamous : ndarray
+        1.0 for squamous histology, else 0.0.
+    sld0_mm : ndarray
+        Baseline sum of longest diameters (mm).
+    """
+
+    ecog: np.ndarray
+    prior_lines: np.ndarray
+    squamous: np.ndarray
+    sld0_mm: np.ndarray
+
+    @classmethod
+    def of_patients(cls, patients: Any) -> LinkCovariates:
+        """From :class:`~oncoimmune.patients.virtual.VirtualPatient` objects (baseline SLD from the
+        patient's burden when it is an SLD, else the sphere-equivalent diameter of its tumour cells)."""
+        from ..patients.virtual import sld_from_cells
+
+        ps = list(patients)
+
+        def sld0(p: Any) -> float:
+            return float(p.burden.value) if p.burden.measure == "sld" else float(sld_from_cells(p.tumour_cells))
+
+        return cls(
+            ecog=np.array([float(p.ecog) for p in ps]),
+            prior_lines=np.array([float(p.prior_lines) for p in ps]),
+            squamous=np.array([1.0 if p.histology == "squamous" else 0.0 for p in ps]),
+            sld0_mm=np.array([sld0(p) for p in ps]),
+        )
+
+    @classmethod
+    def concat(cls, parts: Any) -> LinkCovariates:
+        """The covariates of several groups of patients, in order."""
+        ps = list(parts)
+        return cls(*(np.concatenate([getattr(p, f.name) for p in ps]) for f in fields(cls)))
+
+    def take(self, rows: Any) -> LinkCovariates:
+        """The covariates of the patients ``rows`` (an index array or a slice)."""
+        return LinkCovariates(*(getattr(self, f.name)[rows] for f in fields(self)))
+
+
+def survival_draws(seed: int, indices: Any) -> np.ndarray:
+    """Each patient's standard-normal draw ``z`` of the link (``patient_rng(seed, i, "events", "survival")``).
+
+    A stream of its own, keyed by the trial seed and the patient's screening index (not by the
+    shard, the worker or the trial size), so a patient's death time is reproducible everywhere
+    (the staged runner, :mod:`oncoimmune.trials.joint`).
+    """
+    from ..patients.cohort import patient_rng
+
+    return np.array([patient_rng(int(seed), int(i), "events", "survival").standard_normal() for i in indices],
+                    dtype=float)
+
+
+def link_death_days(
+    link: TGIOSLink,
+    grid: Any,
+    burden: Any,
+    t_progression: Any,
+    z: Any,
+    covariates: LinkCovariates,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Death times (days) from the link, and the growth rate constants they used.
+
+    Parameters
+    ----------
+    link : TGIOSLink
+    grid : ndarray, shape (m,)
+        Save times (days).
+    burden : ndarray, shape (n, m)
+        Tumour cells.
+    t_progression : ndarray, shape (n,)
+        First documented progression (day), ``inf`` if none (``KG`` is then read at the end of the
+        trajectory; :func:`growth_rate_constant`).
+    z : ndarray, shape (n,)
+        The patients' standard-normal draws (:func:`survival_draws`).
+    covariates : LinkCovariates
+
+    Returns
+    -------
+    t_death, kg : ndarray, shape (n,)
+    """
+    kg = growth_rate_constant(grid, burden, t_progression)
+    c = covariates
+    return link.os_days(z, kg, c.ecog, c.prior_lines, c.squamous, c.sld0_mm), kg
