@@ -523,6 +523,11 @@ def build_cohort(spec: Any, n: int = CALIBRATION_N, seed: int = CALIBRATION_SEED
     from .sample import event_draws
     from .sample import regimens as _regimens
 
+    if getattr(spec, "vpop", None) is not None:
+        raise OncoimmuneError(
+            "calibration: the spec has a [vpop] section, but the calibration cohort redraws the model's "
+            "log-normal parameters itself; remove [vpop] to calibrate"
+        )
     ctx = _Context.build(spec, seed)
     plan = plan_trial(spec, n, seed)
     mod = _module(spec.model.id)
