@@ -777,6 +777,18 @@ def load_problem(path: str | os.PathLike[str]) -> PetabProblem:
                 else:
                     raise _err(mp, r, col, f"{s!r} is neither a number nor a parameter-table id")
         row_src.append(src)
+    used = model_pars | states
+    for o in observables.values():
+        used |= free_symbols(o.formula) | free_symbols(o.noise)
+    for c in conditions.values():
+        used |= {v for k, v in (*c.p_src, *c.y_src) if k == "par"}
+    first_placeholder = cm.n_params + len(ext_extra)
+    for src in row_src:  # measurement overrides (the placeholders' sources)
+        used |= {v for k, v in src[first_placeholder:] if k == "par"}
+    for r, pid in enumerate(ids):
+        if pid not in used:
+            raise _err(pp, r, "parameterId", f"{pid!r} is not a model parameter or state and no observable, noise "
+                                             "formula, condition or measurement uses it; remove the row or fix the id")
     for cid, c in conditions.items():
         rows = np.array([r for r in range(len(meas)) if meas["simulationConditionId"].iloc[r].strip() == cid], dtype=int)
         ut = np.unique(times[rows]) if rows.size else np.zeros(0)
