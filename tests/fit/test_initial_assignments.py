@@ -1,9 +1,10 @@
-"""SBML initial assignments that depend on estimated parameters (e.g. ``x(0) = x0`` with ``x0`` in the
+"""SBML features in PEtab problems. Initial assignments that depend on estimated parameters (e.g. ``x(0) = x0`` with ``x0`` in the
 parameter table, as in Fujita 2010 and Fiedler 2016 of Benchmark-Models-PEtab): the initial state follows the
 parameters, and the gradient includes ``d x(0) / d x0``.
 
 Model: ``dx/dt = -k x``, ``x(0) = 2 * x0`` (initialAssignment), observable ``x``, Gaussian noise ``sigma``, so
-the objective is known in closed form.
+the objective is known in closed form. SBML events are refused when the problem is read (the batched engine
+that fits does not handle them), naming the model file.
 """
 
 import math
@@ -94,3 +95,22 @@ def test_gradient_includes_the_initial_assignment(problem):
         fd = (problem.objective(x + e, gradient=False)[0] - problem.objective(x - e, gradient=False)[0]) / (2 * eps)
         assert g[i] == pytest.approx(fd, rel=1e-5), i
     assert abs(g[1]) > 1.0  # x0 matters: a frozen initial state would give 0
+
+
+def test_a_model_with_events_is_refused_naming_the_file(problem):
+    from oncoimmune.fit import PetabInputError, load_problem
+
+    event = """    <listOfEvents>
+      <event id="dose" useValuesFromTriggerTime="true">
+        <trigger initialValue="false" persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">
+          <apply><geq/><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time">t</csymbol>
+          <cn>1.5</cn></apply></math></trigger>
+        <listOfEventAssignments><eventAssignment variable="x"><math xmlns="http://www.w3.org/1998/Math/MathML">
+          <apply><plus/><ci>x</ci><ci>x0</ci></apply></math></eventAssignment></listOfEventAssignments>
+      </event>
+    </listOfEvents>
+  </model>"""
+    d = problem.path.parent
+    (d / "model.xml").write_text(SBML.replace("  </model>", event))
+    with pytest.raises(PetabInputError, match=r"^model\.xml: the model has 1 SBML event\(s\) \(e\.g\. 'dose'\)"):
+        load_problem(d / "problem.yaml")

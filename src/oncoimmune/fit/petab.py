@@ -619,6 +619,13 @@ def load_problem(path: str | os.PathLike[str]) -> PetabProblem:
     files["parameter_file"] = base / (pf[0] if isinstance(pf, list) else pf)
     model, label = _load_model(doc, base, yp)
     cm = model.compile()
+    if cm.events:
+        raise PetabInputError(
+            f"{label.split(' ', 1)[-1]}: the model has {len(cm.events)} SBML event(s) "
+            f"(e.g. {cm.events[0].name!r}); "
+            "fitting integrates on the batched engine, which does not handle state-dependent events; "
+            "remove the events or write them as PEtab conditions"
+        )
 
     par = _read_table(files["parameter_file"], "parameter")
     cond = _read_table(files["condition_files"], "condition")
