@@ -183,6 +183,8 @@ class PetabProblem:
     model_label: str
     rtol: float = 1e-8
     atol: float = 1e-10
+    #: batched-engine method; load_problem pins "rosenbrock" when "auto" fails at the nominal parameters
+    method: str = "auto"
     _cache: dict = field(default_factory=dict, repr=False)
 
     # scales ------------------------------------------------------------------------------
@@ -296,9 +298,9 @@ class PetabProblem:
             run_cm, Yrun = acm, Ya
         else:
             run_cm, Yrun = cm, Y0
-        sol = solve_batch(run_cm, Yrun, Ps, t1=t1, saveat=grid, rtol=self.rtol, atol=self.atol, method="auto",
-                          threads=1)
-        if not bool(sol.ok.all()):  # e.g. Fujita 2010: "auto" exhausts its work budget where Rodas4 throughout does not
+        sol = solve_batch(run_cm, Yrun, Ps, t1=t1, saveat=grid, rtol=self.rtol, atol=self.atol,
+                          method=self.method, threads=1)
+        if not bool(sol.ok.all()) and self.method == "auto":  # "auto" may exhaust its budget where Rodas4 won't
             sol = solve_batch(run_cm, Yrun, Ps, t1=t1, saveat=grid, rtol=self.rtol, atol=self.atol,
                               method="rosenbrock", threads=1)
         if not bool(sol.ok.all()):
@@ -847,12 +849,41 @@ def load_problem(path: str | os.PathLike[str]) -> PetabProblem:
     meas = meas.copy()
     meas["time"] = times
     meas["measurement"] = yv
-    return PetabProblem(
+    pb = PetabProblem(
         path=yp, model=model, compiled=cm, parameter_ids=tuple(ids), estimated=tuple(est), scales=tuple(scales),
         lower=np.array(lo), upper=np.array(hi), nominal=nominal, priors=priors, observables=observables,
         conditions=conditions, measurements=meas, y=yv, obs_of_row=obs_of_row, ext_names=ext_names,
         row_ext_src=row_src, model_label=label,
     )
+    _pin_method(pb)
+    return pb
+
+
+def _pin_method(pb: PetabProblem) -> None:
+    """Use Rodas4 throughout when the batched engine's ``auto`` fails at the nominal parameters and Rodas4
+    does not (Fujita 2010: ``auto`` exhausts 100,000 steps by t = 5.4 s; each gradient then cost 16 s of failed
+    ``auto`` before the Rodas4 retry). Decided once, from the nominal values only, so results do not depend on
+    the order of evaluations."""
+    from ..engines.batched import solve_batch
+
+    cm = pb.compiled
+    cids = list(pb.conditions)
+    if not cids:
+        return
+    b = pb.bounds_scaled
+    vals = pb._values(pb.to_linear(np.clip(pb.nominal_scaled(), b[:, 0], b[:, 1])))
+    Ps = np.array([[pb._src_value(s, vals) for s in pb.conditions[c].p_src] for c in cids])
+    Y0 = np.array([[pb._src_value(s, vals) for s in pb.conditions[c].y_src] for c in cids])
+    for r, c in enumerate(cids):
+        Y0[r], _ = pb._initial_assignments(Ps[r], Y0[r], pb.conditions[c])
+    grid = np.unique(np.concatenate([pb.conditions[c].times for c in cids] + [np.zeros(1)]))
+    t1 = float(grid[-1]) if grid[-1] > 0 else 1.0
+    kw = dict(t1=t1, saveat=grid, rtol=pb.rtol, atol=pb.atol, threads=1)
+    with np.errstate(all="ignore"):
+        if bool(solve_batch(cm, Y0, Ps, method="auto", **kw).ok.all()):
+            return
+        if bool(solve_batch(cm, Y0, Ps, method="rosenbrock", **kw).ok.all()):
+            pb.method = "rosenbrock"
 
 
 def _override(path: Path, r: int, col: str, text: str, known: set[str]) -> tuple[str, Any]:
