@@ -22,6 +22,9 @@ REFERENCE_LLH = {
     "Crauste_CellSystems2017": -190.96521897435176,
     "Fiedler_BMCSystBiol2016": 58.58390161681,
     "Fujita_SciSignal2010": 53.08377736998929,
+    "Bruno_JExpBot2016": 46.688176988431806,
+    "Beer_MolBioSystems2014": 58622.9145631413,
+    "Lucarelli_CellSystems2018": -1681.6059879426584,
 }
 
 
