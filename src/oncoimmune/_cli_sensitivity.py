@@ -123,7 +123,7 @@ def register(app: typer.Typer) -> None:
                     spec = load_trial_spec(target)
                     f = trial_endpoint(spec, names, endpoint, arm=arm, n_patients=patients)
                     what = f"{endpoint} ({f.__doc__})"
-                    settings.update(endpoint=endpoint, arm=arm, patients=patients)
+                    settings.update(endpoint=endpoint, arm=arm, patients=patients, engine="batched")
                 else:
                     from .library import default_days, get_model
 

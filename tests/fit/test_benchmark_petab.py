@@ -18,6 +18,13 @@ REFERENCE_LLH = {
     "Sneyd_PNAS2002": 319.79177818768756,
     "Borghans_BiophysChem1997": 83.3237191357272,
     "Elowitz_Nature2000": 63.20279991419332,
+    # AMICI-dev/AMICI tests/benchmark_models/benchmark_models.yaml at commit 5c524dd (llh; the objective is -llh)
+    "Crauste_CellSystems2017": -190.96521897435176,
+    "Fiedler_BMCSystBiol2016": 58.58390161681,
+    "Fujita_SciSignal2010": 53.08377736998929,
+    "Bruno_JExpBot2016": 46.688176988431806,
+    "Beer_MolBioSystems2014": 58622.9145631413,
+    "Lucarelli_CellSystems2018": -1681.6059879426584,
 }
 
 

@@ -37,6 +37,22 @@ CASES = [
      "conditions.tsv, line 2, column 'T'", "neither a number nor a parameter-table id"),
     ("measurements.tsv", "small\t0\t1.000985e+06\tsigma", "small\t0\t1.000985e+06\tsigma;2",
      "measurements.tsv, line 2, column 'noiseParameters'", "needs 1 value"),
+    # unknown ids in the parameter table and in the measurements' overrides
+    ("parameters.tsv", "p\tmaximal recruitment (1/day)\tlog10\t0.01\t1\t0.1\t1\n",
+     "p\tmaximal recruitment (1/day)\tlog10\t0.01\t1\t0.1\t1\nkx\ttypo of k\tlog10\t0.1\t1\t0.5\t1\n",
+     "parameters.tsv, line 5, column 'parameterId'", "'kx' is not a model parameter or state"),
+    ("measurements.tsv", "small\t20\t1.240310e+07\tsigma", "small\t20\t1.240310e+07\tsigmo",
+     "measurements.tsv, line 4, column 'noiseParameters'", "'sigmo' is neither a number nor a parameter-table id"),
+    # NaN and non-numbers elsewhere than the measurement column
+    ("measurements.tsv", "small\t20\t1.240310e+07", "small\tNaN\t1.240310e+07",
+     "measurements.tsv, line 4, column 'time'", "NaN is not allowed"),
+    ("measurements.tsv", "small\t20\t1.240310e+07", "small\t20\t",
+     "measurements.tsv, line 4, column 'measurement'", "'' is not a number"),
+    ("parameters.tsv", "a\ttumour growth rate (1/day)\tlog10\t0.01\t", "a\ttumour growth rate (1/day)\tlog10\tNaN\t",
+     "parameters.tsv, line 2, column 'lowerBound'", "NaN is not allowed"),
+    # a scale that is not one of PEtab's
+    ("parameters.tsv", "a\ttumour growth rate (1/day)\tlog10\t", "a\ttumour growth rate (1/day)\tlog2\t",
+     "parameters.tsv, line 2, column 'parameterScale'", "'log2' is not a scale"),
 ]
 
 
@@ -65,7 +81,10 @@ def test_unknown_library_model_and_missing_table(problem_dir):
         load_problem(problem_dir / "problem.yaml")
 
 
-@pytest.mark.parametrize("fname, old, new, where", [CASES[1][:4], CASES[3][:4], CASES[4][:4]])
+CLI_CASES = [c[:4] for c in (CASES[0], CASES[1], CASES[3], CASES[4], CASES[10])]  # unknown ids, NaN, bounds, scale
+
+
+@pytest.mark.parametrize("fname, old, new, where", CLI_CASES)
 def test_cli_exit_2_one_line(problem_dir, tmp_path, fname, old, new, where):
     _edit(problem_dir / fname, old, new)
     r = subprocess.run([sys.executable, "-m", "oncoimmune", "fit", str(problem_dir / "problem.yaml"), "--out",

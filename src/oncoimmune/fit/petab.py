@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import OncoimmuneError
-from ..model.expr import Expr, compile_expr, diff, free_symbols, substitute
+from ..model.expr import Expr, compile_expr, diff, evaluate, free_symbols, substitute
 from ._formula import FormulaError, parse_formula
 
 __all__ = ["PetabInputError", "PetabProblem", "load_problem"]
@@ -133,7 +133,7 @@ class _Observable:
 class _Condition:
     id: str
     p_src: list  # per model parameter: ("const", v) | ("par", id)
-    y_src: list  # per state: ("const", v) | ("par", id)
+    y_src: list  # per state: ("const", v) | ("par", id) | ("init", v): the model's initial assignment (v at p0)
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     times: np.ndarray = field(default_factory=lambda: np.zeros(0))
     time_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
@@ -183,6 +183,8 @@ class PetabProblem:
     model_label: str
     rtol: float = 1e-8
     atol: float = 1e-10
+    #: batched-engine method; load_problem pins "rosenbrock" when "auto" fails at the nominal parameters
+    method: str = "auto"
     _cache: dict = field(default_factory=dict, repr=False)
 
     # scales ------------------------------------------------------------------------------
@@ -218,7 +220,35 @@ class PetabProblem:
         return vals
 
     def _src_value(self, src: tuple[str, Any], vals: dict[str, float]) -> float:
-        return float(src[1]) if src[0] == "const" else vals[src[1]]
+        return float(src[1]) if src[0] in ("const", "init") else vals[src[1]]
+
+    def _initial_assignments(self, P: np.ndarray, y0: np.ndarray, c: _Condition, q: list[str] | None = None
+                             ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``y0`` with the model's initial assignments evaluated at the condition's parameters ``P``
+        (states the condition or parameter table sets keep their values), and, for the model parameters
+        ``q``, ``d y0 / d q`` (shape ``(len(q), n_states)``) by the chain rule through the assignments."""
+        cm = self.compiled
+        todo = [(i, ex) for i, ex in cm.initial_exprs if c.y_src[i][0] == "init"]
+        if not todo:
+            return y0, (np.zeros((len(q), cm.n_states)) if q is not None else None)
+        values = dict(zip(cm.param_names, map(float, P)))
+        values.update(zip(cm.state_names, map(float, y0)))
+        values["t"] = 0.0
+        y = np.array(y0, dtype=float)
+        dy = np.zeros((len(q), cm.n_states)) if q is not None else None
+        memo = self._cache.setdefault("ia_diff", {})
+        for i, ex in todo:
+            y[i] = evaluate(ex, values)
+            values[cm.state_names[i]] = y[i]
+            if dy is not None:
+                for a, qn in enumerate(q):
+                    key = (i, qn)
+                    if key not in memo:
+                        memo[key] = (diff(ex, qn), [(cm.state_index(sn), diff(ex, sn))
+                                                     for sn in sorted(free_symbols(ex)) if sn in cm.state_names])
+                    d_q, d_states = memo[key]
+                    dy[a, i] = evaluate(d_q, values) + sum(evaluate(d, values) * dy[a, j] for j, d in d_states)
+        return y, dy
 
     def _augmented(self) -> Any:
         """The model with forward-sensitivity states, compiled once (see :func:`sensitivity_model`)."""
@@ -249,6 +279,11 @@ class PetabProblem:
         cids = list(self.conditions)
         Ps = np.array([[self._src_value(s, vals) for s in self.conditions[c].p_src] for c in cids])
         Y0 = np.array([[self._src_value(s, vals) for s in self.conditions[c].y_src] for c in cids])
+        q_sens = list(self._augmented()[1]) if sensitivities else None
+        dY0 = []
+        for r, c in enumerate(cids):  # SBML initialAssignments depend on the (estimated) parameters
+            Y0[r], d = self._initial_assignments(Ps[r], Y0[r], self.conditions[c], q_sens)
+            dY0.append(d)
         grid = np.unique(np.concatenate([self.conditions[c].times for c in cids] + [np.zeros(1)]))
         t1 = float(grid[-1]) if grid[-1] > 0 else 1.0
         if sensitivities:
@@ -258,11 +293,16 @@ class PetabProblem:
             Ya[:, :ns] = Y0
             for b, sname in enumerate(z):  # d y(0) / d y_s(0) = e_s
                 Ya[:, ns + (nq + b) * ns + cm.state_index(sname)] = 1.0
+            for r in range(len(cids)):  # d y(0) / d q through the initial assignments
+                Ya[r, ns: ns + nq * ns] = dY0[r].reshape(-1)
             run_cm, Yrun = acm, Ya
         else:
             run_cm, Yrun = cm, Y0
-        sol = solve_batch(run_cm, Yrun, Ps, t1=t1, saveat=grid, rtol=self.rtol, atol=self.atol, method="auto",
-                          threads=1)
+        sol = solve_batch(run_cm, Yrun, Ps, t1=t1, saveat=grid, rtol=self.rtol, atol=self.atol,
+                          method=self.method, threads=1)
+        if not bool(sol.ok.all()) and self.method == "auto":  # "auto" may exhaust its budget where Rodas4 won't
+            sol = solve_batch(run_cm, Yrun, Ps, t1=t1, saveat=grid, rtol=self.rtol, atol=self.atol,
+                              method="rosenbrock", threads=1)
         if not bool(sol.ok.all()):
             bad = int(np.argmin(sol.ok))
             raise _SimulationFailed(f"condition {cids[bad]!r}: {sol.reason(bad)}")
@@ -581,6 +621,13 @@ def load_problem(path: str | os.PathLike[str]) -> PetabProblem:
     files["parameter_file"] = base / (pf[0] if isinstance(pf, list) else pf)
     model, label = _load_model(doc, base, yp)
     cm = model.compile()
+    if cm.events:
+        raise PetabInputError(
+            f"{label.split(' ', 1)[-1]}: the model has {len(cm.events)} SBML event(s) "
+            f"(e.g. {cm.events[0].name!r}); "
+            "fitting integrates on the batched engine, which does not handle state-dependent events; "
+            "remove the events or write them as PEtab conditions"
+        )
 
     par = _read_table(files["parameter_file"], "parameter")
     cond = _read_table(files["condition_files"], "condition")
@@ -711,11 +758,14 @@ def load_problem(path: str | os.PathLike[str]) -> PetabProblem:
             else:
                 p_src.append(("const", float(cm.p0[j])))
         y_src: list = []
+        assigned = {i for i, _ in cm.initial_exprs}
         for i, sn in enumerate(cm.state_names):
             if sn in cond.columns and row[sn].strip():
                 y_src.append(_override(cp, r, sn, row[sn], known_pars))
             elif sn in known_pars:
                 y_src.append(("par", sn))
+            elif i in assigned:
+                y_src.append(("init", float(cm.y0[i])))
             else:
                 y_src.append(("const", float(cm.y0[i])))
         conditions[cid] = _Condition(cid, p_src, y_src)
@@ -777,6 +827,18 @@ def load_problem(path: str | os.PathLike[str]) -> PetabProblem:
                 else:
                     raise _err(mp, r, col, f"{s!r} is neither a number nor a parameter-table id")
         row_src.append(src)
+    used = model_pars | states
+    for o in observables.values():
+        used |= free_symbols(o.formula) | free_symbols(o.noise)
+    for c in conditions.values():
+        used |= {v for k, v in (*c.p_src, *c.y_src) if k == "par"}
+    first_placeholder = cm.n_params + len(ext_extra)
+    for src in row_src:  # measurement overrides (the placeholders' sources)
+        used |= {v for k, v in src[first_placeholder:] if k == "par"}
+    for r, pid in enumerate(ids):
+        if pid not in used:
+            raise _err(pp, r, "parameterId", f"{pid!r} is not a model parameter or state and no observable, noise "
+                                             "formula, condition or measurement uses it; remove the row or fix the id")
     for cid, c in conditions.items():
         rows = np.array([r for r in range(len(meas)) if meas["simulationConditionId"].iloc[r].strip() == cid], dtype=int)
         ut = np.unique(times[rows]) if rows.size else np.zeros(0)
@@ -787,12 +849,41 @@ def load_problem(path: str | os.PathLike[str]) -> PetabProblem:
     meas = meas.copy()
     meas["time"] = times
     meas["measurement"] = yv
-    return PetabProblem(
+    pb = PetabProblem(
         path=yp, model=model, compiled=cm, parameter_ids=tuple(ids), estimated=tuple(est), scales=tuple(scales),
         lower=np.array(lo), upper=np.array(hi), nominal=nominal, priors=priors, observables=observables,
         conditions=conditions, measurements=meas, y=yv, obs_of_row=obs_of_row, ext_names=ext_names,
         row_ext_src=row_src, model_label=label,
     )
+    _pin_method(pb)
+    return pb
+
+
+def _pin_method(pb: PetabProblem) -> None:
+    """Use Rodas4 throughout when the batched engine's ``auto`` fails at the nominal parameters and Rodas4
+    does not (Fujita 2010: ``auto`` exhausts 100,000 steps by t = 5.4 s; each gradient then cost 16 s of failed
+    ``auto`` before the Rodas4 retry). Decided once, from the nominal values only, so results do not depend on
+    the order of evaluations."""
+    from ..engines.batched import solve_batch
+
+    cm = pb.compiled
+    cids = list(pb.conditions)
+    if not cids:
+        return
+    b = pb.bounds_scaled
+    vals = pb._values(pb.to_linear(np.clip(pb.nominal_scaled(), b[:, 0], b[:, 1])))
+    Ps = np.array([[pb._src_value(s, vals) for s in pb.conditions[c].p_src] for c in cids])
+    Y0 = np.array([[pb._src_value(s, vals) for s in pb.conditions[c].y_src] for c in cids])
+    for r, c in enumerate(cids):
+        Y0[r], _ = pb._initial_assignments(Ps[r], Y0[r], pb.conditions[c])
+    grid = np.unique(np.concatenate([pb.conditions[c].times for c in cids] + [np.zeros(1)]))
+    t1 = float(grid[-1]) if grid[-1] > 0 else 1.0
+    kw = dict(t1=t1, saveat=grid, rtol=pb.rtol, atol=pb.atol, threads=1)
+    with np.errstate(all="ignore"):
+        if bool(solve_batch(cm, Y0, Ps, method="auto", **kw).ok.all()):
+            return
+        if bool(solve_batch(cm, Y0, Ps, method="rosenbrock", **kw).ok.all()):
+            pb.method = "rosenbrock"
 
 
 def _override(path: Path, r: int, col: str, text: str, known: set[str]) -> tuple[str, Any]:

@@ -428,7 +428,8 @@ class LinkedPatient:
     strengths : mapping of str to float
         Escape mechanism -> strength.
     parameters : mapping of str to float
-        Parameter values drawn from their distributions.
+        Parameter values drawn from their distributions (or given to
+        :func:`link_patient` as ``parameters``).
     initial : mapping of str to float
         Initial values set from covariates.
     tumour_scale : float
@@ -481,6 +482,7 @@ def link_patient(
     escape_mechanisms: Iterable[str] = DEFAULT_ESCAPE,
     coefficients: LinkCoefficients = DEFAULT_COEFFICIENTS,
     variability: bool = True,
+    parameters: Mapping[str, float] | None = None,
 ) -> LinkedPatient:
     """The model of one patient: escape strengths, parameter draws and initial tumour.
 
@@ -496,6 +498,11 @@ def link_patient(
     coefficients : LinkCoefficients
     variability : bool
         Draw parameters with a non-fixed distribution (:func:`sample_parameters`).
+    parameters : mapping of str to float, optional
+        Values that replace the draws of these parameters (or set them when
+        they are not drawn), e.g. a virtual-population row
+        (:func:`oncoimmune.trials.sample.vpop_draw`); applied before the
+        escape mechanisms, and listed in :attr:`LinkedPatient.parameters`.
 
     Returns
     -------
@@ -521,6 +528,8 @@ def link_patient(
             "cells; set coefficients.with_values(tumour_scale=<model units per tumour cell>)"
         )
     drawn = sample_parameters(model, patient.trial_seed, patient.index) if variability else {}
+    if parameters:
+        drawn = {**drawn, **{str(k): float(v) for k, v in parameters.items()}}
     m = model.with_parameters(drawn) if drawn else model
     strengths: dict[str, float] = {}
     for name in mechs:

@@ -11,7 +11,8 @@ points is one cohort run.
 the PFS or OS hazard ratio) as a function of the population hyperparameters
 of a calibrated trial model: each row of ``X`` is a whole virtual trial on a
 fixed cohort (the calibration cohort of :mod:`oncoimmune.trials.calibration`),
-so the sampling error of the cohort does not enter the indices.
+so the sampling error of the cohort does not enter the indices; the trials
+of all rows are solved together on the batched engine.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 from .._errors import UnknownNameError
 from ._core import SensitivityError
 
-__all__ = ["ModelOutput", "STATISTICS", "model_output", "trial_endpoint", "TRIAL_ENDPOINTS"]
+__all__ = ["ModelOutput", "STATISTICS", "TRIAL_ENDPOINTS", "TRIAL_ENGINES", "model_output", "trial_endpoint"]
 
 #: Summaries of a trajectory: the value at ``at`` (default: the last day), the
 #: final value, the minimum, the maximum, the time average.
@@ -188,6 +189,8 @@ def model_output(
 
 #: Trial endpoints available to :func:`trial_endpoint`.
 TRIAL_ENDPOINTS = ("orr", "pfs_median", "pfs_hr", "os_hr")
+#: How :func:`trial_endpoint` integrates the cohort.
+TRIAL_ENGINES = ("batched", "scipy")
 
 
 def trial_endpoint(
@@ -198,6 +201,8 @@ def trial_endpoint(
     arm: str | None = None,
     n_patients: int = 200,
     seed: int | None = None,
+    engine: str = "batched",
+    chunk_patients: int = 20_000,
 ) -> Callable[[np.ndarray], np.ndarray]:
     """A trial endpoint as a vectorised function of population hyperparameters.
 
@@ -222,11 +227,25 @@ def trial_endpoint(
         Size of the fixed cohort.
     seed : int, optional
         Cohort seed (default: the calibration seed).
+    engine : {"batched", "scipy"}
+        ``batched`` (default, as the trial runner): the rows of ``X`` are
+        solved together, each arm's ``rows x n_patients`` patients in one call
+        of the batched engine
+        (:func:`oncoimmune.trials.calibration.cohort_endpoints_many`);
+        ``scipy``: one stacked SciPy RK45 integration per row and arm
+        (:func:`oncoimmune.trials.calibration.cohort_endpoints`, the former path).
+    chunk_patients : int
+        Most patients in one batched solve (rows are split to stay under it;
+        memory grows with it). Results do not depend on it.
     """
     from ..trials import calibration as cal
 
     if endpoint not in TRIAL_ENDPOINTS:
         raise UnknownNameError("trial endpoint", endpoint, TRIAL_ENDPOINTS)
+    if engine not in TRIAL_ENGINES:
+        raise UnknownNameError("trial endpoint engine", engine, TRIAL_ENGINES)
+    if int(chunk_patients) < 1:
+        raise SensitivityError(f"chunk_patients must be >= 1; got {chunk_patients}")
     if getattr(spec.model, "id", None) != "nsclc_tgi_immune":
         raise SensitivityError(
             f"trial endpoints need a trial on the calibrated model 'nsclc_tgi_immune'; spec uses {spec.model.id!r}"
@@ -242,15 +261,29 @@ def trial_endpoint(
     other = next(a for a in arms if a != arm)
     cohort = cal.build_cohort(spec, int(n_patients), cal.CALIBRATION_SEED if seed is None else int(seed))
 
+    rows_per_solve = max(1, int(chunk_patients) // max(1, len(cohort.indices)))
+
+    def tables(X: np.ndarray) -> Any:
+        thetas = [dict(zip(factors, map(float, row))) for row in X]
+        if engine == "scipy":
+            for theta in thetas:
+                with np.errstate(all="ignore"):
+                    yield cal.cohort_endpoints(cohort, theta)
+            return
+        for a in range(0, len(thetas), rows_per_solve):
+            with np.errstate(all="ignore"):
+                yield from cal.cohort_endpoints_many(cohort, thetas[a : a + rows_per_solve])
+
     def f(X: Any) -> np.ndarray:
         from ..analysis.survival import hazard_ratios, km_by_arm
 
         X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != len(factors):
+            raise SensitivityError(
+                f"X must have shape (n, {len(factors)}) for factors {tuple(factors)}; got {X.shape}"
+            )
         out = np.empty(X.shape[0])
-        for r, row in enumerate(X):
-            theta = dict(zip(factors, map(float, row)))
-            with np.errstate(all="ignore"):
-                tab = cal.cohort_endpoints(cohort, theta)
+        for r, tab in enumerate(tables(X)):
             if endpoint == "orr":
                 out[r] = float(tab.loc[tab["arm"] == arm, "responder"].mean())
             elif endpoint == "pfs_median":
@@ -261,5 +294,5 @@ def trial_endpoint(
                 out[r] = float(hr.loc[arm, "hr"])
         return out
 
-    f.__doc__ = f"{endpoint} of arm {arm!r} on a fixed cohort of {n_patients} patients"
+    f.__doc__ = f"{endpoint} of arm {arm!r} on a fixed cohort of {n_patients} patients ({engine} engine)"
     return f

@@ -70,6 +70,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -523,6 +524,11 @@ def build_cohort(spec: Any, n: int = CALIBRATION_N, seed: int = CALIBRATION_SEED
     from .sample import event_draws
     from .sample import regimens as _regimens
 
+    if getattr(spec, "vpop", None) is not None:
+        raise OncoimmuneError(
+            "calibration: the spec has a [vpop] section, but the calibration cohort redraws the model's "
+            "log-normal parameters itself; remove [vpop] to calibrate"
+        )
     ctx = _Context.build(spec, seed)
     plan = plan_trial(spec, n, seed)
     mod = _module(spec.model.id)
@@ -648,23 +654,28 @@ def simulate_batch(
     return out
 
 
-def simulate_cohort_arm(
-    cohort: CalibrationCohort, arm: str, theta: Mapping[str, float]
-) -> dict[str, np.ndarray]:
-    """One arm of the calibration cohort at hyperparameters ``theta``: runner outcomes (sums, deaths, ...)."""
+@functools.lru_cache(maxsize=1)
+def _library_bounds() -> dict[str, tuple[float, float]]:
+    """Parameter bounds of ``nsclc_tgi_immune`` (constants of the library, whatever the hyperparameters)."""
     from ..library import nsclc_tgi_immune as lib
-    from .assess import derive_outcomes
 
-    spec = cohort.spec
+    return {p.name: tuple(p.bounds) for p in lib.build().parameters}
+
+
+def _arm_state(
+    cohort: CalibrationCohort, arm: str, theta: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """Parameters ``(n_params, n)``, initial states ``(n_states, n)`` and event scales of an arm."""
+    from ..library import nsclc_tgi_immune as lib
+
     cal = _theta_values(theta)
-    model = lib.build(calibrated={k: v for k, v in cal.items()})
     batch = cohort.arms[arm]
     cm = batch.cm
     P = batch.P.copy()
     Y = batch.Y.copy()
     for name in ("g", "k_kill", "r_rec", "f_res"):
         med, cv = cal[name]
-        bounds = model.parameter(name).bounds
+        bounds = _library_bounds()[name]
         vals = lognormal_draw(cohort.z[name], med, cv, bounds) if cv > 0 else np.full(P.shape[1], med)
         P[cm.param_index(name)] = vals
     P[cm.param_index("nl_rate")] = cal["nl_rate"][0]
@@ -680,9 +691,17 @@ def simulate_cohort_arm(
     f1 = np.asarray(batch.rhs(0.0, y1, P))[iE]
     Y[iE] = f0 / (f0 - f1)
     default_units = lib.CALIBRATED["chemo_units"][0]
-    scale = {"chemo_M": cal["chemo_units"][0] / default_units}
-    traj = simulate_batch(batch, P, Y, cohort.grid, cohort.grid[-1], event_scale=scale)
-    burden = traj[iT] + traj[iR]
+    return P, Y, {"chemo_M": cal["chemo_units"][0] / default_units}
+
+
+def _arm_outcomes(cohort: CalibrationCohort, arm: str, traj: np.ndarray) -> dict[str, np.ndarray]:
+    """Runner outcomes of one arm from its trajectories ``(n_states, n, len(grid))``."""
+    from ..library import nsclc_tgi_immune as lib
+    from .assess import derive_outcomes
+
+    spec = cohort.spec
+    cm = cohort.arms[arm].cm
+    burden = traj[cm.state_index("T")] + traj[cm.state_index("R")]
     nl = traj[cm.state_index(lib.NEW_LESION_STATE)]
     return derive_outcomes(
         cohort.grid,
@@ -696,6 +715,72 @@ def simulate_cohort_arm(
         death_rule=spec.death.rule if spec.death is not None else None,
         death_threshold=spec.death.threshold if spec.death is not None else None,
     )
+
+
+def simulate_cohort_arm(
+    cohort: CalibrationCohort, arm: str, theta: Mapping[str, float]
+) -> dict[str, np.ndarray]:
+    """One arm of the calibration cohort at hyperparameters ``theta``: runner outcomes (sums, deaths, ...)."""
+    P, Y, scale = _arm_state(cohort, arm, theta)
+    traj = simulate_batch(cohort.arms[arm], P, Y, cohort.grid, cohort.grid[-1], event_scale=scale)
+    return _arm_outcomes(cohort, arm, traj)
+
+
+#: Tolerances of :func:`simulate_cohort_arms_batched` (those of the runner's batched path,
+#: ``trials.solve.TRIAL_RTOL``, with the runner's per-state absolute tolerance).
+BATCHED_RTOL = 1e-8
+
+
+def simulate_cohort_arms_batched(
+    cohort: CalibrationCohort, arm: str, thetas: Sequence[Mapping[str, float]], *, threads: int | None = None
+) -> list[dict[str, np.ndarray]]:
+    """One arm of the calibration cohort at every ``theta`` of ``thetas``, in one batched-engine solve.
+
+    The same cohort, draws and outcomes as :func:`simulate_cohort_arm` (which
+    integrates one ``theta`` with SciPy's RK45 on the stacked system), but all
+    ``len(thetas) * n`` patients go to :func:`oncoimmune.engines.batched.solve_batch`
+    at once (the runner's ``engine="batched"`` kernel and tolerances:
+    :data:`BATCHED_RTOL`, the per-state ``default_atol`` of the library model).
+    The chemotherapy-units scale of each ``theta`` enters as per-patient event values.
+    A patient whose solve fails has NaN trajectories (and counts as not evaluable
+    downstream, as in the runner).
+    """
+    from ..engines.batched import solve_batch
+    from ..engines.tolerance import default_atol
+    from ..library import nsclc_tgi_immune as lib
+    from ..model.events import sort_events
+
+    batch = cohort.arms[arm]
+    cm = batch.cm
+    thetas = list(thetas)
+    if not thetas:
+        return []
+    n = batch.P.shape[1]
+    events = sort_events(batch.events)
+    Ps, Ys, Vs = [], [], []
+    for theta in thetas:
+        P, Y, scale = _arm_state(cohort, arm, theta)
+        Ps.append(P.T)
+        Ys.append(Y.T)
+        v = [e.value * scale.get(e.target, 1.0) if e.kind == "state" else e.value for e in events]
+        Vs.append(np.tile(np.asarray(v, dtype=float), (n, 1)))
+    base = dict(lib.build().initial_values)  # as trials.solve.trial_atol: scales from the library model
+    atol = default_atol(cm, np.array([abs(float(base.get(s, 0.0))) for s in cm.state_names]))
+    sol = solve_batch(
+        cm,
+        np.concatenate(Ys),
+        np.concatenate(Ps),
+        t1=float(cohort.grid[-1]),
+        saveat=cohort.grid,
+        events=events,
+        event_values=np.concatenate(Vs) if events else None,
+        rtol=BATCHED_RTOL,
+        atol=atol,
+        threads=threads,
+    )
+    y = np.moveaxis(np.asarray(sol.y, dtype=float), 2, 0)  # (n_states, R * n, len(grid))
+    y[:, ~np.asarray(sol.ok)] = np.nan
+    return [_arm_outcomes(cohort, arm, y[:, r * n : (r + 1) * n]) for r in range(len(thetas))]
 
 
 def cohort_endpoints(cohort: CalibrationCohort, theta: Mapping[str, float]) -> Any:
@@ -713,6 +798,31 @@ def cohort_endpoints(cohort: CalibrationCohort, theta: Mapping[str, float]) -> A
             endpoint_table(r, arm=arm, death_days=o["death_day"], last_contact_days=o["last_contact_day"])
         )
     return pd.concat(tabs, ignore_index=True)
+
+
+def cohort_endpoints_many(
+    cohort: CalibrationCohort, thetas: Sequence[Mapping[str, float]], *, threads: int | None = None
+) -> list[Any]:
+    """:func:`cohort_endpoints` at every ``theta``, each arm solved once for all on the batched engine.
+
+    See :func:`simulate_cohort_arms_batched`; returns one endpoint table per ``theta``.
+    """
+    import pandas as pd
+
+    from .assess import assess
+    from .endpoints import endpoint_table
+
+    per_arm = {arm: simulate_cohort_arms_batched(cohort, arm, thetas, threads=threads) for arm in cohort.arms}
+    out = []
+    for r in range(len(thetas)):
+        tabs = []
+        for arm, outs in per_arm.items():
+            o = outs[r]
+            res = assess(cohort.scan_days, o["sums"], o["new_lesions"])
+            death, contact = o["death_day"], o["last_contact_day"]
+            tabs.append(endpoint_table(res, arm=arm, death_days=death, last_contact_days=contact))
+        out.append(pd.concat(tabs, ignore_index=True))
+    return out
 
 
 @dataclass(frozen=True)

@@ -282,6 +282,10 @@ class JointCohort:
 
         if spec.model.id != lib.ID:
             raise OncoimmuneError(f"the clinical trial path needs model {lib.ID!r}; the spec uses {spec.model.id!r}")
+        if getattr(spec, "vpop", None) is not None:
+            raise OncoimmuneError(
+                "the clinical trial path draws its own parameters; remove the spec's [vpop] section"
+            )
         if targets is None:
             targets = TrialTargets(
                 name=spec.name, spec="", control=control_arm(spec) or spec.arms[-1].name,

@@ -5,6 +5,9 @@ with the patient's parameter draws (:func:`oncoimmune.patients.link.link_patient
 and the library's ``pretreatment_state`` hook (:func:`sample_patient`), the
 arm's regimens at the patient's weight and body surface (:func:`regimens`),
 and the four numbers of the ``events`` stream (:func:`event_draws`).
+With a ``[vpop]`` section in the spec, :func:`vpop_draw` gives each patient
+a row of the virtual-population table, whose values replace that patient's
+parameter draws.
 :func:`preflight` checks, on one patient per arm, that the arm's regimens can
 be added to the model before anything is written.
 """
@@ -22,7 +25,15 @@ from .._errors import OncoimmuneError
 from .context import TrialContext, TrialRunError
 from .plan import PlannedPatient, TrialPlan
 
-__all__ = ["EventDraws", "SampledPatient", "event_draws", "preflight", "regimens", "sample_patient"]
+__all__ = [
+    "EventDraws",
+    "SampledPatient",
+    "event_draws",
+    "preflight",
+    "regimens",
+    "sample_patient",
+    "vpop_draw",
+]
 
 @dataclass(frozen=True)
 class EventDraws:
@@ -137,14 +148,63 @@ def drawn_patient(ctx: TrialContext, index: int) -> Any:
     return run_assays(ctx.population, draw(ctx.population, ctx.seed, index))
 
 
+def vpop_draw(ctx: TrialContext, indices: Sequence[int]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Rows of the spec's virtual-population table for patients ``indices`` (screening indices).
+
+    Patient ``i`` takes row ``patient_rng(seed, i, "parameters", "vpop_row").integers(n_rows)``
+    (uniform, with replacement; ``seed`` is ``[vpop] seed`` if given, else the
+    run's trial seed), so a patient's row does not depend on the other
+    patients, the shard size or the engine.
+
+    Returns
+    -------
+    rows : ndarray of int
+        The table row of each patient (empty without a ``[vpop]`` section).
+    values : dict of str to ndarray
+        ``{parameter: value per patient}`` for the parameters ``[vpop]`` names.
+    """
+    from ..patients.cohort import patient_rng
+    from .spec import _numeric, vpop_table
+
+    v = ctx.spec.vpop
+    if v is None:
+        return np.zeros(0, dtype=np.int64), {}
+    table = vpop_table(v.path, v.sha256 or "")
+    seed = ctx.seed if v.seed is None else v.seed
+    n = len(table)
+    rows = np.array(
+        [patient_rng(seed, int(i), "parameters", "vpop_row").integers(n) for i in indices], dtype=np.int64
+    )
+    return rows, {name: _numeric(table[name])[rows] for name in v.parameters}
+
+
 def sample_patient(ctx: TrialContext, planned: PlannedPatient) -> SampledPatient:
-    """Draw the patient, link them to the model and apply the library's pre-treatment hook."""
+    """Draw the patient, link them to the model and apply the library's pre-treatment hook.
+
+    With a ``[vpop]`` section the patient's row of the virtual-population
+    table (:func:`vpop_draw`) replaces their draws of the parameters it names
+    (and the other parameters keep their typical values with ``others =
+    "nominal"``); the row is recorded as ``vpop_row``.
+    """
     from ..patients.link import link_patient
 
     patient = drawn_patient(ctx, planned.index)
     rec: dict[str, Any] = _covariates(patient)
     draws = event_draws(ctx.seed, [planned.index])
-    lp = link_patient(ctx.model, patient, escape_mechanisms=ctx.spec.model.escape, coefficients=ctx.coefficients)
+    vp = ctx.spec.vpop
+    fixed: dict[str, float] | None = None
+    if vp is not None:
+        rows, vals = vpop_draw(ctx, [planned.index])
+        fixed = {k: float(a[0]) for k, a in vals.items()}
+        rec["vpop_row"] = int(rows[0])
+    lp = link_patient(
+        ctx.model,
+        patient,
+        escape_mechanisms=ctx.spec.model.escape,
+        coefficients=ctx.coefficients,
+        variability=vp is None or vp.others == "drawn",
+        parameters=fixed,
+    )
     model = lp.model
     hook = ctx.hooks.get("pretreatment_state")
     if hook is not None:

@@ -63,6 +63,12 @@ File layout
     rule = "tumour_cells_above"
     threshold = 1e12
 
+Virtual populations
+-------------------
+An optional ``[vpop]`` section (:class:`VpopSpec`) names a virtual-population
+table (:mod:`oncoimmune.fit.vpop`) whose rows replace the patients' draws of
+the listed model parameters (``docs/vpop.md``).
+
 Regimens
 --------
 Arm regimens are the therapy catalogue's text form ``NAME[:DOSE][:SCHEDULE]``
@@ -101,6 +107,7 @@ __all__ = [
     "RandomisationSpec",
     "SurvivalSpec",
     "TrialSpec",
+    "VpopSpec",
     "load_trial_spec",
     "parse_regimen_text",
 ]
@@ -287,6 +294,36 @@ class AccrualSpec(_Section):
     source: str = ""
 
 
+class VpopSpec(_Section):
+    """``[vpop]``: patients take the named model parameters from rows of a virtual-population table.
+
+    The table is the output of the virtual-population tool
+    (:meth:`oncoimmune.fit.vpop.VirtualPopulation.table`, written as ``.csv``
+    or ``.parquet``): one row per accepted parameter set. Patient ``i``
+    (screening index) takes row ``k_i``, drawn uniformly with replacement from
+    ``patient_rng(seed, i, "parameters", "vpop_row")`` (``seed``: this
+    section's ``seed``, else the run's trial seed), and its values of
+    ``parameters`` replace that patient's draws of those parameters
+    (:func:`oncoimmune.trials.sample.vpop_draw`). Parameters the table does
+    not give keep their between-patient draws (``others = "drawn"``) or their
+    typical values (``others = "nominal"``, as in the simulations that
+    selected the population). The escape strengths and the initial tumour are
+    still linked to each patient's covariates.
+
+    ``path`` is made absolute when the spec is read (relative to the spec
+    file, or else to the working folder) and ``sha256`` is filled in from the
+    file, so the spec written into a run folder pins the exact table; a
+    ``sha256`` given in the spec must match the file.
+    """
+
+    path: str = Field(min_length=1)
+    parameters: list[str] = Field(min_length=1)
+    seed: int | None = Field(default=None, ge=0)
+    others: Literal["drawn", "nominal"] = "drawn"
+    sha256: str | None = None
+    source: str = ""
+
+
 # ---------------------------------------------------------------------------
 # the spec
 # ---------------------------------------------------------------------------
@@ -325,6 +362,11 @@ _HINTS = {
     "background_mortality.hazard_per_year": "a number >= 0, e.g. hazard_per_year = 0.02",
     "death.rule": 'rule = "tumour_cells_above" or rule = "sld_above"',
     "death.threshold": "a number > 0, e.g. threshold = 1e12 (cells) or 300 (mm)",
+    "vpop": 'a [vpop] table with path = "vpop.parquet" and parameters = ["g", "k_kill"]',
+    "vpop.path": 'the virtual-population table (.csv or .parquet), e.g. path = "vpop.parquet"',
+    "vpop.parameters": 'a list of model parameters that are columns of the table, e.g. ["g", "k_kill"]',
+    "vpop.parameters[]": "a parameter of the model that is a column of the table",
+    "vpop.others": 'others = "drawn" or others = "nominal"',
 }
 
 _STRATA = ("ecog", "histology", "sex", "stage", "prior_lines")
@@ -383,6 +425,9 @@ class TrialSpec(BaseModel):
         Overall survival from the TGI-OS link (replaces ``death``).
     accrual : AccrualSpec, optional
         Staggered enrolment and data cut-off (administrative censoring).
+    vpop : VpopSpec, optional
+        Model parameters from a virtual-population table instead of the
+        model's between-patient distributions.
     description : str
     references : list of str
     oncoimmune_version : str
@@ -409,11 +454,13 @@ class TrialSpec(BaseModel):
     death: DeathRuleSpec | None = None
     survival: SurvivalSpec | None = None
     accrual: AccrualSpec | None = None
+    vpop: VpopSpec | None = None
     description: str = ""
     references: list[str] = Field(default_factory=list)
     oncoimmune_version: str = __version__
 
     def __init__(self, **data: Any) -> None:
+        data = _pin_vpop(data, None)
         try:
             super().__init__(**data)
         except ValidationError as exc:
@@ -427,6 +474,52 @@ class TrialSpec(BaseModel):
         self._check_arms()
         self._check_assessment()
         self._check_survival()
+        self._check_vpop()
+
+    def _check_vpop(self) -> None:
+        if self.vpop is None:
+            return
+        v = self.vpop
+        digest = _file_sha256(v.path)
+        if v.sha256 is not None and v.sha256.lower() != digest:
+            raise spec_error(
+                "vpop.sha256",
+                f"does not match the file {v.path!r} (its SHA-256 is {digest}); the table changed since the "
+                "spec was written: point path at the original table, or remove sha256",
+            )
+        model = self.build_model()
+        table = vpop_table(v.path, digest)
+        known = set(model.parameter_names)
+        seen: set[str] = set()
+        for i, name in enumerate(v.parameters):
+            where = f"vpop.parameters[{i}]"
+            if name not in known:
+                raise spec_error(
+                    where,
+                    f"{name!r} is not a parameter of model {model.id!r}; "
+                    f"valid: {', '.join(model.parameter_names)}",
+                    hint=_hint(where),
+                )
+            if name not in table.columns:
+                raise spec_error(
+                    where,
+                    f"{name!r} is not a column of {v.path!r}; "
+                    f"columns: {', '.join(map(str, table.columns))}",
+                    hint=_hint(where),
+                )
+            if name in seen:
+                raise spec_error(where, f"{name!r} is listed twice; list each parameter once")
+            seen.add(name)
+            col = _numeric(table[name])
+            lo, hi = model.parameter(name).bounds
+            bad = np.flatnonzero(~(np.isfinite(col) & (col >= lo) & (col <= hi)))
+            if bad.size:
+                r = int(bad[0])
+                raise spec_error(
+                    where,
+                    f"row {r} of {v.path!r} has {name} = {float(col[r])!r}, outside the parameter's bounds "
+                    f"[{lo:g}, {hi:g}] ({bad.size} row(s) in all); remove those rows from the table",
+                )
 
     def _check_survival(self) -> None:
         if self.survival is not None:
@@ -671,8 +764,13 @@ class TrialSpec(BaseModel):
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str | os.PathLike[str] | None = None) -> TrialSpec:
-        """Validate a mapping (as read from TOML)."""
-        return validate_mapping(cls, data, what="a trial spec", source=source)
+        """Validate a mapping (as read from TOML).
+
+        A relative ``vpop.path`` is taken relative to the folder of ``source``
+        (else the working folder) and stored absolute, with the table's
+        ``sha256``, so the spec can be re-read anywhere (shard workers, resume).
+        """
+        return validate_mapping(cls, _pin_vpop(data, source), what="a trial spec", source=source)
 
 
 def load_trial_spec(path: str | os.PathLike[str]) -> TrialSpec:
@@ -685,6 +783,85 @@ def load_trial_spec(path: str | os.PathLike[str]) -> TrialSpec:
     """
     text = read_spec_text(path, "trial spec", "give the .toml file")
     return TrialSpec.from_toml(text, source=path)
+
+
+# ---------------------------------------------------------------------------
+# virtual-population tables
+# ---------------------------------------------------------------------------
+def _pin_vpop(data: Any, source: str | os.PathLike[str] | None) -> Any:
+    """``data`` with ``vpop.path`` absolute and ``vpop.sha256`` filled in (left alone if malformed)."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("vpop"), Mapping):
+        return data
+    v = dict(data["vpop"])
+    p = v.get("path")
+    if not isinstance(p, str) or not p:
+        return data
+    path = Path(p).expanduser()
+    if not path.is_absolute():
+        base = Path(source).expanduser().resolve().parent if source is not None else Path.cwd()
+        path = base / path
+    v["path"] = str(path.resolve())
+    if v.get("sha256") is None:
+        v["sha256"] = _file_sha256(v["path"])
+    return {**data, "vpop": v}
+
+
+def _file_sha256(path: str) -> str:
+    import hashlib
+
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except FileNotFoundError:
+        raise spec_error(
+            "vpop.path", f"{path!r} does not exist; check the path", hint=_hint("vpop.path")
+        ) from None
+    except IsADirectoryError:
+        raise spec_error("vpop.path", f"{path!r} is a folder", hint=_hint("vpop.path")) from None
+    except OSError as exc:
+        raise spec_error("vpop.path", f"{path!r} cannot be read: {exc.strerror}") from None
+
+
+_VPOP_TABLES: dict[tuple[str, str], Any] = {}
+
+
+def vpop_table(path: str, sha256: str) -> Any:
+    """The virtual-population table at ``path`` as a DataFrame (read once per process and content hash).
+
+    Raises
+    ------
+    SpecFileError
+        Naming ``vpop.path`` if the file is not a readable ``.csv`` or ``.parquet`` table with rows.
+    """
+    key = (str(path), str(sha256))
+    if key not in _VPOP_TABLES:
+        import pandas as pd
+
+        suffix = Path(path).suffix.lower()
+        try:
+            if suffix == ".parquet":
+                df = pd.read_parquet(path)
+            elif suffix in (".csv", ".txt"):
+                df = pd.read_csv(path)
+            else:
+                raise spec_error(
+                    "vpop.path", f"{path!r}: unknown table format {suffix!r}", hint=_hint("vpop.path")
+                )
+        except SpecFileError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a bad table
+            raise spec_error("vpop.path", f"{path!r} cannot be read as a table: {exc}") from None
+        if len(df) == 0:
+            raise spec_error("vpop.path", f"{path!r} has no rows; give a non-empty virtual population")
+        _VPOP_TABLES[key] = df
+    return _VPOP_TABLES[key]
+
+
+def _numeric(col: Any) -> np.ndarray:
+    """A table column as float64 (non-numbers become NaN)."""
+    import pandas as pd
+
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
 
 
 # ---------------------------------------------------------------------------
