@@ -11,7 +11,7 @@ import pytest
 
 libsbml = pytest.importorskip("libsbml")
 
-from oncoimmune import ModelSpecError, simulate  # noqa: E402
+from oncoimmune import EngineError, ModelSpecError, simulate  # noqa: E402
 from oncoimmune.io.sbml import SBMLImportError, UnsupportedSBMLError, from_sbml, import_sbml, to_sbml  # noqa: E402
 from oncoimmune.library import default_days, get_model, list_models  # noqa: E402
 
@@ -94,8 +94,25 @@ def test_event_with_delay_priority_and_time_trigger():
     assert len(m.events) == 1
     ds = simulate(m, 3.0, saveat=[0.0, 2.0, 2.4, 2.5, 3.0], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(ds.x.values, [0.0, 2.0, 2.4, 0.0, 0.5], atol=1e-8)
-    with pytest.raises(Exception, match="state-dependent event"):
+    pytest.importorskip("numba")
+    with pytest.raises(EngineError, match=r"state-dependent event\(s\) \(SBML <event>.*'reset' when t >= 2.*"
+                                          r"engine 'batched' does not run them\. Use engine='scipy'"):
         simulate(m, 3.0, engine="batched")
+
+
+def test_jax_engine_refuses_model_events_by_name():
+    pytest.importorskip("diffrax")
+    body = (
+        '<listOfParameters><parameter id="x" value="0" constant="false"/></listOfParameters>'
+        '<listOfRules><rateRule variable="x">' + mathml("<cn>1</cn>") + "</rateRule></listOfRules>"
+        '<listOfEvents><event id="reset" useValuesFromTriggerTime="true">'
+        '<trigger initialValue="false" persistent="true">'
+        + mathml("<apply><gt/><ci>x</ci><cn>1</cn></apply>")
+        + '</trigger><listOfEventAssignments><eventAssignment variable="x">' + mathml("<cn>0</cn>")
+        + "</eventAssignment></listOfEventAssignments></event></listOfEvents>"
+    )
+    with pytest.raises(EngineError, match=r"SBML <event>.*'reset' when x > 1.*engine 'jax'.*Use engine='scipy'"):
+        simulate(from_sbml(doc(body)), 3.0, engine="jax")
 
 
 def test_state_trigger_located_precisely():
@@ -191,6 +208,99 @@ def test_imported_model_runs_on_the_batched_engine():
     P[:, cm.param_index("k")] = [0.5, 1.0, 2.0]
     sol = solve_batch(cm, np.tile(cm.y0, (3, 1)), P, t0=0.0, t1=1.0, saveat=np.array([1.0]), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(sol.y[:, -1, 0], 2.0 * np.exp(-np.array([0.5, 1.0, 2.0])), rtol=1e-7)
+
+
+#: S(0) = A0 * k and y(0) = S(0) + 1 (an initial assignment reading another), S decays at rate k, y' = S:
+#: S(t) = A0 k exp(-k t), y(t) = A0 k + 1 + A0 (1 - exp(-k t)).
+PARAM_INITIAL = doc(
+    '<listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>'
+    '<listOfSpecies><species id="S" compartment="c" initialConcentration="0" hasOnlySubstanceUnits="false" '
+    'boundaryCondition="false" constant="false"/></listOfSpecies>'
+    '<listOfParameters><parameter id="k" value="0.5" constant="true"/>'
+    '<parameter id="A0" value="3" constant="true"/>'
+    '<parameter id="y" value="0" constant="false"/></listOfParameters>'
+    '<listOfInitialAssignments><initialAssignment symbol="S">'
+    + mathml("<apply><times/><ci>A0</ci><ci>k</ci></apply>")
+    + '</initialAssignment><initialAssignment symbol="y">'
+    + mathml("<apply><plus/><ci>S</ci><cn>1</cn></apply>")
+    + "</initialAssignment></listOfInitialAssignments>"
+    '<listOfRules><rateRule variable="y">' + mathml("<ci>S</ci>") + "</rateRule></listOfRules>"
+    '<listOfReactions><reaction id="R" reversible="false"><listOfReactants>'
+    '<speciesReference species="S" stoichiometry="1" constant="true"/></listOfReactants>'
+    "<kineticLaw>" + mathml("<apply><times/><ci>k</ci><ci>S</ci><ci>c</ci></apply>") + "</kineticLaw>"
+    "</reaction></listOfReactions>"
+)
+
+
+def _param_initial_exact(k: float, A0: float, t: np.ndarray) -> np.ndarray:
+    S = A0 * k * np.exp(-k * t)
+    return np.stack([S, A0 * k + 1 + A0 * (1 - np.exp(-k * t))], axis=-1)
+
+
+def test_batched_engine_recomputes_initial_assignments_per_patient():
+    """Issue 10: two parameter vectors as a raw matrix (the model compiled once, at its defaults):
+    each patient starts from the initial state its own parameters give, as the SciPy engine
+    (the model recompiled with those parameters) and the closed form say."""
+    pytest.importorskip("numba")
+    from oncoimmune.engines.batched import solve_batch
+
+    m = from_sbml(PARAM_INITIAL)
+    cm = m.compile()
+    assert {cm.state_names[i] for i, _ in cm.initial_exprs} == {"S", "y"}
+    t = np.linspace(0.0, 4.0, 9)
+    values = [(0.5, 3.0), (2.0, 7.0)]
+    P = np.tile(cm.p0, (2, 1))
+    for r, (k, A0) in enumerate(values):
+        P[r, cm.param_index("k")], P[r, cm.param_index("A0")] = k, A0
+    sol = solve_batch(cm, cm.y0, P, t1=4.0, saveat=t, rtol=1e-11, atol=1e-13)
+    assert sol.ok.all()
+    order = [cm.state_index("S"), cm.state_index("y")]
+    for r, (k, A0) in enumerate(values):
+        ref = simulate(m.with_parameters(k=k, A0=A0), 4.0, saveat=t, rtol=1e-11, atol=1e-13)
+        scipy_y = np.stack([ref.S.values, ref.y.values], axis=-1)
+        np.testing.assert_allclose(sol.y[r][:, order], scipy_y, rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(sol.y[r][:, order], _param_initial_exact(k, A0, t), rtol=1e-8)
+    # one engine.solve with a raw parameter vector goes the same way (contract item 1), SciPy too
+    from oncoimmune.engines import get_engine
+    from oncoimmune.engines.base import Problem
+
+    for name in ("scipy", "batched"):
+        s1 = get_engine(name).solve(
+            Problem(compiled=cm, y0=cm.y0, p=P[1], t0=0.0, t1=4.0, saveat=t, rtol=1e-11, atol=1e-13)
+        )
+        np.testing.assert_allclose(s1.y[:, order], _param_initial_exact(2.0, 7.0, t), rtol=1e-8, err_msg=name)
+
+
+def test_jax_engine_recomputes_initial_assignments_and_differentiates_through_them():
+    pytest.importorskip("diffrax")
+    import jax
+
+    from oncoimmune.engines.jax_engine import solve_final
+
+    m = from_sbml(PARAM_INITIAL)
+    cm = m.compile()
+    P = cm.p0.copy()
+    P[cm.param_index("k")], P[cm.param_index("A0")] = 2.0, 7.0
+    yT = np.asarray(solve_final(cm, cm.y0, P, 4.0, rtol=1e-10, atol=1e-12))
+    order = [cm.state_index("S"), cm.state_index("y")]
+    np.testing.assert_allclose(yT[order], _param_initial_exact(2.0, 7.0, np.array([4.0]))[0], rtol=1e-7)
+    # d y(T) / d A0 = k + 1 - exp(-k T): the initial assignment's share (k) included
+    iA = cm.param_index("A0")
+    g = jax.grad(lambda a: solve_final(cm, cm.y0, jax.numpy.asarray(P).at[iA].set(a), 4.0,
+                                       rtol=1e-10, atol=1e-12)[order[1]])(7.0)
+    assert float(g) == pytest.approx(2.0 + 1.0 - math.exp(-8.0), rel=1e-6)
+
+
+def test_initial_assignment_giving_nan_fails_that_patient_only():
+    """A patient whose parameters make an initial assignment non-finite is reported failed; the others run."""
+    pytest.importorskip("numba")
+    from oncoimmune.engines.batched import solve_batch
+
+    cm = from_sbml(PARAM_INITIAL).compile()
+    P = np.tile(cm.p0, (2, 1))
+    P[1, cm.param_index("A0")], P[1, cm.param_index("k")] = 1e308, 10.0  # S(0) = A0 k overflows
+    sol = solve_batch(cm, cm.y0, P, t1=1.0, saveat=np.array([0.0, 1.0]))
+    assert bool(sol.ok[0]) and not bool(sol.ok[1])
 
 
 # safety ---------------------------------------------------------------------------------------
