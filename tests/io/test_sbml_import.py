@@ -4,6 +4,7 @@ refusals that name the construct, and safety against hostile XML."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -96,7 +97,8 @@ def test_event_with_delay_priority_and_time_trigger():
     np.testing.assert_allclose(ds.x.values, [0.0, 2.0, 2.4, 0.0, 0.5], atol=1e-8)
     pytest.importorskip("numba")
     with pytest.raises(EngineError, match=r"state-dependent event\(s\) \(SBML <event>.*'reset' when t >= 2.*"
-                                          r"engine 'batched' does not run them\. Use engine='scipy'"):
+                                          r"engine 'batched' does not run them \(event 'reset' has a delay \(0\.5\).*\)"
+                                          r"\. Use engine='scipy'"):
         simulate(m, 3.0, engine="batched")
 
 
@@ -111,7 +113,8 @@ def test_jax_engine_refuses_model_events_by_name():
         + '</trigger><listOfEventAssignments><eventAssignment variable="x">' + mathml("<cn>0</cn>")
         + "</eventAssignment></listOfEventAssignments></event></listOfEvents>"
     )
-    with pytest.raises(EngineError, match=r"SBML <event>.*'reset' when x > 1.*engine 'jax'.*Use engine='scipy'"):
+    with pytest.raises(EngineError, match=r"SBML <event>.*'reset' when x > 1.*engine 'jax'.*the trigger x > 1, not a "
+                                          r"relation.*Use engine='scipy'"):
         simulate(from_sbml(doc(body)), 3.0, engine="jax")
 
 
@@ -301,6 +304,134 @@ def test_initial_assignment_giving_nan_fails_that_patient_only():
     P[1, cm.param_index("A0")], P[1, cm.param_index("k")] = 1e308, 10.0  # S(0) = A0 k overflows
     sol = solve_batch(cm, cm.y0, P, t1=1.0, saveat=np.array([0.0, 1.0]))
     assert bool(sol.ok[0]) and not bool(sol.ok[1])
+
+
+def _time_event_model(trigger: str, value: str, *, initial_value: bool = False, extra_params: str = "") -> str:
+    """x' = 1 from x(0) = 1 (rate rule) and y' = -y (decay), with one event on time assigning x."""
+    return doc(
+        '<listOfParameters><parameter id="x" value="1" constant="false"/><parameter id="y" value="2" '
+        'constant="false"/><parameter id="tau" value="1.5" constant="true"/><parameter id="dose" value="3" '
+        f'constant="true"/>{extra_params}</listOfParameters>'
+        '<listOfRules><rateRule variable="x">' + mathml("<cn>1</cn>") + '</rateRule><rateRule variable="y">'
+        + mathml("<apply><minus/><ci>y</ci></apply>") + "</rateRule></listOfRules>"
+        f'<listOfEvents><event id="dose_event" useValuesFromTriggerTime="true"><trigger initialValue='
+        f'"{str(initial_value).lower()}" persistent="true">' + mathml(trigger)
+        + '</trigger><listOfEventAssignments><eventAssignment variable="x">' + mathml(value)
+        + "</eventAssignment></listOfEventAssignments></event></listOfEvents>"
+    )
+
+
+T_SYM = '<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time">t</csymbol>'
+TIME_EVENT_CASES = {
+    # trigger, assignment, initialValue
+    "t>=tau, add": (f"<apply><geq/>{T_SYM}<ci>tau</ci></apply>",
+                    "<apply><plus/><ci>x</ci><ci>dose</ci></apply>", False),
+    "tau<t, set": (f"<apply><lt/><ci>tau</ci>{T_SYM}</apply>", "<ci>dose</ci>", False),
+    "t==tau, multiply": (f"<apply><eq/>{T_SYM}<ci>tau</ci></apply>", "<apply><times/><ci>dose</ci><ci>x</ci></apply>",
+                         True),
+    "t>=0 at t0, initialValue false: fires at 0": (f"<apply><geq/>{T_SYM}<cn>0</cn></apply>",
+                                                   "<apply><minus/><ci>x</ci><ci>dose</ci></apply>", False),
+    "t>=0 at t0, initialValue true: never": (f"<apply><geq/>{T_SYM}<cn>0</cn></apply>", "<cn>100</cn>", True),
+    "t==0 at t0, initialValue true: never": (f"<apply><eq/>{T_SYM}<cn>0</cn></apply>", "<cn>100</cn>", True),
+}
+
+
+@pytest.mark.parametrize("case", list(TIME_EVENT_CASES))
+def test_events_on_time_alone_run_batched_and_jax_as_the_reference_engine_does(case):
+    """Issue 10: a model event whose trigger is on time alone (no delay) is a dose schedule: the batched
+    and JAX engines run it as jumps, per patient where its time or value depends on the parameters,
+    and agree with the SciPy reference engine, which locates the trigger."""
+    pytest.importorskip("numba")
+    from oncoimmune.engines.batched import solve_batch
+
+    trigger, value, initial = TIME_EVENT_CASES[case]
+    m = from_sbml(_time_event_model(trigger, value, initial_value=initial))
+    assert len(m.events) == 1
+    t = np.array([0.0, 0.5, 1.0, 1.49, 1.51, 2.0, 2.5, 3.0])
+    ref = simulate(m, 3.0, saveat=t, rtol=1e-11, atol=1e-13)
+    b = simulate(m, 3.0, saveat=t, rtol=1e-11, atol=1e-13, engine="batched")
+    for s in ("x", "y"):
+        np.testing.assert_allclose(b[s].values, ref[s].values, rtol=1e-8, atol=1e-10, err_msg=s)
+    # per patient: the event time (tau) and the dose vary
+    cm = m.compile()
+    P = np.tile(cm.p0, (3, 1))
+    P[:, cm.param_index("tau")] = [0.7, 1.5, 2.2]
+    P[:, cm.param_index("dose")] = [1.0, 3.0, 5.0]
+    sol = solve_batch(cm, cm.y0, P, t1=3.0, saveat=t, rtol=1e-11, atol=1e-13)
+    assert sol.ok.all()
+    for r in range(3):
+        ref_r = simulate(m.with_parameters(tau=P[r, cm.param_index("tau")], dose=P[r, cm.param_index("dose")]), 3.0,
+                         saveat=t, rtol=1e-11, atol=1e-13)
+        np.testing.assert_allclose(sol.y[r][:, cm.state_index("x")], ref_r.x.values, rtol=1e-8, atol=1e-10,
+                                   err_msg=f"patient {r}")
+    if importlib_util_find_spec("diffrax"):
+        j = simulate(m, 3.0, saveat=t, rtol=1e-10, atol=1e-12, engine="jax")
+        np.testing.assert_allclose(j.x.values, ref.x.values, rtol=1e-7, atol=1e-9)
+
+
+def importlib_util_find_spec(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+BIOMODELS = SRC.parents[2] / ".." / "shared" / "data" / "biomodels"
+#: the BioModels files with events (all on time alone), measured 2026-12-07 with from_sbml
+BIOMODELS_WITH_EVENTS = ["BIOMD0000001032", "BIOMD0000001019", "BIOMD0000001020", "BIOMD0000000816",
+                         "BIOMD0000000817", "BIOMD0000000789", "BIOMD0000000820", "BIOMD0000000791",
+                         "BIOMD0000001043"]
+
+
+@pytest.mark.parametrize("accession", BIOMODELS_WITH_EVENTS)
+def test_published_models_with_events_run_batched_as_on_the_reference_engine(accession):
+    """Each BioModels file with events (CAR T infusions, virus injections, a radiotherapy switch, all
+    triggers on time alone) on the batched engine agrees with the SciPy reference engine to 1e-6 of each
+    state's peak over the protocol's 100 time units (docs/sbml.md)."""
+    pytest.importorskip("numba")
+    files = sorted(BIOMODELS.glob(f"*__{accession}.xml"))
+    if not files:
+        pytest.skip(f"BioModels file {accession} not found in {BIOMODELS}")
+    m = from_sbml(files[0])
+    assert m.events
+    grid = np.linspace(0.0, 100.0, 101)
+    ref = simulate(m, 100.0, saveat=grid, rtol=1e-10, atol=1e-12)
+    b = simulate(m, 100.0, saveat=grid, rtol=1e-10, atol=1e-12, engine="batched")
+    assert ref.attrs["status"] == b.attrs["status"] == "ok"
+    for s in m.state_names:
+        x, y = ref[s].values, b[s].values
+        scale = float(np.max(np.abs(x))) or 1.0
+        assert float(np.max(np.abs(x - y))) <= 1e-6 * scale, (s, float(np.max(np.abs(x - y))) / scale)
+
+
+def test_model_events_that_are_not_on_time_alone_are_refused_with_the_reason():
+    pytest.importorskip("numba")
+    cases = {
+        "reads a state": (f"<apply><gt/><ci>y</ci><cn>1</cn></apply>", "<cn>0</cn>", "trigger y > 1, not a relation"),
+        "reads another state": (f"<apply><geq/>{T_SYM}<ci>tau</ci></apply>", "<ci>y</ci>", "reads time or another state"),
+        "not add/set/multiply": (f"<apply><geq/>{T_SYM}<ci>tau</ci></apply>",
+                                 "<apply><plus/><apply><times/><ci>x</ci><ci>x</ci></apply><cn>1</cn></apply>",
+                                 "not a set, add or multiply"),
+    }
+    for name, (trigger, value, msg) in cases.items():
+        m = from_sbml(_time_event_model(trigger, value))
+        with pytest.raises(EngineError, match=r"SBML <event>.*" + re.escape(msg) + r".*Use engine='scipy'"):
+            simulate(m, 3.0, engine="batched")
+
+
+def test_two_model_events_changing_one_state_at_once_are_refused():
+    pytest.importorskip("numba")
+    body = (
+        '<listOfParameters><parameter id="x" value="1" constant="false"/></listOfParameters>'
+        '<listOfRules><rateRule variable="x">' + mathml("<cn>1</cn>") + "</rateRule></listOfRules><listOfEvents>"
+        + "".join(
+            f'<event id="e{k}" useValuesFromTriggerTime="true"><trigger initialValue="false" persistent="true">'
+            + mathml(f"<apply><geq/>{T_SYM}<cn>1</cn></apply>") + '</trigger><listOfEventAssignments>'
+            '<eventAssignment variable="x">' + mathml(f"<cn>{k}</cn>") + "</eventAssignment>"
+            "</listOfEventAssignments></event>" for k in (5, 7))
+        + "</listOfEvents>"
+    )
+    with pytest.raises(EngineError, match=r"events 'e5' and 'e7' both change 'x' at t=1"):
+        simulate(from_sbml(doc(body)), 3.0, engine="batched")
 
 
 # safety ---------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ DECAY = doc(
     "decay",
 )
 
-#: x' = 1 from 0; at t >= 2, x := 0 (a model event: the SciPy engine runs it).
+#: x' = 1 from 0; at t >= 2, x := 0 (a model event on time alone: every engine runs it).
 RESET = doc(
     '<listOfParameters><parameter id="x" value="0" constant="false"/></listOfParameters>'
     '<listOfRules><rateRule variable="x">' + mathml("<cn>1</cn>") + "</rateRule></listOfRules>"
@@ -56,6 +56,11 @@ RESET = doc(
     + "</eventAssignment></listOfEventAssignments></event></listOfEvents>",
     "reset",
 )
+
+#: x' = 1 from 0; when x > 1.25, x := 0 (a trigger on the state: the SciPy reference engine only).
+SAWTOOTH = RESET.replace('id="reset"', 'id="saw"').replace('<model id="reset">', '<model id="saw">').replace(
+    mathml('<apply><geq/><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time">'
+           "t</csymbol><cn>2</cn></apply>"), mathml("<apply><gt/><ci>x</ci><cn>1.25</cn></apply>"))
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
@@ -123,14 +128,23 @@ def test_upload_gives_a_model_the_explorer_simulates_one_patient_and_a_band(scli
         assert r.status_code == 422 and r.json()["detail"][0]["field"] == field, r.text
 
 
-def test_model_events_run_on_the_reference_engine_one_patient_only(sclient):
+def test_model_events_on_time_run_batched_others_on_the_reference_engine_one_patient_only(sclient):
     d = _upload(sclient, RESET).json()
-    assert d["imported"]["events"] == 1
+    assert d["imported"]["events"] == 1 and d["imported"]["events_need_scipy"] == ""
+    r = sclient.post("/api/simulate", json={"model": d["id"], "days": 3, "points": 7})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["engine"] == "batched" and out["engine_note"] == ""
+    np.testing.assert_allclose(out["states"]["x"], [0.0, 0.5, 1.0, 1.5, 0.0, 0.5, 1.0], atol=1e-6)
+    assert sclient.post("/api/simulate", json={"model": d["id"], "days": 3, "patients": 10}).json()["n_ok"] == 10
+    # a trigger on the state: the reference engine, one patient
+    d = _upload(sclient, SAWTOOTH).json()
+    assert "trigger x > 1.25" in d["imported"]["events_need_scipy"]
     r = sclient.post("/api/simulate", json={"model": d["id"], "days": 3, "points": 7})
     assert r.status_code == 200, r.text
     out = r.json()
     assert out["engine"] == "scipy" and "SciPy reference engine" in out["engine_note"]
-    np.testing.assert_allclose(out["states"]["x"], [0.0, 0.5, 1.0, 1.5, 0.0, 0.5, 1.0], atol=1e-6)
+    np.testing.assert_allclose(out["states"]["x"], [0.0, 0.5, 1.0, 0.25, 0.75, 0.0, 0.5], atol=1e-6)
     r = sclient.post("/api/simulate", json={"model": d["id"], "days": 3, "patients": 10})
     assert r.status_code == 422
     assert r.json()["detail"][0]["field"] == "patients" and "SBML <event>" in r.json()["detail"][0]["msg"]

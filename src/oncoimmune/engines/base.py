@@ -197,18 +197,22 @@ def get_engine(engine: str | AbstractEngine | type[AbstractEngine]) -> AbstractE
     raise UnknownNameError("engine", str(engine), sorted(ENGINES))
 
 
-def model_events_refusal(cm: CompiledModel, engine: str) -> EngineError:
-    """The error an engine raises for a model with its own triggered events, which it does not run.
+def model_events_refusal(cm: CompiledModel, engine: str, reason: str = "") -> EngineError:
+    """The error an engine raises for a model with triggered events it cannot run.
 
     Names the construct (the model's state-dependent events, SBML ``<event>``), the first one
-    with its trigger, and the fix (``engine='scipy'``, which runs them).
+    with its trigger, why (``reason``) and the fix (``engine='scipy'``, which runs them all).
+    The batched and JAX engines run the events that are dose schedules in disguise (a trigger on
+    time alone, no delay; :mod:`oncoimmune.engines._time_events`) and refuse the others.
     """
     ev = cm.events[0]
     more = f" and {len(cm.events) - 1} more" if len(cm.events) > 1 else ""
+    why = f" ({reason}; only triggers t >= c, t > c or t == c on time alone, without delay, whose assignments " \
+          "set, add or multiply by values of the parameters, run there)" if reason else ""
     return EngineError(
         f"model {cm.model_id!r} has state-dependent event(s) (SBML <event>: a trigger watched during "
         f"integration), e.g. {ev.name!r} when {to_text(ev.trigger)}{more}; engine {engine!r} does not run "
-        "them. Use engine='scipy' (the reference engine locates triggers and runs delays, priorities and "
+        f"them{why}. Use engine='scipy' (the reference engine locates triggers and runs delays, priorities and "
         "persistence); dose schedules given as events= run on every engine"
     )
 

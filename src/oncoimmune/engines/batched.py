@@ -53,7 +53,8 @@ from .._errors import EngineError, UnknownNameError
 from ..model.compile import CompiledModel
 from ..model.events import Event, sort_events
 from ..model.expr import diff
-from .base import AbstractEngine, Problem, Solution, model_events_refusal, register_engine
+from ._time_events import model_event_arrays, time_events
+from .base import AbstractEngine, Problem, Solution, register_engine
 from .tape import Tape, build_tape, rhs_tape
 
 from ._codes import (  # codes shared with the kernels (one home, so neither module imports the other)
@@ -310,7 +311,7 @@ def _event_table(cm: CompiledModel, n: int, events: Any, event_values: Any) -> _
 def _check_common(cm: CompiledModel, t0: float, t1: float, saveat: Any, rtol: float, atol: Any, max_steps: int,
                   max_nfev: int, method: str, lanes: int) -> tuple[np.ndarray, np.ndarray]:
     if cm.events:
-        raise model_events_refusal(cm, "batched")
+        time_events(cm, "batched")  # the refusal, naming the event, unless every event is on time alone
     if not (math.isfinite(t0) and math.isfinite(t1) and t1 > t0):
         raise EngineError(f"time span must satisfy t0 < t1 (finite, days); got t0={t0}, t1={t1}")
     s = np.asarray(saveat, dtype=float)
@@ -391,6 +392,8 @@ def iter_solve_batch(
     if int(chunk_size) < 1:
         raise EngineError(f"chunk_size must be >= 1; got {chunk_size}")
     evt = _event_table(cm, n, events, event_values)
+    if cm.events:
+        evt = _with_model_events(cm, evt, Pm, n, float(t0))
     rt = rhs_tape(cm)
     jt = jacobian_t_tape(cm)
     args_tapes = (
@@ -446,6 +449,35 @@ def iter_solve_batch(
             all_states=cm.state_names,
             negative_state=negative_state,
         )
+
+
+def _with_model_events(cm: CompiledModel, evt: _EventTable, P: np.ndarray, n: int, t0: float) -> _EventTable:
+    """``evt`` with the model's own events on time alone (:mod:`._time_events`) added per patient, in time
+    order; at equal times the given schedule's events come first."""
+    me = model_event_arrays(cm, np.ascontiguousarray(np.broadcast_to(P, (n, cm.n_params))), t0, "batched")
+    K = me["time"].shape[1]
+    if K == 0:
+        return evt
+    E = evt.time.shape[1]
+    user_time = np.where(np.arange(E)[None, :] < evt.count[:, None], evt.time, np.inf)
+
+    def cat(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.broadcast_to(a, (n, E)), b], axis=1)
+
+    time = cat(user_time, me["time"])
+    order = np.argsort(time, axis=1, kind="stable")
+
+    def take(a: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(a, order, axis=1)
+
+    return _EventTable(
+        (evt.count + K).astype(np.int64),
+        take(time),
+        take(cat(evt.kind, np.full((n, K), EV_STATE, dtype=np.int64))),
+        take(cat(evt.target, me["target"])),
+        take(cat(evt.op, me["op"])),
+        take(cat(evt.value, me["value"])),
+    )
 
 
 def _initial_states(cm: CompiledModel, Y: np.ndarray, P: np.ndarray, t0: float) -> np.ndarray:

@@ -46,6 +46,7 @@ import numpy as np
 from .._errors import EngineError
 from ..model.compile import CompiledModel
 from ..model.events import segment_times
+from ._time_events import model_event_list
 from .base import AbstractEngine, Problem, Solution, apply_events, model_events_refusal, register_engine
 
 __all__ = ["JaxEngine", "solve_final"]
@@ -155,8 +156,9 @@ class JaxEngine(AbstractEngine):
         if pb.options:
             raise EngineError(f"options are not supported by engine 'jax'; got {sorted(pb.options)}")
         cm = pb.compiled
-        if cm.events:
-            raise model_events_refusal(cm, "jax")
+        events = tuple(pb.events)
+        if cm.events:  # the model's events on time alone as jumps (or the refusal naming the event)
+            events = events + model_event_list(cm, pb.p, float(pb.t0), float(pb.t1), "jax")
         _, jnp, diffrax, _ = _jax()
         method = pb.method or ("Kvaerno5" if cm.stiff else self.default_method)
         k = EVALS_PER_STEP[method]
@@ -171,7 +173,7 @@ class JaxEngine(AbstractEngine):
         nsteps = 0
         scale = np.abs(y).copy()
         status, reason = "ok", ""
-        segments = segment_times(pb.t0, pb.t1, pb.events)
+        segments = segment_times(pb.t0, pb.t1, events)
         for i, (ta, tb, evs) in enumerate(segments):
             apply_events(y, p, evs, cm)
             last = i == len(segments) - 1
@@ -297,6 +299,8 @@ def solve_final(
     """
     if method not in EVALS_PER_STEP:
         raise EngineError(f"method must be one of {tuple(EVALS_PER_STEP)}; got {method!r}")
+    if compiled.events:
+        raise model_events_refusal(compiled, "jax (solve_final)", "solve_final runs without events")
     if not float(t1) > float(t0):
         raise EngineError(f"t1 must be greater than t0; got t0={t0}, t1={t1}")
     _, jnp, diffrax, _ = _jax()

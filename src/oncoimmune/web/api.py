@@ -81,6 +81,7 @@ def model_detail(model_id: str) -> dict[str, Any] | None:
         "imported": None if imported is None else {
             "source": imported.source, "file": imported.label, "bytes": imported.n_bytes, "sbml_id": m.id,
             "events": len(m.events),
+            "events_need_scipy": imported.events_need_scipy,
         },
         "tumour_state": m.tumour_state or None,
         "equations": m.equations(),

@@ -87,6 +87,7 @@ class ImportedModel:
     source: str  # "upload" or "biomodels:<id>"
     label: str  # the file's name (BioModels) or "uploaded SBML"
     n_bytes: int
+    events_need_scipy: str = ""  # why the batched engine cannot run the model's events ("" if it can)
 
 
 _MODELS: "OrderedDict[str, ImportedModel]" = OrderedDict()
@@ -144,10 +145,12 @@ def _import(data: bytes, source: str, label: str, field: str) -> ImportedModel:
         except OncoimmuneError as exc:
             raise SBMLRequestError(field, str(exc)) from None
         try:
-            model.compile()
+            cm = model.compile()
         except OncoimmuneError as exc:
             raise SBMLRequestError(field, f"the model was read but does not compile: {exc}") from None
-    return _keep(ImportedModel(model_id, model, source, label, len(data)))
+    from ..engines import unsupported_model_events
+
+    return _keep(ImportedModel(model_id, model, source, label, len(data), unsupported_model_events(cm)))
 
 
 def import_text(text: str) -> ImportedModel:

@@ -41,7 +41,7 @@ import numpy as np
 
 from .. import OncoimmuneError, simulate
 from ..biology.escape import MECHANISMS
-from ..engines import solve_batch
+from ..engines import solve_batch, unsupported_model_events
 from ..library import default_days, default_events, get_model, list_models
 from ..therapy import bsa_mosteller, parse_therapy, treat_regimens
 from ..therapy.regimen import DEFAULT_PDL1_ENGAGEMENT
@@ -353,14 +353,14 @@ def run_scenario(
     grid = _grid(st.days, points)
     model, cm = st.model, st.compiled
     note = ""
-    if cm.events and engine == "batched":
-        # the model's own (SBML) events run on the SciPy reference engine only (docs/sbml.md)
+    why = unsupported_model_events(cm) if engine == "batched" else ""
+    if why:
+        # model events other than dose schedules on time alone run on the SciPy reference engine only
         if patients > 1:
-            raise ScenarioError("patients", f"model {model_id!r} has its own events (SBML <event>, e.g. "
-                                f"{cm.events[0].name!r}), which only the SciPy reference engine runs, one patient "
-                                "at a time; ask for patients = 1")
+            raise ScenarioError("patients", f"model {model_id!r} has events (SBML <event>) that only the SciPy "
+                                f"reference engine runs, one patient at a time ({why}); ask for patients = 1")
         engine = "scipy"
-        note = "the model's own events run on the SciPy reference engine, so this run used it"
+        note = f"the model's events run on the SciPy reference engine only ({why}), so this run used it"
     t0 = time.perf_counter()
     out: dict[str, Any] = {
         "model": model_id,
