@@ -173,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"{args.clients} clients x {args.seconds:g} s: {total} requests ({total / wall:.1f}/s), "
           f"errors {sum(errors.values())} {errors or ''}")
-    print(f"latency ms: p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f}  max {a.max() if a.size else float('nan'):.1f}")
+    mean = float(a.mean()) if a.size else float("nan")
+    print(f"latency ms: p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f}  max {a.max() if a.size else float('nan'):.1f}  "
+          f"mean {mean:.1f}")
     for k, v in rows.items():
         print(f"{k}: {v:.2f} ms")
     for k, v in sbml_rows.items():
@@ -192,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 
 Produced by `python benchmarks/bench_web_load.py --clients {args.clients} --seconds {args.seconds:g} --write` on {started} (UTC); every number below comes from that one run.
 
-**Machine:** {platform.processor() or platform.machine()}, {os.cpu_count()} cores visible, Python {platform.python_version()}; load average (1/5/15 min) at the start {load_start[0]:.2f} / {load_start[1]:.2f} / {load_start[2]:.2f}, at the end {load_end[0]:.2f} / {load_end[1]:.2f} / {load_end[2]:.2f} (a shared machine: other jobs ran at the same time and slow every number alike).
+**Machine:** {platform.processor() or platform.machine()}, {os.cpu_count()} cores visible, Python {platform.python_version()}; benchmark and server at niceness {os.nice(0)}; load average (1/5/15 min) at the start {load_start[0]:.2f} / {load_start[1]:.2f} / {load_start[2]:.2f}, at the end {load_end[0]:.2f} / {load_end[1]:.2f} / {load_end[2]:.2f} (a shared machine: other jobs ran at the same time and slow every number alike).
 
 **Server:** `oncoimmune serve` (uvicorn, one process) on 127.0.0.1. **Workload:** Kuznetsov 1994, 200 days, 201 output points; the killing rate `n` changed on every request, as a slider does (the model structure is compiled once and cached; a request only changes the parameter vector).
 
@@ -206,11 +208,11 @@ These targets are checked here, not in the test suite (`tests/web` asserts only 
 
 **Load test:** {args.clients} concurrent clients (asyncio + httpx, one keep-alive connection each, on the same machine as the server) sending requests back to back for {args.seconds:g} s.
 
-| requests | throughput | errors | p50 | p95 | p99 | max |
-|---:|---:|---:|---:|---:|---:|---:|
-| {total:,} | {total / wall:.1f} /s | {sum(errors.values())} | {p50:.0f} ms | {p95:.0f} ms | {p99:.0f} ms | {a.max() if a.size else float('nan'):.0f} ms |
+| requests | throughput | errors | p50 | p95 | p99 | max | mean |
+|---:|---:|---:|---:|---:|---:|---:|---:|
+| {total:,} | {total / wall:.1f} /s | {sum(errors.values())} | {p50:.0f} ms | {p95:.0f} ms | {p99:.0f} ms | {a.max() if a.size else float('nan'):.0f} ms | {mean:.0f} ms |
 
-Latency is the whole round trip seen by a client, including the wait in the queue of 200 clients sharing one server process; with 200 clients always waiting, p50 is about 200 / throughput.
+Latency is the whole round trip seen by a client, including the wait in the queue of {args.clients} clients sharing one server process. With {args.clients} clients always waiting, the mean latency is about {args.clients} / throughput = {1e3 * args.clients / (total / wall):.0f} ms (Little's law); the median lies below it and the tail far above it because the server does not answer the queue in arrival order.
 """
         doc = DOC.read_text(encoding="utf-8") if DOC.is_file() else "# Benchmarks\n"
         pattern = re.compile(re.escape(SECTION) + r".*?(?=\n## |\Z)", re.S)
