@@ -4,6 +4,7 @@ refusals that name the construct, and safety against hostile XML."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 
 libsbml = pytest.importorskip("libsbml")
 
-from oncoimmune import ModelSpecError, simulate  # noqa: E402
+from oncoimmune import EngineError, ModelSpecError, simulate  # noqa: E402
 from oncoimmune.io.sbml import SBMLImportError, UnsupportedSBMLError, from_sbml, import_sbml, to_sbml  # noqa: E402
 from oncoimmune.library import default_days, get_model, list_models  # noqa: E402
 
@@ -94,8 +95,27 @@ def test_event_with_delay_priority_and_time_trigger():
     assert len(m.events) == 1
     ds = simulate(m, 3.0, saveat=[0.0, 2.0, 2.4, 2.5, 3.0], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(ds.x.values, [0.0, 2.0, 2.4, 0.0, 0.5], atol=1e-8)
-    with pytest.raises(Exception, match="state-dependent event"):
+    pytest.importorskip("numba")
+    with pytest.raises(EngineError, match=r"state-dependent event\(s\) \(SBML <event>.*'reset' when t >= 2.*"
+                                          r"engine 'batched' does not run them \(event 'reset' has a delay \(0\.5\).*\)"
+                                          r"\. Use engine='scipy'"):
         simulate(m, 3.0, engine="batched")
+
+
+def test_jax_engine_refuses_model_events_by_name():
+    pytest.importorskip("diffrax")
+    body = (
+        '<listOfParameters><parameter id="x" value="0" constant="false"/></listOfParameters>'
+        '<listOfRules><rateRule variable="x">' + mathml("<cn>1</cn>") + "</rateRule></listOfRules>"
+        '<listOfEvents><event id="reset" useValuesFromTriggerTime="true">'
+        '<trigger initialValue="false" persistent="true">'
+        + mathml("<apply><gt/><ci>x</ci><cn>1</cn></apply>")
+        + '</trigger><listOfEventAssignments><eventAssignment variable="x">' + mathml("<cn>0</cn>")
+        + "</eventAssignment></listOfEventAssignments></event></listOfEvents>"
+    )
+    with pytest.raises(EngineError, match=r"SBML <event>.*'reset' when x > 1.*engine 'jax'.*the trigger x > 1, not a "
+                                          r"relation.*Use engine='scipy'"):
+        simulate(from_sbml(doc(body)), 3.0, engine="jax")
 
 
 def test_state_trigger_located_precisely():
@@ -191,6 +211,264 @@ def test_imported_model_runs_on_the_batched_engine():
     P[:, cm.param_index("k")] = [0.5, 1.0, 2.0]
     sol = solve_batch(cm, np.tile(cm.y0, (3, 1)), P, t0=0.0, t1=1.0, saveat=np.array([1.0]), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(sol.y[:, -1, 0], 2.0 * np.exp(-np.array([0.5, 1.0, 2.0])), rtol=1e-7)
+
+
+#: S(0) = A0 * k and y(0) = S(0) + 1 (an initial assignment reading another), S decays at rate k, y' = S:
+#: S(t) = A0 k exp(-k t), y(t) = A0 k + 1 + A0 (1 - exp(-k t)).
+PARAM_INITIAL = doc(
+    '<listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>'
+    '<listOfSpecies><species id="S" compartment="c" initialConcentration="0" hasOnlySubstanceUnits="false" '
+    'boundaryCondition="false" constant="false"/></listOfSpecies>'
+    '<listOfParameters><parameter id="k" value="0.5" constant="true"/>'
+    '<parameter id="A0" value="3" constant="true"/>'
+    '<parameter id="y" value="0" constant="false"/></listOfParameters>'
+    '<listOfInitialAssignments><initialAssignment symbol="S">'
+    + mathml("<apply><times/><ci>A0</ci><ci>k</ci></apply>")
+    + '</initialAssignment><initialAssignment symbol="y">'
+    + mathml("<apply><plus/><ci>S</ci><cn>1</cn></apply>")
+    + "</initialAssignment></listOfInitialAssignments>"
+    '<listOfRules><rateRule variable="y">' + mathml("<ci>S</ci>") + "</rateRule></listOfRules>"
+    '<listOfReactions><reaction id="R" reversible="false"><listOfReactants>'
+    '<speciesReference species="S" stoichiometry="1" constant="true"/></listOfReactants>'
+    "<kineticLaw>" + mathml("<apply><times/><ci>k</ci><ci>S</ci><ci>c</ci></apply>") + "</kineticLaw>"
+    "</reaction></listOfReactions>"
+)
+
+
+def _param_initial_exact(k: float, A0: float, t: np.ndarray) -> np.ndarray:
+    S = A0 * k * np.exp(-k * t)
+    return np.stack([S, A0 * k + 1 + A0 * (1 - np.exp(-k * t))], axis=-1)
+
+
+def test_batched_engine_recomputes_initial_assignments_per_patient():
+    """Issue 10: two parameter vectors as a raw matrix (the model compiled once, at its defaults):
+    each patient starts from the initial state its own parameters give, as the SciPy engine
+    (the model recompiled with those parameters) and the closed form say."""
+    pytest.importorskip("numba")
+    from oncoimmune.engines.batched import solve_batch
+
+    m = from_sbml(PARAM_INITIAL)
+    cm = m.compile()
+    assert {cm.state_names[i] for i, _ in cm.initial_exprs} == {"S", "y"}
+    t = np.linspace(0.0, 4.0, 9)
+    values = [(0.5, 3.0), (2.0, 7.0)]
+    P = np.tile(cm.p0, (2, 1))
+    for r, (k, A0) in enumerate(values):
+        P[r, cm.param_index("k")], P[r, cm.param_index("A0")] = k, A0
+    sol = solve_batch(cm, cm.y0, P, t1=4.0, saveat=t, rtol=1e-11, atol=1e-13)
+    assert sol.ok.all()
+    order = [cm.state_index("S"), cm.state_index("y")]
+    for r, (k, A0) in enumerate(values):
+        ref = simulate(m.with_parameters(k=k, A0=A0), 4.0, saveat=t, rtol=1e-11, atol=1e-13)
+        scipy_y = np.stack([ref.S.values, ref.y.values], axis=-1)
+        np.testing.assert_allclose(sol.y[r][:, order], scipy_y, rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(sol.y[r][:, order], _param_initial_exact(k, A0, t), rtol=1e-8)
+    # one engine.solve with a raw parameter vector goes the same way (contract item 1), SciPy too
+    from oncoimmune.engines import get_engine
+    from oncoimmune.engines.base import Problem
+
+    for name in ("scipy", "batched"):
+        s1 = get_engine(name).solve(
+            Problem(compiled=cm, y0=cm.y0, p=P[1], t0=0.0, t1=4.0, saveat=t, rtol=1e-11, atol=1e-13)
+        )
+        np.testing.assert_allclose(s1.y[:, order], _param_initial_exact(2.0, 7.0, t), rtol=1e-8, err_msg=name)
+
+
+def test_jax_engine_recomputes_initial_assignments_and_differentiates_through_them():
+    pytest.importorskip("diffrax")
+    import jax
+
+    from oncoimmune.engines.jax_engine import solve_final
+
+    m = from_sbml(PARAM_INITIAL)
+    cm = m.compile()
+    P = cm.p0.copy()
+    P[cm.param_index("k")], P[cm.param_index("A0")] = 2.0, 7.0
+    yT = np.asarray(solve_final(cm, cm.y0, P, 4.0, rtol=1e-10, atol=1e-12))
+    order = [cm.state_index("S"), cm.state_index("y")]
+    np.testing.assert_allclose(yT[order], _param_initial_exact(2.0, 7.0, np.array([4.0]))[0], rtol=1e-7)
+    # d y(T) / d A0 = k + 1 - exp(-k T): the initial assignment's share (k) included
+    iA = cm.param_index("A0")
+    g = jax.grad(lambda a: solve_final(cm, cm.y0, jax.numpy.asarray(P).at[iA].set(a), 4.0,
+                                       rtol=1e-10, atol=1e-12)[order[1]])(7.0)
+    assert float(g) == pytest.approx(2.0 + 1.0 - math.exp(-8.0), rel=1e-6)
+
+
+def test_initial_assignment_giving_nan_fails_that_patient_only():
+    """A patient whose parameters make an initial assignment non-finite is reported failed; the others run."""
+    pytest.importorskip("numba")
+    from oncoimmune.engines.batched import solve_batch
+
+    cm = from_sbml(PARAM_INITIAL).compile()
+    P = np.tile(cm.p0, (2, 1))
+    P[1, cm.param_index("A0")], P[1, cm.param_index("k")] = 1e308, 10.0  # S(0) = A0 k overflows
+    sol = solve_batch(cm, cm.y0, P, t1=1.0, saveat=np.array([0.0, 1.0]))
+    assert bool(sol.ok[0]) and not bool(sol.ok[1])
+
+
+def _time_event_model(trigger: str, value: str, *, initial_value: bool = False, extra_params: str = "") -> str:
+    """x' = 1 from x(0) = 1 (rate rule) and y' = -y (decay), with one event on time assigning x."""
+    return doc(
+        '<listOfParameters><parameter id="x" value="1" constant="false"/><parameter id="y" value="2" '
+        'constant="false"/><parameter id="tau" value="1.5" constant="true"/><parameter id="dose" value="3" '
+        f'constant="true"/>{extra_params}</listOfParameters>'
+        '<listOfRules><rateRule variable="x">' + mathml("<cn>1</cn>") + '</rateRule><rateRule variable="y">'
+        + mathml("<apply><minus/><ci>y</ci></apply>") + "</rateRule></listOfRules>"
+        f'<listOfEvents><event id="dose_event" useValuesFromTriggerTime="true"><trigger initialValue='
+        f'"{str(initial_value).lower()}" persistent="true">' + mathml(trigger)
+        + '</trigger><listOfEventAssignments><eventAssignment variable="x">' + mathml(value)
+        + "</eventAssignment></listOfEventAssignments></event></listOfEvents>"
+    )
+
+
+T_SYM = '<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time">t</csymbol>'
+TIME_EVENT_CASES = {
+    # trigger, assignment, initialValue
+    "t>=tau, add": (f"<apply><geq/>{T_SYM}<ci>tau</ci></apply>",
+                    "<apply><plus/><ci>x</ci><ci>dose</ci></apply>", False),
+    "tau<t, set": (f"<apply><lt/><ci>tau</ci>{T_SYM}</apply>", "<ci>dose</ci>", False),
+    "t==tau, multiply": (f"<apply><eq/>{T_SYM}<ci>tau</ci></apply>", "<apply><times/><ci>dose</ci><ci>x</ci></apply>",
+                         True),
+    "t>=0 at t0, initialValue false: fires at 0": (f"<apply><geq/>{T_SYM}<cn>0</cn></apply>",
+                                                   "<apply><minus/><ci>x</ci><ci>dose</ci></apply>", False),
+    "t>=0 at t0, initialValue true: never": (f"<apply><geq/>{T_SYM}<cn>0</cn></apply>", "<cn>100</cn>", True),
+    "t==0 at t0, initialValue true: never": (f"<apply><eq/>{T_SYM}<cn>0</cn></apply>", "<cn>100</cn>", True),
+}
+
+
+@pytest.mark.parametrize("case", list(TIME_EVENT_CASES))
+def test_events_on_time_alone_run_batched_and_jax_as_the_reference_engine_does(case):
+    """Issue 10: a model event whose trigger is on time alone (no delay) is a dose schedule: the batched
+    and JAX engines run it as jumps, per patient where its time or value depends on the parameters,
+    and agree with the SciPy reference engine, which locates the trigger."""
+    pytest.importorskip("numba")
+    from oncoimmune.engines.batched import solve_batch
+
+    trigger, value, initial = TIME_EVENT_CASES[case]
+    m = from_sbml(_time_event_model(trigger, value, initial_value=initial))
+    assert len(m.events) == 1
+    t = np.array([0.0, 0.5, 1.0, 1.49, 1.51, 2.0, 2.5, 3.0])
+    ref = simulate(m, 3.0, saveat=t, rtol=1e-11, atol=1e-13)
+    b = simulate(m, 3.0, saveat=t, rtol=1e-11, atol=1e-13, engine="batched")
+    for s in ("x", "y"):
+        np.testing.assert_allclose(b[s].values, ref[s].values, rtol=1e-8, atol=1e-10, err_msg=s)
+    # per patient: the event time (tau) and the dose vary
+    cm = m.compile()
+    P = np.tile(cm.p0, (3, 1))
+    P[:, cm.param_index("tau")] = [0.7, 1.5, 2.2]
+    P[:, cm.param_index("dose")] = [1.0, 3.0, 5.0]
+    sol = solve_batch(cm, cm.y0, P, t1=3.0, saveat=t, rtol=1e-11, atol=1e-13)
+    assert sol.ok.all()
+    for r in range(3):
+        ref_r = simulate(m.with_parameters(tau=P[r, cm.param_index("tau")], dose=P[r, cm.param_index("dose")]), 3.0,
+                         saveat=t, rtol=1e-11, atol=1e-13)
+        np.testing.assert_allclose(sol.y[r][:, cm.state_index("x")], ref_r.x.values, rtol=1e-8, atol=1e-10,
+                                   err_msg=f"patient {r}")
+    if importlib_util_find_spec("diffrax"):
+        j = simulate(m, 3.0, saveat=t, rtol=1e-10, atol=1e-12, engine="jax")
+        np.testing.assert_allclose(j.x.values, ref.x.values, rtol=1e-7, atol=1e-9)
+
+
+def test_model_events_merge_with_a_dose_schedule_shared_or_per_patient():
+    """Model events on time alone and the caller's doses (a shared schedule with per-patient values, or
+    one list per patient) together, each patient as the reference engine runs it."""
+    pytest.importorskip("numba")
+    from oncoimmune import Event
+    from oncoimmune.engines.batched import solve_batch
+
+    m = from_sbml(_time_event_model(*TIME_EVENT_CASES["t>=tau, add"][:2]))
+    cm = m.compile()
+    t = np.linspace(0.0, 3.0, 13)
+    P = np.tile(cm.p0, (2, 1))
+    P[:, cm.param_index("tau")] = [1.0, 2.25]  # the model event at t = 1 for patient 0, as the dose
+    shared = (Event(1.0, "x", "add", 1.0), Event(2.0, "y", "multiply", 0.5))
+    values = np.array([[2.0, 0.5], [4.0, 0.25]])
+    per_patient = [(Event(0.5, "x", "set", 9.0),), (Event(2.25, "x", "add", -1.0), Event(2.5, "y", "add", 1.0))]
+    for kw, evs in ((dict(events=shared, event_values=values),
+                     [tuple(Event(e.time, e.target, e.op, v) for e, v in zip(shared, row)) for row in values]),
+                    (dict(events=per_patient), per_patient)):
+        sol = solve_batch(cm, cm.y0, P, t1=3.0, saveat=t, rtol=1e-11, atol=1e-13, **kw)
+        for r in range(2):
+            ref = simulate(m.with_parameters(tau=P[r, cm.param_index("tau")]), 3.0, events=evs[r], saveat=t,
+                           rtol=1e-11, atol=1e-13)
+            for s_ in ("x", "y"):
+                np.testing.assert_allclose(sol.y[r][:, cm.state_index(s_)], ref[s_].values, rtol=1e-8, atol=1e-10,
+                                           err_msg=f"{s_}, patient {r}, {sorted(kw)}")
+
+
+def test_reference_engine_applies_a_dose_due_when_a_model_event_fires():
+    """x' = 1 from 1; the model adds 3 at t >= 1 and a dose adds 2 at t = 1: x(3) = 1 + 3 + 3 + 2 = 9.
+    (The SciPy engine once skipped a dose falling exactly on a located trigger; found by the test above.)"""
+    from oncoimmune import Event
+
+    m = from_sbml(_time_event_model(*TIME_EVENT_CASES["t>=tau, add"][:2])).with_parameters(tau=1.0)
+    ds = simulate(m, 3.0, events=[Event(1.0, "x", "add", 2.0)], saveat=[0.0, 0.5, 1.0, 3.0], rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(ds.x.values, [1.0, 1.5, 7.0, 9.0], rtol=1e-9)
+
+
+def importlib_util_find_spec(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+BIOMODELS = SRC.parents[2] / ".." / "shared" / "data" / "biomodels"
+#: the BioModels files with events (all on time alone), measured 2026-12-07 with from_sbml
+BIOMODELS_WITH_EVENTS = ["BIOMD0000001032", "BIOMD0000001019", "BIOMD0000001020", "BIOMD0000000816",
+                         "BIOMD0000000817", "BIOMD0000000789", "BIOMD0000000820", "BIOMD0000000791",
+                         "BIOMD0000001043"]
+
+
+@pytest.mark.parametrize("accession", BIOMODELS_WITH_EVENTS)
+def test_published_models_with_events_run_batched_as_on_the_reference_engine(accession):
+    """Each BioModels file with events (CAR T infusions, virus injections, a radiotherapy switch, all
+    triggers on time alone) on the batched engine agrees with the SciPy reference engine to 1e-6 of each
+    state's peak over the protocol's 100 time units (docs/sbml.md)."""
+    pytest.importorskip("numba")
+    files = sorted(BIOMODELS.glob(f"*__{accession}.xml"))
+    if not files:
+        pytest.skip(f"BioModels file {accession} not found in {BIOMODELS}")
+    m = from_sbml(files[0])
+    assert m.events
+    grid = np.linspace(0.0, 100.0, 101)
+    ref = simulate(m, 100.0, saveat=grid, rtol=1e-10, atol=1e-12)
+    b = simulate(m, 100.0, saveat=grid, rtol=1e-10, atol=1e-12, engine="batched")
+    assert ref.attrs["status"] == b.attrs["status"] == "ok"
+    for s in m.state_names:
+        x, y = ref[s].values, b[s].values
+        scale = float(np.max(np.abs(x))) or 1.0
+        assert float(np.max(np.abs(x - y))) <= 1e-6 * scale, (s, float(np.max(np.abs(x - y))) / scale)
+
+
+def test_model_events_that_are_not_on_time_alone_are_refused_with_the_reason():
+    pytest.importorskip("numba")
+    cases = {
+        "reads a state": (f"<apply><gt/><ci>y</ci><cn>1</cn></apply>", "<cn>0</cn>", "trigger y > 1, not a relation"),
+        "reads another state": (f"<apply><geq/>{T_SYM}<ci>tau</ci></apply>", "<ci>y</ci>", "reads time or another state"),
+        "not add/set/multiply": (f"<apply><geq/>{T_SYM}<ci>tau</ci></apply>",
+                                 "<apply><plus/><apply><times/><ci>x</ci><ci>x</ci></apply><cn>1</cn></apply>",
+                                 "not a set, add or multiply"),
+    }
+    for name, (trigger, value, msg) in cases.items():
+        m = from_sbml(_time_event_model(trigger, value))
+        with pytest.raises(EngineError, match=r"SBML <event>.*" + re.escape(msg) + r".*Use engine='scipy'"):
+            simulate(m, 3.0, engine="batched")
+
+
+def test_two_model_events_changing_one_state_at_once_are_refused():
+    pytest.importorskip("numba")
+    body = (
+        '<listOfParameters><parameter id="x" value="1" constant="false"/></listOfParameters>'
+        '<listOfRules><rateRule variable="x">' + mathml("<cn>1</cn>") + "</rateRule></listOfRules><listOfEvents>"
+        + "".join(
+            f'<event id="e{k}" useValuesFromTriggerTime="true"><trigger initialValue="false" persistent="true">'
+            + mathml(f"<apply><geq/>{T_SYM}<cn>1</cn></apply>") + '</trigger><listOfEventAssignments>'
+            '<eventAssignment variable="x">' + mathml(f"<cn>{k}</cn>") + "</eventAssignment>"
+            "</listOfEventAssignments></event>" for k in (5, 7))
+        + "</listOfEvents>"
+    )
+    with pytest.raises(EngineError, match=r"events 'e5' and 'e7' both change 'x' at t=1"):
+        simulate(from_sbml(doc(body)), 3.0, engine="batched")
 
 
 # safety ---------------------------------------------------------------------------------------

@@ -130,3 +130,17 @@ def test_every_form_control_has_a_label(browser, live_server):
             " return e.type !== 'hidden' && !(e.labels && e.labels.length) && !e.getAttribute('aria-label'); })"
             ".map(function (e) { return e.id || e.name; });")
         assert unlabelled == [], (path, unlabelled)
+
+
+def test_explorer_of_an_imported_sbml_model_is_accessible(browser, live_server):
+    """The explorer page of an uploaded SBML model (issue 12): axe, contrast and phone width as for the others."""
+    import httpx
+
+    from .test_sbml_api import DECAY
+
+    model_id = httpx.post(live_server + "/api/sbml", json={"sbml": DECAY}, timeout=60).json()["id"]
+    path = f"/explorer?model={model_id}"
+    test_axe_finds_no_violations(browser, live_server, path)
+    test_text_contrast_is_at_least_aa(browser, live_server, path)
+    test_phone_width_has_no_sideways_scrolling(browser, live_server, path)
+    test_keyboard_reaches_every_control_with_visible_focus(browser, live_server, path)

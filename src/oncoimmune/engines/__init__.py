@@ -2,6 +2,7 @@
 
 from .base import ENGINES, AbstractEngine, Problem, Solution, get_engine, register_engine
 from .batched import BatchedEngine, BatchSolution, solve_batch
+from ._time_events import unsupported_model_events
 from .scipy_engine import ScipyEngine
 
 try:  # the JAX/diffrax engine needs the 'jax' extra; without it the registry simply lacks "jax"
@@ -23,4 +24,5 @@ __all__ = [
     "get_engine",
     "register_engine",
     "solve_batch",
+    "unsupported_model_events",
 ]

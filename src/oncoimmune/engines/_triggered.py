@@ -284,6 +284,11 @@ def solve_triggered(pb: Problem, method: str, solver_cls: Any, engine_name: str)
                 break
             if hit is not None:
                 t = hit
+                if t >= t_next:
+                    # a trigger found at the very end of the segment, where doses are due: apply them
+                    # too (before the events, as the batched engine does), or they would be skipped
+                    t = t_next
+                    apply_doses(t)
             else:
                 t = t_next
                 y[:] = solver.y

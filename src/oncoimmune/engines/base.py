@@ -11,6 +11,10 @@ Every engine, built in or third party, must:
 1. Accept a :class:`Problem`, validated by :meth:`AbstractEngine.solve` before
    ``_solve_impl`` is called (sorted save times inside the span, finite
    vectors of the right length, ``rtol``/``atol`` > 0, a positive budget).
+   Validation also applies the model's initial assignments
+   (:meth:`~oncoimmune.model.compile.CompiledModel.initial_state`) to ``y0`` with
+   the problem's ``p`` at ``t0``, so ``_solve_impl`` starts from the state those
+   parameters give; a batched engine does the same per patient.
 2. Integrate piecewise between event times using
    :func:`oncoimmune.model.events.segment_times`, applying each event as an
    exact jump at its time; values saved at an event time are those *after*
@@ -45,9 +49,10 @@ import numpy as np
 from .._errors import EngineError, UnknownNameError
 from ..model.compile import CompiledModel
 from ..model.events import Event, sort_events
+from ..model.expr import to_text
 from .tolerance import default_atol, tolerance_warnings
 
-__all__ = ["AbstractEngine", "Problem", "Solution", "register_engine", "get_engine", "ENGINES"]
+__all__ = ["AbstractEngine", "Problem", "Solution", "register_engine", "get_engine", "ENGINES", "model_events_refusal"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,12 +125,16 @@ class AbstractEngine(abc.ABC):
             raise EngineError(f"y0 must have shape ({cm.n_states},); got {np.shape(pb.y0)}")
         if np.shape(pb.p) != (cm.n_params,):
             raise EngineError(f"p must have shape ({cm.n_params},); got {np.shape(pb.p)}")
-        if not np.all(np.isfinite(pb.y0)):
-            bad = cm.state_names[int(np.argmin(np.isfinite(pb.y0)))]
-            raise EngineError(f"initial value of state {bad!r} is not finite")
         if not np.all(np.isfinite(pb.p)):
             bad = cm.param_names[int(np.argmin(np.isfinite(pb.p)))]
             raise EngineError(f"parameter {bad!r} is not finite")
+        if cm.initial_exprs:
+            pb = dataclasses.replace(pb, y0=cm.initial_state(pb.p, pb.y0, float(pb.t0)))
+        if not np.all(np.isfinite(pb.y0)):
+            k = int(np.argmin(np.isfinite(pb.y0)))
+            by = " (from its initial assignment; check the parameters it reads)" if any(
+                i == k for i, _ in cm.initial_exprs) else ""
+            raise EngineError(f"initial value of state {cm.state_names[k]!r} is not finite{by}")
         if not (math.isfinite(pb.t0) and math.isfinite(pb.t1) and pb.t1 > pb.t0):
             raise EngineError(f"time span must satisfy t0 < t1 (finite); got [{pb.t0}, {pb.t1}]")
         s = np.asarray(pb.saveat, dtype=float)
@@ -186,6 +195,26 @@ def get_engine(engine: str | AbstractEngine | type[AbstractEngine]) -> AbstractE
     if isinstance(engine, str) and engine in ENGINES:
         return ENGINES[engine]()
     raise UnknownNameError("engine", str(engine), sorted(ENGINES))
+
+
+def model_events_refusal(cm: CompiledModel, engine: str, reason: str = "") -> EngineError:
+    """The error an engine raises for a model with triggered events it cannot run.
+
+    Names the construct (the model's state-dependent events, SBML ``<event>``), the first one
+    with its trigger, why (``reason``) and the fix (``engine='scipy'``, which runs them all).
+    The batched and JAX engines run the events that are dose schedules in disguise (a trigger on
+    time alone, no delay; :mod:`oncoimmune.engines._time_events`) and refuse the others.
+    """
+    ev = cm.events[0]
+    more = f" and {len(cm.events) - 1} more" if len(cm.events) > 1 else ""
+    why = f" ({reason}; only triggers t >= c, t > c or t == c on time alone, without delay, whose assignments " \
+          "set, add or multiply by values of the parameters, run there)" if reason else ""
+    return EngineError(
+        f"model {cm.model_id!r} has state-dependent event(s) (SBML <event>: a trigger watched during "
+        f"integration), e.g. {ev.name!r} when {to_text(ev.trigger)}{more}; engine {engine!r} does not run "
+        f"them{why}. Use engine='scipy' (the reference engine locates triggers and runs delays, priorities and "
+        "persistence); dose schedules given as events= run on every engine"
+    )
 
 
 def apply_events(y: np.ndarray, p: np.ndarray, events: tuple[Event, ...], cm: CompiledModel) -> None:

@@ -53,6 +53,7 @@ from .._errors import EngineError, UnknownNameError
 from ..model.compile import CompiledModel
 from ..model.events import Event, sort_events
 from ..model.expr import diff
+from ._time_events import model_event_arrays, time_events
 from .base import AbstractEngine, Problem, Solution, register_engine
 from .tape import Tape, build_tape, rhs_tape
 
@@ -310,10 +311,7 @@ def _event_table(cm: CompiledModel, n: int, events: Any, event_values: Any) -> _
 def _check_common(cm: CompiledModel, t0: float, t1: float, saveat: Any, rtol: float, atol: Any, max_steps: int,
                   max_nfev: int, method: str, lanes: int) -> tuple[np.ndarray, np.ndarray]:
     if cm.events:
-        raise EngineError(
-            f"model {cm.model_id!r} has {len(cm.events)} state-dependent event(s) (e.g. {cm.events[0].name!r}), "
-            "which engine 'batched' does not handle; use engine='scipy'"
-        )
+        time_events(cm, "batched")  # the refusal, naming the event, unless every event is on time alone
     if not (math.isfinite(t0) and math.isfinite(t1) and t1 > t0):
         raise EngineError(f"time span must satisfy t0 < t1 (finite, days); got t0={t0}, t1={t1}")
     s = np.asarray(saveat, dtype=float)
@@ -381,6 +379,8 @@ def iter_solve_batch(
     for what, m in (("Y0", Y), ("P", Pm)):
         if m.shape[0] not in (1, n):
             raise EngineError(f"{what} has {m.shape[0]} rows but the cohort has {n} patients; give 1 or {n} rows")
+    if cm.initial_exprs:
+        Y = _initial_states(cm, Y, Pm, float(t0))
     neg = np.argwhere(cm.nonnegative[None, :] & (Y < 0))
     if neg.size:
         r, c = neg[0]
@@ -392,6 +392,8 @@ def iter_solve_batch(
     if int(chunk_size) < 1:
         raise EngineError(f"chunk_size must be >= 1; got {chunk_size}")
     evt = _event_table(cm, n, events, event_values)
+    if cm.events:
+        evt = _with_model_events(cm, evt, Pm, n, float(t0))
     rt = rhs_tape(cm)
     jt = jacobian_t_tape(cm)
     args_tapes = (
@@ -447,6 +449,45 @@ def iter_solve_batch(
             all_states=cm.state_names,
             negative_state=negative_state,
         )
+
+
+def _with_model_events(cm: CompiledModel, evt: _EventTable, P: np.ndarray, n: int, t0: float) -> _EventTable:
+    """``evt`` with the model's own events on time alone (:mod:`._time_events`) added per patient, in time
+    order; at equal times the given schedule's events come first."""
+    me = model_event_arrays(cm, np.ascontiguousarray(np.broadcast_to(P, (n, cm.n_params))), t0, "batched")
+    K = me["time"].shape[1]
+    if K == 0:
+        return evt
+    E = evt.time.shape[1]
+    user_time = np.where(np.arange(E)[None, :] < evt.count[:, None], evt.time, np.inf)
+
+    def cat(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.broadcast_to(a, (n, E)), b], axis=1)
+
+    time = cat(user_time, me["time"])
+    order = np.argsort(time, axis=1, kind="stable")
+
+    def take(a: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(a, order, axis=1)
+
+    return _EventTable(
+        (evt.count + K).astype(np.int64),
+        take(time),
+        take(cat(evt.kind, np.full((n, K), EV_STATE, dtype=np.int64))),
+        take(cat(evt.target, me["target"])),
+        take(cat(evt.op, me["op"])),
+        take(cat(evt.value, me["value"])),
+    )
+
+
+def _initial_states(cm: CompiledModel, Y: np.ndarray, P: np.ndarray, t0: float) -> np.ndarray:
+    """Each patient's initial state: ``Y`` with the model's initial assignments evaluated on that
+    patient's parameters (one row when ``Y`` and ``P`` both have one row, else one per patient).
+    A non-finite value is left for the kernel, which reports that patient failed (the cohort runs on)."""
+    n = max(Y.shape[0], P.shape[0])
+    Yb = np.broadcast_to(Y, (n, cm.n_states))
+    Pb = np.broadcast_to(P, (n, cm.n_params))
+    return np.ascontiguousarray(cm.initial_state_fn(np)(t0, Yb.T, Pb.T).T)
 
 
 def _n_threads(threads: int | None) -> int:
@@ -538,6 +579,9 @@ def solve_batch(
         ``model.compile()``.
     Y0 : array, shape (n_patients, n_states) or (n_states,)
         Initial states in the order ``compiled.state_names`` (one row is shared).
+        States with an initial assignment (``compiled.initial_exprs``, e.g. from an
+        SBML ``initialAssignment``) are recomputed from each patient's parameters,
+        as every engine does (engine contract item 1).
     P : array, shape (n_patients, n_params) or (n_params,)
         Parameters in the order ``compiled.param_names`` (one row is shared).
     t1 : float

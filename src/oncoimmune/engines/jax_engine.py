@@ -46,7 +46,8 @@ import numpy as np
 from .._errors import EngineError
 from ..model.compile import CompiledModel
 from ..model.events import segment_times
-from .base import AbstractEngine, Problem, Solution, apply_events, register_engine
+from ._time_events import model_event_list
+from .base import AbstractEngine, Problem, Solution, apply_events, model_events_refusal, register_engine
 
 __all__ = ["JaxEngine", "solve_final"]
 
@@ -155,11 +156,9 @@ class JaxEngine(AbstractEngine):
         if pb.options:
             raise EngineError(f"options are not supported by engine 'jax'; got {sorted(pb.options)}")
         cm = pb.compiled
-        if cm.events:
-            raise EngineError(
-                f"model {cm.model_id!r} has {len(cm.events)} state-dependent event(s) (e.g. {cm.events[0].name!r}), "
-                "which engine 'jax' does not handle; use engine='scipy'"
-            )
+        events = tuple(pb.events)
+        if cm.events:  # the model's events on time alone as jumps (or the refusal naming the event)
+            events = events + model_event_list(cm, pb.p, float(pb.t0), float(pb.t1), "jax")
         _, jnp, diffrax, _ = _jax()
         method = pb.method or ("Kvaerno5" if cm.stiff else self.default_method)
         k = EVALS_PER_STEP[method]
@@ -174,7 +173,7 @@ class JaxEngine(AbstractEngine):
         nsteps = 0
         scale = np.abs(y).copy()
         status, reason = "ok", ""
-        segments = segment_times(pb.t0, pb.t1, pb.events)
+        segments = segment_times(pb.t0, pb.t1, events)
         for i, (ta, tb, evs) in enumerate(segments):
             apply_events(y, p, evs, cm)
             last = i == len(segments) - 1
@@ -272,7 +271,8 @@ def solve_final(
     compiled : CompiledModel
         The compiled model.
     y0 : array_like, shape (n_states,)
-        Initial state.
+        Initial state; states with an initial assignment (``compiled.initial_exprs``)
+        are recomputed from ``p`` in JAX, so gradients flow through them.
     p : array_like, shape (n_params,)
         Parameter vector (in ``compiled.param_names`` order).
     t1 : float
@@ -299,18 +299,24 @@ def solve_final(
     """
     if method not in EVALS_PER_STEP:
         raise EngineError(f"method must be one of {tuple(EVALS_PER_STEP)}; got {method!r}")
+    if compiled.events:
+        raise model_events_refusal(compiled, "jax (solve_final)", "solve_final runs without events")
     if not float(t1) > float(t0):
         raise EngineError(f"t1 must be greater than t0; got t0={t0}, t1={t1}")
     _, jnp, diffrax, _ = _jax()
     rhs = compiled.rhs(jnp)
+    y0 = jnp.asarray(y0, dtype=jnp.float64)
+    p = jnp.asarray(p, dtype=jnp.float64)
+    if compiled.initial_exprs:
+        y0 = compiled.initial_state_fn(jnp)(float(t0), y0, p)
     sol = diffrax.diffeqsolve(
         diffrax.ODETerm(lambda t, y, args: rhs(t, y, args)),
         _solver(diffrax, method),
         t0=float(t0),
         t1=float(t1),
         dt0=None,
-        y0=jnp.asarray(y0, dtype=jnp.float64),
-        args=jnp.asarray(p, dtype=jnp.float64),
+        y0=y0,
+        args=p,
         saveat=diffrax.SaveAt(t1=True),
         stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
         max_steps=int(max_steps),

@@ -160,19 +160,56 @@ class CompiledModel:
             object.__setattr__(cm, "y0", cm.initial_state(cm.p0, cm.y0))
         return cm
 
-    def initial_state(self, p: np.ndarray, y0: np.ndarray | None = None) -> np.ndarray:
+    def initial_state(self, p: np.ndarray, y0: np.ndarray | None = None, t0: float = 0.0) -> np.ndarray:
         """Initial state for the parameter vector ``p``: ``y0`` (default: the
-        model's values) with the initial assignments evaluated in dependency order."""
+        model's values) with the initial assignments evaluated in dependency order at time ``t0``.
+
+        Every engine calls this (or :meth:`initial_state_fn` for a cohort) on the
+        state it is given, so a state with an initial assignment (SBML
+        ``initialAssignment``) follows each patient's parameters; to fix such a
+        state's value yourself, drop the assignment with ``Model.with_initial``.
+        """
         y = np.array(self.y0 if y0 is None else y0, dtype=float)
         if not self.initial_exprs:
             return y
         values = dict(zip(self.param_names, (float(v) for v in p)))
         values.update(zip(self.state_names, (float(v) for v in y)))
-        values["t"] = 0.0
+        values["t"] = float(t0)
         for i, ex in self.initial_exprs:
             y[i] = evaluate(ex, values)
             values[self.state_names[i]] = y[i]
         return y
+
+    def initial_state_fn(self, xp: Any = np) -> RHS:
+        """``g(t0, y, p) -> y`` with the initial assignments applied in dependency order.
+
+        The cohort form of :meth:`initial_state`: ``y`` of shape ``(n_states,)`` or
+        ``(n_states, batch)`` and ``p`` of shape ``(n_params,)`` or ``(n_params, batch)``;
+        with ``xp=jax.numpy`` it is a pure JAX function (differentiable in ``p``).
+        The input ``y`` is not modified. Without initial assignments ``g`` returns ``y``.
+        """
+        ck = ("init", xp.__name__)
+        if ck in self._cache:
+            return self._cache[ck]
+        fs = [(i, compile_expr(e, self.index, xp)) for i, e in self.initial_exprs]
+        if xp is np:
+
+            def g(t: Any, y: Any, p: Any) -> Any:
+                y = np.array(y, dtype=float)
+                with np.errstate(all="ignore"):
+                    for i, f in fs:
+                        y[i] = f(t, y, p)
+                return y
+
+        else:
+
+            def g(t: Any, y: Any, p: Any) -> Any:
+                for i, f in fs:
+                    y = y.at[i].set(xp.broadcast_to(xp.asarray(f(t, y, p), dtype=y.dtype), y.shape[1:]))
+                return y
+
+        self._cache[ck] = g
+        return g
 
     @property
     def n_states(self) -> int:

@@ -1,4 +1,4 @@
-"""The JSON API under ``/api/``: models, simulate, drugs, eligible, trials, jobs.
+"""The JSON API under ``/api/``: models, SBML import, simulate, drugs, eligible, trials, jobs.
 
 Every handler calls the public API of :mod:`oncoimmune`; bad input is answered
 with 422 and a ``detail`` list whose items name the field (``loc`` as FastAPI
@@ -19,9 +19,10 @@ from .. import OncoimmuneError, __version__
 from ..library import default_days, get_model, list_models
 from ..patients import check_eligibility
 from ..therapy import CHEMO_REGIMENS, list_catalogue
+from .imported import SBML_LIMITS, SBMLRequestError, biomodels, get_imported, import_biomodel, import_text, is_imported_id
 from .jobs import TRIALS, JobLimitError
-from .scenario import ESCAPES, ScenarioError, model_ids, run_scenario
-from .schemas import LIMITS, JobRequest, SimulateRequest
+from .scenario import ESCAPES, ScenarioError, model_ids, run_scenario, scenario_default_days
+from .schemas import LIMITS, JobRequest, SBMLRequest, SimulateRequest
 
 __all__ = ["router", "unprocessable", "model_detail", "eligibility", "reference_curves", "km_curves"]
 
@@ -62,19 +63,32 @@ def models() -> list[dict[str, Any]]:
 
 
 def model_detail(model_id: str) -> dict[str, Any] | None:
-    """States, parameters (value, units, bounds, meaning, source) and equations of a library model."""
-    if model_id not in {m["id"] for m in list_models()}:
+    """States, parameters (value, units, bounds, meaning, source) and equations of a library model
+    or of an imported SBML model (id ``sbml_...``); None if there is no such model."""
+    imported = get_imported(model_id) if is_imported_id(model_id) else None
+    if imported is not None:
+        m = imported.model
+    elif model_id in {m["id"] for m in list_models()}:
+        m = get_model(model_id)
+    else:
         return None
-    m = get_model(model_id)
+    assigned = {k for k, _ in m.initial_assignments}
     return {
-        "id": m.id,
+        "id": model_id,
         "title": m.title,
-        "default_days": default_days(model_id),
+        "default_days": scenario_default_days(model_id),
+        "time_units": getattr(m, "time_units", "day") if imported is not None else "day",
+        "imported": None if imported is None else {
+            "source": imported.source, "file": imported.label, "bytes": imported.n_bytes, "sbml_id": m.id,
+            "events": len(m.events),
+            "events_need_scipy": imported.events_need_scipy,
+        },
         "tumour_state": m.tumour_state or None,
         "equations": m.equations(),
         "references": [str(r) for r in m.references],
         "states": [
-            {"name": s.name, "units": s.units, "description": s.description, "initial": s.initial}
+            {"name": s.name, "units": s.units, "description": s.description, "initial": s.initial,
+             "assigned": s.name in assigned}
             for s in m.states
         ],
         "parameters": [
@@ -93,14 +107,53 @@ def model_detail(model_id: str) -> dict[str, Any] | None:
     }
 
 
-@router.get("/models/{model_id}", summary="One library model", tags=["models"])
+@router.get("/models/{model_id}", summary="One library or imported model", tags=["models"])
 def model(model_id: Annotated[str, PathParam(pattern=r"^[a-z0-9_]{1,64}$")]) -> Any:
-    """A model's states, parameters with sources, equations and references."""
+    """A model's states, parameters with sources, equations and references (library or imported SBML)."""
     d = model_detail(model_id)
     if d is None:
         ids = ", ".join(m["id"] for m in list_models())
-        return JSONResponse(status_code=404, content={"detail": f"unknown model {model_id!r}; valid choices: {ids}"})
+        return JSONResponse(status_code=404, content={"detail": f"unknown model {model_id!r}; valid choices: {ids}, "
+                                                      "or an imported SBML model's id (POST /api/sbml)"})
     return d
+
+
+# SBML import --------------------------------------------------------------------------------------
+@router.post("/sbml", summary="Import an SBML file", tags=["models"])
+async def sbml_upload(req: SBMLRequest) -> Any:
+    """Import the text of an SBML file (Level 2 or 3) for the explorer; answers the model as ``GET /api/models/{id}``.
+
+    The text goes through the safe reader of ``oncoimmune.io.sbml.from_sbml`` (no DOCTYPE or
+    ENTITY, UTF-8, at most ``max_sbml_bytes``; formulas through the package's own expression
+    grammar, never an evaluator). The id (``sbml_`` + 16 hex digits of the text's SHA-256) is
+    then a ``model`` for ``POST /api/simulate`` and ``/explorer?model=ID``. Kept in memory.
+    """
+    try:
+        item = await run_in_threadpool(import_text, req.sbml)
+    except SBMLRequestError as exc:
+        return unprocessable(exc.field, exc.reason)
+    return model_detail(item.id)
+
+
+@router.get("/sbml/biomodels", summary="BioModels files on this server", tags=["models"])
+def sbml_biomodels(request: Request) -> list[dict[str, Any]]:
+    """The BioModels SBML files this server offers (``id``, ``file``, ``title``, ``bytes``); import one with
+    ``POST /api/sbml/biomodels/{id}``."""
+    folder = request.app.state.biomodels_dir
+    return [{k: v for k, v in item.items() if not k.startswith("_")} for item in biomodels(folder).values()]
+
+
+@router.post("/sbml/biomodels/{biomodel}", summary="Import a BioModels file on this server", tags=["models"])
+async def sbml_biomodel(request: Request, biomodel: Annotated[str, PathParam(pattern=r"^[a-z0-9]{1,32}$")]) -> Any:
+    """Import one of the server's BioModels files by its id; answers the model as ``GET /api/models/{id}``.
+
+    The id is looked up in the server's own list of files; it never becomes part of a path.
+    """
+    try:
+        item = await run_in_threadpool(import_biomodel, biomodel, request.app.state.biomodels_dir)
+    except SBMLRequestError as exc:
+        return unprocessable(exc.field, exc.reason, where="path")
+    return model_detail(item.id)
 
 
 def _model_ids() -> list[str]:
@@ -120,7 +173,8 @@ async def simulate_endpoint(req: SimulateRequest) -> Any:
     bad = req.check_names()
     if bad:
         return unprocessable(*bad[0])
-    days = req.days if req.days is not None else default_days(req.model) if req.model in _model_ids() else 1.0
+    days = (req.days if req.days is not None else default_days(req.model) if req.model in _model_ids()
+            else scenario_default_days(req.model) if is_imported_id(req.model) else 1.0)
     if req.patients > 1 and req.patients * days > LIMITS["max_patient_days"]:
         return unprocessable("patients", f"patients x days must be at most {LIMITS['max_patient_days']:,} for a band "
                              f"(got {req.patients} x {days:g}); draw fewer patients or fewer days")
@@ -401,4 +455,4 @@ def jobs_file(
 @router.get("/limits", summary="Limits of this server", tags=["meta"])
 def limits() -> dict[str, Any]:
     """The limits every request is held to (422 naming the field beyond them)."""
-    return {**LIMITS, "oncoimmune_version": __version__}
+    return {**LIMITS, **SBML_LIMITS, "oncoimmune_version": __version__}

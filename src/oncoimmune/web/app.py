@@ -25,7 +25,8 @@ from .. import __version__
 from .api import router as api_router
 from .jobs import JobStore
 from .pages import router as pages_router
-from .schemas import LIMITS
+from .imported import biomodels_dir as _biomodels_dir
+from .schemas import LIMITS, SBML_MAX_BODY_BYTES
 from .security import SecurityMiddleware
 
 __all__ = ["create_app"]
@@ -53,7 +54,7 @@ def _num(x: Any, digits: int = 1, scale: float = 1.0) -> str:
 
 
 def create_app(data_dir: str | os.PathLike[str] | None = None, *, max_concurrent_jobs: int | None = None,
-               warm: bool = True) -> FastAPI:
+               warm: bool = True, biomodels_dir: str | os.PathLike[str] | None = None) -> FastAPI:
     """Build the web application.
 
     Parameters
@@ -67,6 +68,9 @@ def create_app(data_dir: str | os.PathLike[str] | None = None, *, max_concurrent
     warm : bool
         Compile the batched engine's kernel at start-up (in a thread), so the
         first slider move is fast.
+    biomodels_dir : path-like, optional
+        Folder of BioModels SBML files the explorer offers (default: ``biomodels/``
+        in the shared data folder, ``$ONCOIMMUNE_SHARED/data``, if it exists).
 
     Returns
     -------
@@ -100,6 +104,7 @@ def create_app(data_dir: str | os.PathLike[str] | None = None, *, max_concurrent
     )
     app.state.jobs = jobs
     app.state.data_dir = data.resolve()
+    app.state.biomodels_dir = _biomodels_dir(biomodels_dir)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(version=__version__)
     templates.env.globals["today"] = lambda: _dt.date.today().isoformat()
@@ -119,5 +124,6 @@ def create_app(data_dir: str | os.PathLike[str] | None = None, *, max_concurrent
     app.include_router(api_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    app.add_middleware(SecurityMiddleware, max_body_bytes=LIMITS["max_body_bytes"])
+    app.add_middleware(SecurityMiddleware, max_body_bytes=LIMITS["max_body_bytes"],
+                       path_limits={"/api/sbml": SBML_MAX_BODY_BYTES})
     return app

@@ -12,12 +12,13 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path as PathParam, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ..library import list_models
 from ..patients import ASSAYS, CANCERS, TREATMENTS
 from ..therapy import CHEMO_REGIMENS, list_catalogue
 from . import content
+from .imported import SBML_LIMITS, SBMLRequestError, biomodels, import_biomodel
 from .jobs import TRIALS
 from .scenario import ESCAPES, ScenarioError
 from .schemas import LIMITS
@@ -175,16 +176,33 @@ def trials_page(request: Request) -> HTMLResponse:
 
 @router.get("/explorer", response_class=HTMLResponse)
 def explorer(request: Request,
-             model: Annotated[str, Query(pattern=r"^[a-z0-9_]{1,64}$")] = "kuznetsov1994") -> HTMLResponse:
+             model: Annotated[str, Query(pattern=r"^[a-z0-9_]{1,64}$")] = "kuznetsov1994",
+             biomodel: Annotated[str | None, Query(pattern=r"^[a-z0-9]{1,32}$")] = None) -> Any:
+    """The model explorer for a library model or an imported SBML model (``?model=sbml_...``).
+
+    ``?biomodel=ID`` imports one of the server's BioModels files (a plain form, no script needed) and
+    redirects to its explorer; an upload goes through ``POST /api/sbml`` (``static/js/explorer.js``).
+    """
     from .api import model_detail
 
+    error = None
+    if biomodel is not None:
+        try:
+            item = import_biomodel(biomodel, request.app.state.biomodels_dir)
+        except SBMLRequestError as exc:
+            error = {"field": exc.field, "msg": exc.reason}
+        else:
+            return RedirectResponse(f"/explorer?model={item.id}", status_code=303)
     detail = model_detail(model)
-    status = 200
+    status = 422 if error else 200
     if detail is None:
+        error = error or {"field": "model", "msg": f"no model {model!r} here: an imported model is kept in memory "
+                          "only; import its file again below"}
         detail, status = model_detail("kuznetsov1994"), 404
     drugs = [d for d in list_catalogue() if d.get("mechanism_available", True)]
     return _render(request, "explorer.html", status_code=status, title="Model explorer", models=list_models(),
                    model=detail, drugs=drugs, chemo=sorted(CHEMO_REGIMENS), escapes=ESCAPES, limits=LIMITS,
+                   sbml_limits=SBML_LIMITS, biomodels=list(biomodels(request.app.state.biomodels_dir).values()), error=error,
                    model_json=json.dumps(detail))
 
 

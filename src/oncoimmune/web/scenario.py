@@ -1,6 +1,7 @@
 """Scenarios for the web explorer: a library model, escapes, therapies and parameter changes, solved fast.
 
-A *scenario* is what a page asks for: a library model, which escape mechanisms
+A *scenario* is what a page asks for: a library model or an imported SBML model
+(:mod:`oncoimmune.web.imported`, id ``sbml_...``), which escape mechanisms
 are switched on (and how strongly), which catalogue therapies are given, the
 parameter and initial-value changes of the sliders, and how many virtual
 patients to draw for a band. Only public functions of :mod:`oncoimmune` are
@@ -40,10 +41,12 @@ import numpy as np
 
 from .. import OncoimmuneError, simulate
 from ..biology.escape import MECHANISMS
-from ..engines import solve_batch
+from ..engines import solve_batch, unsupported_model_events
 from ..library import default_days, default_events, get_model, list_models
 from ..therapy import bsa_mosteller, parse_therapy, treat_regimens
 from ..therapy.regimen import DEFAULT_PDL1_ENGAGEMENT
+from .imported import DEFAULT_DAYS as SBML_DEFAULT_DAYS
+from .imported import get_imported, is_imported_id
 
 __all__ = [
     "ESCAPES",
@@ -56,6 +59,9 @@ __all__ = [
 
 #: Escape mechanisms the pages can switch on (immunoediting adds a state and is left to the CLI/Python).
 ESCAPES = ("lymphopenia", "pdl1_checkpoint", "antigen_loss")
+
+#: Wall-clock budget of one SciPy reference run (a web request never hangs; the run reports "failed").
+SCIPY_MAX_SECONDS = 20.0
 
 #: Quantiles drawn as the band (5-95 % and 25-75 % around the median).
 BAND_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -98,9 +104,28 @@ def model_ids() -> list[str]:
 
 
 def _check_model(model_id: str) -> None:
+    if is_imported_id(model_id):
+        if get_imported(model_id) is None:
+            raise ScenarioError("model", f"no imported model {model_id!r} on this server (never imported, or dropped "
+                                "from memory); import the SBML file again with POST /api/sbml")
+        return
     ids = _ids()
     if model_id not in ids:
-        raise ScenarioError("model", f"unknown model {model_id!r}; valid choices: {', '.join(ids)}")
+        raise ScenarioError("model", f"unknown model {model_id!r}; valid choices: {', '.join(ids)}, or an imported "
+                            "SBML model's id (POST /api/sbml)")
+
+
+def base_model(model_id: str) -> Any:
+    """The library model, or the imported SBML model, with this id (checked by :func:`_check_model`)."""
+    _check_model(model_id)
+    if is_imported_id(model_id):
+        return get_imported(model_id).model
+    return get_model(model_id)
+
+
+def scenario_default_days(model_id: str) -> float:
+    """The default horizon: the library model's default experiment, or 100 time units of an SBML file."""
+    return SBML_DEFAULT_DAYS if is_imported_id(model_id) else float(default_days(model_id))
 
 
 def build_structure(
@@ -142,6 +167,11 @@ def build_structure(
         Naming ``model``, ``escapes.NAME`` or ``therapies[i]``.
     """
     _check_model(model_id)
+    imported = is_imported_id(model_id)
+    if imported and (escapes or therapies):
+        field = "escapes" if escapes else "therapies"
+        raise ScenarioError(field, "escape mechanisms and catalogue therapies compose onto library models in the "
+                            "explorer; for an imported SBML model compose them in Python (docs/sbml.md)")
     esc = tuple(sorted((escapes or {}).items()))
     key = (model_id, float(days), esc, tuple(therapies), float(weight_kg), float(height_cm), bool(use_default_events))
     with _LOCK:
@@ -150,7 +180,7 @@ def build_structure(
             _CACHE.move_to_end(key)
             return hit
     t0 = time.perf_counter()
-    model = get_model(model_id)
+    model = base_model(model_id)
     for name, strength in esc:
         if name not in ESCAPES:
             raise ScenarioError(f"escapes.{name}", f"unknown escape mechanism; valid choices: {', '.join(ESCAPES)}")
@@ -165,7 +195,7 @@ def build_structure(
             regimens.append(parse_therapy(text, weight_kg=weight_kg, bsa_m2=bsa, until=days))
         except OncoimmuneError as exc:
             raise ScenarioError(f"therapies[{i}]", str(exc)) from None
-    events: tuple[Any, ...] = tuple(default_events(model_id)) if use_default_events else ()
+    events: tuple[Any, ...] = tuple(default_events(model_id)) if use_default_events and not imported else ()
     if regimens:
         try:
             treated = treat_regimens(model, *regimens, until=days, pdl1_engagement=DEFAULT_PDL1_ENGAGEMENT)
@@ -197,6 +227,9 @@ def _overrides(st: Structure, values: Mapping[str, float]) -> tuple[np.ndarray, 
                 raise ScenarioError(field, f"must be within [{lo:g}, {hi:g}]; got {v:g}")
             p[cm.param_index(name)] = v
         elif name in model.state_names:
+            if any(k == name for k, _ in model.initial_assignments):
+                raise ScenarioError(field, f"the initial value of {name!r} is computed from the parameters by its "
+                                    "initial assignment; change those parameters instead")
             if v < 0:
                 raise ScenarioError(field, f"an initial population must be >= 0; got {v:g}")
             y0[model.state_names.index(name)] = v
@@ -238,7 +271,7 @@ def _draw(st: Structure, p: np.ndarray, n: int, cv: float, seed: int, vary: Sequ
 
 def default_vary(st: Structure, base_model_id: str) -> list[str]:
     """The parameters varied in a band by default: those of the library model itself (not drugs or escapes)."""
-    base = get_model(base_model_id)
+    base = base_model(base_model_id)
     return [n for n in base.parameter_names if n in st.model.parameter_names]
 
 
@@ -311,7 +344,7 @@ def run_scenario(
     """
     _check_model(model_id)
     if days is None:
-        days = default_days(model_id)
+        days = scenario_default_days(model_id)
     st = build_structure(
         model_id, days, escapes=escapes, therapies=therapies, weight_kg=weight_kg, height_cm=height_cm,
         use_default_events=use_default_events,
@@ -319,6 +352,15 @@ def run_scenario(
     p, y0 = _overrides(st, set_values or {})
     grid = _grid(st.days, points)
     model, cm = st.model, st.compiled
+    note = ""
+    why = unsupported_model_events(cm) if engine == "batched" else ""
+    if why:
+        # model events other than dose schedules on time alone run on the SciPy reference engine only
+        if patients > 1:
+            raise ScenarioError("patients", f"model {model_id!r} has events (SBML <event>) that only the SciPy "
+                                f"reference engine runs, one patient at a time ({why}); ask for patients = 1")
+        engine = "scipy"
+        note = f"the model's events run on the SciPy reference engine only ({why}), so this run used it"
     t0 = time.perf_counter()
     out: dict[str, Any] = {
         "model": model_id,
@@ -326,7 +368,9 @@ def run_scenario(
         "days": st.days,
         "patients": int(patients),
         "engine": engine,
+        "engine_note": note,
         "time": grid.tolist(),
+        "time_units": "day" if not is_imported_id(model_id) else getattr(model, "time_units", "time unit of the file"),
         "units": {s.name: s.units for s in model.states},
         "descriptions": {s.name: s.description for s in model.states},
         "tumour_state": model.tumour_state or None,
@@ -341,7 +385,7 @@ def run_scenario(
                 model, st.days, events=st.events, saveat=grid,
                 parameters={k: v for k, v in values.items() if k in model.parameter_names},
                 initial={k: v for k, v in values.items() if k in model.state_names},
-                rtol=1e-8, atol=1e-10,
+                rtol=1e-8, atol=1e-10, max_seconds=SCIPY_MAX_SECONDS,
             )
             out["states"] = {s: _clean(np.asarray(ds[s].values)) for s in model.state_names}
             out["status"] = ds.attrs["status"]

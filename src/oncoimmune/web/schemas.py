@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "LIMITS",
     "JobRequest",
+    "SBMLRequest",
     "SimulateRequest",
 ]
 
@@ -33,6 +34,11 @@ LIMITS: dict[str, Any] = {
 }
 
 _NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+#: characters of an SBML upload (a JSON string of at most this many characters; bytes are checked on import)
+SBML_MAX_CHARS = 2 * 1024 * 1024
+#: request bodies on ``POST /api/sbml`` may be this large (the text, JSON-escaped); every other path
+#: keeps ``LIMITS["max_body_bytes"]``
+SBML_MAX_BODY_BYTES = 3 * 1024 * 1024
 _THERAPY = r"^[A-Za-z0-9_.:*/+\- ]{1,100}$"
 
 EscapeName = Literal["lymphopenia", "pdl1_checkpoint", "antigen_loss"]
@@ -42,11 +48,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, protected_namespaces=())
 
 
+class SBMLRequest(_Strict):
+    """The text of an SBML file to import (``POST /api/sbml``)."""
+
+    sbml: str = Field(
+        min_length=1,
+        max_length=SBML_MAX_CHARS,
+        description="The SBML file's text (UTF-8, starting with '<'); at most max_sbml_bytes (GET /api/limits).",
+        examples=['<?xml version="1.0" encoding="UTF-8"?><sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" '
+                  'level="3" version="2"><model id="m"/></sbml>'],
+    )
+
+
 class SimulateRequest(_Strict):
-    """One scenario: a library model, escapes, therapies, slider values; one patient or a band."""
+    """One scenario: a library or imported SBML model, escapes, therapies, slider values; one patient or a band."""
 
     model: str = Field(
-        pattern=r"^[a-z0-9_]{1,64}$", description="Library model id (GET /api/models).", examples=["kuznetsov1994"]
+        pattern=r"^[a-z0-9_]{1,64}$", description="Library model id (GET /api/models), or an imported SBML model's "
+        "id (sbml_..., from POST /api/sbml).", examples=["kuznetsov1994"]
     )
     days: float | None = Field(
         default=None, gt=0, le=LIMITS["max_days"], description="Days to simulate; default: the model's default."

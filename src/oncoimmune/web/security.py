@@ -9,7 +9,8 @@
   images but no script at all.
 * A body longer than the limit is refused with 422 naming ``body`` before it is
   read into memory: by ``Content-Length`` when given, else by counting the
-  bytes of a chunked body as they arrive.
+  bytes of a chunked body as they arrive. One limit serves every path except
+  those given their own (``path_limits``: the SBML upload).
 """
 
 from __future__ import annotations
@@ -57,15 +58,16 @@ def _too_large(limit: int, got: str) -> bytes:
 class SecurityMiddleware:
     """ASGI middleware adding the security headers and enforcing ``max_body_bytes``."""
 
-    def __init__(self, app: Any, max_body_bytes: int):
+    def __init__(self, app: Any, max_body_bytes: int, path_limits: dict[str, int] | None = None):
         self.app = app
         self.max_body_bytes = int(max_body_bytes)
+        self.path_limits = {k: int(v) for k, v in (path_limits or {}).items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_body_bytes
+        limit = self.path_limits.get(scope.get("path", ""), self.max_body_bytes)
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None:

@@ -53,7 +53,8 @@
       var r = await window.OI.postJSON("/api/simulate", b);
       var rt = performance.now() - t0;
       draw(r);
-      statusEl.textContent = "Status " + r.status + (r.status_reason ? " (" + r.status_reason + ")" : "") + ". Server solve " +
+      statusEl.textContent = "Status " + r.status + (r.status_reason ? " (" + r.status_reason + ")" : "") +
+        (r.engine_note ? " (" + r.engine_note + ")" : "") + ". Server solve " +
         r.timing_ms.solve.toFixed(1) + " ms (" + r.engine + ", " + r.patients + " patient" + (r.patients > 1 ? "s" : "") +
         "), round trip " + rt.toFixed(0) + " ms.";
       root.setAttribute("data-drawn", String(Date.now()));
@@ -72,7 +73,8 @@
       else { series.push({ name: n, x: r.time, y: s.q50, color: color, band: { lo: s.q05, hi: s.q95, lo2: s.q25, hi2: s.q75 } }); }
       keys.push(n + " (" + (r.units[n] || "") + ")");
     });
-    window.OI.drawChart(chart, series, { log: true, xlabel: "days", ylabel: "value (log scale)" });
+    var tu = r.time_units === "day" || !r.time_units ? "days" : "time (" + r.time_units + ")";
+    window.OI.drawChart(chart, series, { log: true, xlabel: tu, ylabel: "value (log scale)" });
     legend.textContent = "";
     series.forEach(function (s, i) {
       var k = document.createElement("span"); k.className = "key"; k.style.background = s.color; legend.appendChild(k);
@@ -90,6 +92,26 @@
     document.getElementById("days").value = String(Math.round(model.default_days));
     schedule();
   });
+  // SBML upload: the file's text goes to POST /api/sbml (the server's safe importer), then to its explorer page
+  var up = document.getElementById("sbml-upload-button"), file = document.getElementById("sbml-file");
+  var upStatus = document.getElementById("sbml-status");
+  if (up && file) {
+    up.addEventListener("click", async function () {
+      var f = file.files && file.files[0];
+      var limit = parseInt(file.getAttribute("data-max-bytes"), 10);
+      if (!f) { upStatus.textContent = "Choose an SBML file first."; return; }
+      if (f.size > limit) { upStatus.textContent = "Not imported: the file has " + f.size + " bytes; the limit is " + limit + "."; return; }
+      upStatus.textContent = "Importing " + f.name + "…";
+      try {
+        var text = await f.text();
+        var d = await window.OI.postJSON("/api/sbml", { sbml: text });
+        upStatus.textContent = "Imported as " + d.id + "; opening it…";
+        window.location.assign("/explorer?model=" + encodeURIComponent(d.id));
+      } catch (e) {
+        upStatus.textContent = "Not imported: " + e.message;
+      }
+    });
+  }
   var sel = document.getElementById("model");
   if (sel) { sel.addEventListener("change", function () { document.getElementById("model-form").submit(); }); }
   run();
