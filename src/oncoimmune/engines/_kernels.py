@@ -1333,8 +1333,8 @@ R_GROWTH = 1e3
 NONSTIFF_HRHO = 2.0
 
 # per-lane float fields of the Rosenbrock lanes (rows of ``rf``)
-RF_T, RF_H, RF_TEND, RF_HOLD, RF_LERROLD, RF_ERR, RF_HNEW, RF_RHO, RF_INV = range(9)
-N_RF = 9
+RF_T, RF_H, RF_TEND, RF_HOLD, RF_LERROLD, RF_ERR, RF_HNEW, RF_RHO, RF_INV, RF_INVH, RF_ACC, RF_ACC2 = range(12)
+N_RF = 12
 # per-lane int fields (rows of ``ri``); counters as in the Dormand-Prince lanes
 (RI_PAT, RI_EVP, RI_ISAVE, RI_ACTIVE, RI_NEEDJ, RI_REJECT, RI_FIRST, RI_NONST, RI_HITS, RI_NFORCED, RI_FORCE,
  RI_PIV, RI_BAD, RI_STEPS, RI_NFEV, RI_NJEV, RI_NACC, RI_NLU) = range(18)
@@ -1546,41 +1546,54 @@ def ros_iterate(
             for l in range(width):
                 rjreg[1 + i, l] = ry[i, l]
         eval_lanes_from(jac_code, jac_ninv, njcode, rjreg, 0, width)
+        # copied for every lane: a lane that reuses its Jacobian (after a rejected step) gets the same
+        # values again (same t, y and parameters), and unmasked copies are vector moves
         for i in range(ns):
             for j in range(ns):
                 o = jac_out[i * ns + j]
                 for l in range(width):
-                    rJ[i, j, l] = rjreg[o, l] if ri[RI_NEEDJ, l] != 0 else rJ[i, j, l]
+                    rJ[i, j, l] = rjreg[o, l]
             o = jac_out[ns * ns + i]
             for l in range(width):
-                rdfdt[i, l] = rjreg[o, l] if ri[RI_NEEDJ, l] != 0 else rdfdt[i, l]
+                rdfdt[i, l] = rjreg[o, l]
+        # finiteness for all lanes at once: x * 0 is 0 unless x is infinite or NaN
+        for l in range(width):
+            rf[RF_ACC, l] = 0.0
+        for i in range(ns):
+            for l in range(width):
+                rf[RF_ACC, l] += rdfdt[i, l] * 0.0
+            for j in range(ns):
+                for l in range(width):
+                    rf[RF_ACC, l] += rJ[i, j, l] * 0.0
+        if method == METHOD_AUTO:
+            # rho: infinity norm of D^-1 J D, D the error weights (same eigenvalues as J), all lanes at
+            # once (rdiag is scratch until the factorisation below)
+            for j in range(ns):
+                aj = atol[j]
+                for l in range(width):
+                    rdiag[j, l] = aj + rtol * abs(ry[j, l])
+            for l in range(width):
+                rf[RF_RHO, l] = 0.0
+            for i in range(ns):
+                for l in range(width):
+                    rf[RF_ACC2, l] = 0.0
+                for j in range(ns):
+                    for l in range(width):
+                        rf[RF_ACC2, l] += abs(rJ[i, j, l]) * rdiag[j, l]
+                for l in range(width):
+                    sr = rf[RF_ACC2, l] / rdiag[i, l]
+                    rf[RF_RHO, l] = sr if sr > rf[RF_RHO, l] else rf[RF_RHO, l]
         for l in range(width):
             if ri[RI_NEEDJ, l] != 0:
                 ri[RI_NJEV, l] += 1
-                finite = True
-                for i in range(ns):
-                    if not np.isfinite(rdfdt[i, l]):
-                        finite = False
-                    for j in range(ns):
-                        if not np.isfinite(rJ[i, j, l]):
-                            finite = False
-                if not finite:
+                if rf[RF_ACC, l] != 0.0:
                     _ros_finish(l, STATUS_NONFINITE, rf[RF_T, l], ri, status, t_fail, nsteps, nfev, njev, nlu)
                     rf[RF_H, l] = 1.0
-                if method == METHOD_AUTO:
-                    # rho: infinity norm of D^-1 J D, D the error weights (same eigenvalues as J)
-                    rho = 0.0
-                    for i in range(ns):
-                        si = atol[i] + rtol * abs(ry[i, l])
-                        s = 0.0
-                        for j in range(ns):
-                            s += abs(rJ[i, j, l]) * (atol[j] + rtol * abs(ry[j, l]))
-                        s /= si
-                        rho = s if s > rho else rho
-                    rf[RF_RHO, l] = rho
     # iteration matrix and its LU factorisation, all lanes at once (no pivoting) ------------
     for l in range(width):
         rf[RF_INV, l] = 1.0 / (RG * rf[RF_H, l])
+    for l in range(width):
+        rf[RF_INVH, l] = 1.0 / rf[RF_H, l]  # (the stages multiply by it: one division per lane, not 30)
     for i in range(ns):
         for j in range(ns):
             for l in range(width):
@@ -1670,23 +1683,23 @@ def ros_iterate(
             o = rhs_out[i]
             if s == 1:
                 for l in range(width):
-                    rb[i, l] = rreg[o, l] + rf[RF_H, l] * RD2 * rdfdt[i, l] + RC21 * rk[0, i, l] / rf[RF_H, l]
+                    rb[i, l] = rreg[o, l] + rf[RF_H, l] * RD2 * rdfdt[i, l] + RC21 * rk[0, i, l] * rf[RF_INVH, l]
             elif s == 2:
                 for l in range(width):
                     rb[i, l] = rreg[o, l] + rf[RF_H, l] * RD3 * rdfdt[i, l] + (
-                        RC31 * rk[0, i, l] + RC32 * rk[1, i, l]) / rf[RF_H, l]
+                        RC31 * rk[0, i, l] + RC32 * rk[1, i, l]) * rf[RF_INVH, l]
             elif s == 3:
                 for l in range(width):
                     rb[i, l] = rreg[o, l] + rf[RF_H, l] * RD4 * rdfdt[i, l] + (
-                        RC41 * rk[0, i, l] + RC42 * rk[1, i, l] + RC43 * rk[2, i, l]) / rf[RF_H, l]
+                        RC41 * rk[0, i, l] + RC42 * rk[1, i, l] + RC43 * rk[2, i, l]) * rf[RF_INVH, l]
             elif s == 4:
                 for l in range(width):
                     rb[i, l] = rreg[o, l] + (RC51 * rk[0, i, l] + RC52 * rk[1, i, l] + RC53 * rk[2, i, l]
-                                             + RC54 * rk[3, i, l]) / rf[RF_H, l]
+                                             + RC54 * rk[3, i, l]) * rf[RF_INVH, l]
             else:
                 for l in range(width):
                     rb[i, l] = rreg[o, l] + (RC61 * rk[0, i, l] + RC62 * rk[1, i, l] + RC63 * rk[2, i, l]
-                                             + RC64 * rk[3, i, l] + RC65 * rk[4, i, l]) / rf[RF_H, l]
+                                             + RC64 * rk[3, i, l] + RC65 * rk[4, i, l]) * rf[RF_INVH, l]
         _lu_solve_lanes(rW, rdiag, rpiv, ri, rb, width, anypiv)
         for i in range(ns):
             for l in range(width):
