@@ -97,6 +97,32 @@ def test_auto_switches_to_rosenbrock_and_back():
         assert np.max(np.abs(s.y[0, 5:, 0] - exact[5:])) < 1e-5
 
 
+def test_auto_finds_stiffness_hidden_behind_a_large_population():
+    """A small stiff state ``s`` beside a large logistic population ``B`` (1e10 cells): ``B``'s stage
+    differences dwarf those of ``s``, so in Hairer's plain Euclidean norm ``h*|lambda|`` came out
+    tiny and ``auto`` stayed explicit for all 6,050 steps (measured; as on de Pillis 2005, whose
+    tumour hid its CD8+ state). Weighted by the error weights the stiff direction shows."""
+    b, s, k = Sym("B"), Sym("s"), Sym("k")
+    model = Model(
+        id="hidden_stiff",
+        title="large logistic population beside a small stiff state",
+        states=(State("B", 1e10, "cell", "cells"), State("s", 1.0, "1", "value", nonnegative=False)),
+        parameters=(Parameter("k", 1e3, "1/day", "relaxation rate", SRC),),
+        terms=(
+            Term("grow", 0.5 * b * (1 - b / 3e10), {"B": 1}, "logistic growth"),
+            Term("relax", -k * (s - exp(-0.1 * Sym("t"))), {"s": 1}, "relaxation"),
+        ),
+    )
+    cm = model.compile()
+    kw = dict(t1=20.0, saveat=np.linspace(0.0, 20.0, 21), rtol=1e-6, atol=1e-6)
+    auto = solve_batch(cm, cm.y0, cm.p0, method="auto", **kw)
+    dop = solve_batch(cm, cm.y0, cm.p0, method="dopri5", **kw)
+    assert auto.ok.all() and dop.ok.all()
+    assert auto.t_stiff[0] < 1.0 and auto.njev[0] > 0  # switched early (measured: day 0.06)
+    assert auto.nfev[0] < 0.2 * dop.nfev[0]  # DOPRI5 pays ~6,000 steps for stability
+    assert np.max(np.abs(auto.y[0, :, 1] - np.exp(-0.1 * auto.t))) < 1e-4
+
+
 def test_switching_does_not_depend_on_lanes_threads_or_chunks():
     cm = switching_model().compile()
     rng = np.random.default_rng(11)
