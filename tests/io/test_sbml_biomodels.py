@@ -16,9 +16,13 @@ import pytest
 pytest.importorskip("libsbml")
 pytest.importorskip("roadrunner")
 
+from oncoimmune._data import SHARED_ENV, shared_dir  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / ".." / "shared" / "data" / "biomodels"
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"BioModels files not found at {DATA}")
+DATA = shared_dir() / "data" / "biomodels"  # $ONCOIMMUNE_SHARED or <repo>/../shared
+pytestmark = pytest.mark.skipif(
+    not DATA.is_dir(), reason=f"BioModels files not found at {DATA}; set {SHARED_ENV} to the folder holding data/"
+)
 
 
 def _oracle():

@@ -12,6 +12,7 @@ import pytest
 
 libsbml = pytest.importorskip("libsbml")
 
+from oncoimmune._data import shared_dir
 from oncoimmune import EngineError, ModelSpecError, simulate  # noqa: E402
 from oncoimmune.io.sbml import SBMLImportError, UnsupportedSBMLError, from_sbml, import_sbml, to_sbml  # noqa: E402
 from oncoimmune.library import default_days, get_model, list_models  # noqa: E402
@@ -412,7 +413,7 @@ def importlib_util_find_spec(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-BIOMODELS = SRC.parents[2] / ".." / "shared" / "data" / "biomodels"
+BIOMODELS = shared_dir() / "data" / "biomodels"  # $ONCOIMMUNE_SHARED or <repo>/../shared
 #: the BioModels files with events (all on time alone), measured 2026-12-07 with from_sbml
 BIOMODELS_WITH_EVENTS = ["BIOMD0000001032", "BIOMD0000001019", "BIOMD0000001020", "BIOMD0000000816",
                          "BIOMD0000000817", "BIOMD0000000789", "BIOMD0000000820", "BIOMD0000000791",

@@ -15,9 +15,10 @@ import pytest
 
 pytest.importorskip("libsbml")
 
+from oncoimmune._data import shared_dir
 from oncoimmune.io.sbml_suite import parse_case_range, read_settings, run_case, run_suite  # noqa: E402
 
-CASES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "sbml-test-suite" / "cases"
+CASES = shared_dir() / "data" / "sbml-test-suite" / "cases"  # $ONCOIMMUNE_SHARED or <repo>/../shared
 pytestmark = pytest.mark.skipif(not CASES.is_dir(), reason=f"SBML Test Suite not found at {CASES}")
 
 #: one case per feature (tag of the case's model.m) -> the case number
