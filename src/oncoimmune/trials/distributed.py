@@ -128,11 +128,13 @@ def run_shards_on_dask(
                 raise DistributedRunError(f"--scheduler {scheduler!r}: cannot connect ({exc})") from None
         try:
             run_token = uuid.uuid4().hex[:12]  # unique task keys, even on a shared cluster
-            futures = [
-                client.submit(_run_shard_job, job, key=f"oncoimmune-shard-{run_token}-{job[0]}", retries=retries)
-                for job in jobs
-            ]
-            for fut in as_completed(futures):
+            running = as_completed(
+                [
+                    client.submit(_run_shard_job, job, key=f"oncoimmune-shard-{run_token}-{job[0]}", retries=retries)
+                    for job in jobs
+                ]
+            )
+            for fut in running:
                 try:
                     shard_id, entry = fut.result()
                 except OncoimmuneError:
@@ -140,6 +142,9 @@ def run_shards_on_dask(
                 except Exception as exc:  # a task that failed after its retries
                     raise DistributedRunError(f"a shard failed on the cluster: {type(exc).__name__}: {exc}") from exc
                 register(shard_id, entry)
+                # the shard is on disk and registered: drop the result, or the scheduler would recompute it
+                # (and rewrite the file under its registered checksum) if the worker holding it dies later
+                fut.release()
                 if on_shard is not None:
                     on_shard(entry)
         finally:
