@@ -174,3 +174,35 @@ def test_the_runner_applies_the_line_of_therapy_effects():
     assert sp.model.parameter("f_res").value == pytest.approx(
         min(1.0, m.parameter("f_res").value * m.parameter("m_line").value), rel=1e-12)
     assert lib.line_factor_applies(sp.patient)
+
+
+def test_one_step_hazard_ratio_matches_its_definition_with_ties():
+    """The vectorised Pike/Peto estimate equals the sum over distinct event times written out (ties, censoring,
+    an infinite censoring time); a NaN time is neither at risk nor an event."""
+    import math
+
+    from oncoimmune.trials.joint import _logrank_hr
+
+    def by_definition(t1, e1, t0, e0):
+        t, e = np.concatenate([t1, t0]), np.concatenate([e1, e0])
+        g = np.concatenate([np.ones_like(t1), np.zeros_like(t0)])
+        o_e = v = 0.0
+        for u in np.unique(t[e > 0]):
+            at = t >= u
+            n, n1 = at.sum(), (at & (g == 1)).sum()
+            d = (t == u) & (e > 0)
+            o_e += d[g == 1].sum() - d.sum() * n1 / n
+            if n > 1:
+                v += d.sum() * (n1 / n) * (1 - n1 / n) * (n - d.sum()) / (n - 1)
+        return math.exp(o_e / v)
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        n1, n0 = rng.integers(2, 40, 2)
+        t1, t0 = np.round(rng.exponential(5, n1)), np.round(rng.exponential(7, n0), 1)  # many ties
+        e1, e0 = (rng.random(n1) < 0.7).astype(float), (rng.random(n0) < 0.7).astype(float)
+        e1[0] = e0[0] = 1.0
+        t0[-1], e0[-1] = np.inf, 0.0
+        assert _logrank_hr(t1, e1, t0, e0) == pytest.approx(by_definition(t1, e1, t0, e0), rel=1e-12)
+    with_nan = _logrank_hr(np.append(t1, np.nan), np.append(e1, 1.0), t0, e0)
+    assert with_nan == pytest.approx(by_definition(t1, e1, t0, e0), rel=1e-12)
