@@ -167,11 +167,13 @@ def tests_page(request: Request) -> HTMLResponse:
 
 @router.get("/trials", response_class=HTMLResponse)
 def trials_page(request: Request) -> HTMLResponse:
-    from ..trials import KEYNOTE024_PUBLISHED
+    from ..trials import KEYNOTE024_PUBLISHED, keynote024_reference
 
     done = [j for j in request.app.state.jobs.list() if j.get("state") == "done" and j.get("trial") == "keynote024"]
+    # without the reconstructed data (a server without shared/) the page says so instead of asking for a 404
     return _render(request, "trials.html", title="Clinical trials, and a virtual one", limits=content.TRIAL_LIMITS,
-                   published=KEYNOTE024_PUBLISHED, job=done[0] if done else None, trial=TRIALS["keynote024"])
+                   published=KEYNOTE024_PUBLISHED, job=done[0] if done else None, trial=TRIALS["keynote024"],
+                   reference=keynote024_reference() is not None)
 
 
 @router.get("/explorer", response_class=HTMLResponse)

@@ -23,8 +23,11 @@
   }
 
   async function load() {
-    try { real = await window.OI.getJSON("/api/trials/keynote024/reference"); }
-    catch (e) { status.textContent = "The real trial's data are not installed on this server."; }
+    var missing = "The real trial's data are not installed on this server.";
+    if (fig.getAttribute("data-reference") === "1") {
+      try { real = await window.OI.getJSON("/api/trials/keynote024/reference"); }
+      catch (e) { status.textContent = missing; }
+    } else { status.textContent = missing; }
     var job = fig.getAttribute("data-job");
     if (job) {
       try { virt = await window.OI.getJSON("/api/jobs/" + job + "/km"); status.textContent = "Virtual trial: job " + job.slice(0, 8) + "."; }
