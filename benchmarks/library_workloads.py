@@ -24,46 +24,17 @@ References
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from oncoimmune.library import default_events, get_model
-from oncoimmune.model import Event, Model
 from oncoimmune.model.compile import CompiledModel
 from oncoimmune.model.expr import free_symbols
-from oncoimmune.patients.cohort import patient_rng
 from oncoimmune.therapy import chemotherapy, treat
+from stiff_workload import Workload  # one workload type for every benchmark model
 
 CV = 0.30
 DAYS = 365.0
-
-
-@dataclass(frozen=True, eq=False)
-class Workload:
-    """A library model as a cohort workload (same fields as ``stiff_workload.Workload``)."""
-
-    model: Model
-    compiled: CompiledModel
-    events: tuple[Event, ...]
-    varied: np.ndarray
-    sigma: float
-    days: float = DAYS
-    save: np.ndarray = field(default_factory=lambda: np.arange(DAYS + 1.0))
-    title: str = ""
-
-    @property
-    def y0(self) -> np.ndarray:
-        return self.compiled.y0
-
-    def parameters(self, lo: int, hi: int, seed: int = 2024) -> np.ndarray:
-        p0 = self.compiled.p0
-        typ = p0[self.varied]
-        P = np.tile(p0, (hi - lo, 1))
-        for r, i in enumerate(range(lo, hi)):
-            z = patient_rng(seed, i, "parameters").standard_normal(self.varied.size)
-            P[r, self.varied] = typ * np.exp(self.sigma * z)
-        return P
 
 
 def _varied(cm: CompiledModel, fixed: set[str]) -> np.ndarray:

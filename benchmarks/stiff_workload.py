@@ -143,7 +143,9 @@ def build() -> tuple[Model, tuple[Event, ...]]:
 
 @dataclass(frozen=True, eq=False)
 class Workload:
-    """The compiled model, its events and which parameters vary."""
+    """A cohort workload: the compiled model, its events and which parameters vary (log-normal, ``sigma``).
+
+    Also used by ``library_workloads`` for the published stiff models."""
 
     model: Model
     compiled: CompiledModel
@@ -152,7 +154,7 @@ class Workload:
     sigma: float
     days: float = DAYS
     save: np.ndarray = field(default_factory=SAVE.copy)
-    title: str = "Stiff checkpoint cohort (issue 14): Kuznetsov + exhaustion + pembrolizumab PK + PD-1 binding"
+    title: str = ""
 
     @property
     def y0(self) -> np.ndarray:
@@ -180,4 +182,5 @@ def workload() -> Workload:
     model, events = build()
     cm = model.compile()
     varied = np.array([cm.param_index(n) for n in VARIED], dtype=np.int64)
-    return Workload(model, cm, events, varied, math.sqrt(math.log1p(CV**2)))
+    return Workload(model, cm, events, varied, math.sqrt(math.log1p(CV**2)),
+                    title="Stiff checkpoint cohort (issue 14): Kuznetsov + exhaustion + pembrolizumab PK + PD-1 binding")
