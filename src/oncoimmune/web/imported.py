@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import OncoimmuneError
+from .errors import FieldError
 
 __all__ = [
     "SBML_LIMITS",
@@ -69,13 +70,8 @@ DEFAULT_DAYS = 100.0
 _ID = re.compile(r"^sbml_[0-9a-f]{16}$")
 
 
-class SBMLRequestError(OncoimmuneError, ValueError):
+class SBMLRequestError(FieldError):
     """An SBML request that cannot be served; ``field`` names the request field."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.reason = message
 
 
 @dataclass(frozen=True, eq=False)

@@ -45,6 +45,7 @@ from ..engines import solve_batch, unsupported_model_events
 from ..library import default_days, default_events, get_model, list_models
 from ..therapy import bsa_mosteller, parse_therapy, treat_regimens
 from ..therapy.regimen import DEFAULT_PDL1_ENGAGEMENT
+from .errors import FieldError
 from .imported import DEFAULT_DAYS as SBML_DEFAULT_DAYS
 from .imported import get_imported, is_imported_id
 
@@ -67,13 +68,8 @@ SCIPY_MAX_SECONDS = 20.0
 BAND_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
-class ScenarioError(OncoimmuneError, ValueError):
+class ScenarioError(FieldError):
     """A scenario that cannot be built or run; ``field`` names the request field."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.reason = message
 
 
 @dataclass(frozen=True, eq=False)
