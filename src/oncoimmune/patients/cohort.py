@@ -59,7 +59,7 @@ import math
 import warnings
 import zlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -84,6 +84,7 @@ __all__ = [
     "run_assays",
     "sample_cohort",
     "sample_patient",
+    "iter_screening",
     "screen",
     "screen_patient",
     "screen_range",
@@ -759,6 +760,33 @@ class Screening:
         }
 
 
+def iter_screening(
+    population: Population | Mapping[str, Any],
+    trial_seed: int,
+    n_enrol: int,
+    *,
+    max_screened: int | None = None,
+    chunk: int = 256,
+    start: int = 0,
+) -> Iterator[ScreeningResult]:
+    """Screen patients in index order, yielding each result, until ``n_enrol`` are eligible.
+
+    What :func:`screen` collects; a caller that keeps less (a million-patient
+    trial keeps only the enrolled indices) holds one chunk at a time. Arguments
+    as :func:`screen` (not validated here).
+    """
+    limit = max_screened if max_screened is not None else 1000 * n_enrol + 1000
+    n_eligible, i = 0, start
+    while n_eligible < n_enrol and i < start + limit:
+        stop = min(i + chunk, start + limit)
+        for r in screen_range(population, trial_seed, i, stop):
+            if n_eligible >= n_enrol:
+                return
+            n_eligible += r.eligible
+            yield r
+        i = stop
+
+
 def screen(
     population: Population | Mapping[str, Any],
     trial_seed: int,
@@ -793,22 +821,15 @@ def screen(
         raise _field_error("n_enrol", f"must be a whole number >= 0; got {n_enrol!r}")
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise _field_error("chunk", f"must be a whole number >= 1; got {chunk!r}")
-    limit = max_screened if max_screened is not None else 1000 * n_enrol + 1000
     enrolled: list[VirtualPatient] = []
     failed: list[ScreeningResult] = []
-    i = start
     last = start - 1
-    while len(enrolled) < n_enrol and i < start + limit:
-        stop = min(i + chunk, start + limit)
-        for r in screen_range(pop, trial_seed, i, stop):
-            if len(enrolled) >= n_enrol:
-                break
-            last = r.index
-            if r.eligible:
-                enrolled.append(r.patient)
-            else:
-                failed.append(r)
-        i = stop
+    for r in iter_screening(pop, trial_seed, n_enrol, max_screened=max_screened, chunk=chunk, start=start):
+        last = r.index
+        if r.eligible:
+            enrolled.append(r.patient)
+        else:
+            failed.append(r)
     counts = Counter(k for r in failed for k in dict.fromkeys(c for c, _ in r.failures))
     out = Screening(tuple(enrolled), last - start + 1, MappingProxyType(dict(counts)), tuple(failed), n_enrol)
     if not out.complete:

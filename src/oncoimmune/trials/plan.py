@@ -108,37 +108,30 @@ def allocate(spec: TrialSpec, strata: Sequence[str]) -> list[str]:
     return out
 
 
-#: Candidates screened per call of :func:`~oncoimmune.patients.cohort.screen_range` (memory only).
+#: Candidates screened per chunk of :func:`~oncoimmune.patients.cohort.iter_screening` (memory only).
 SCREEN_CHUNK = 4096
 
 
 def _screen(spec: TrialSpec, n_patients: int, seed: int, factors: Sequence[str]) -> tuple[list[tuple[int, str]], dict[str, Any]]:
     """Screen in index order until ``n_patients`` are eligible, keeping only what the plan needs.
 
-    The same patients as :func:`oncoimmune.patients.cohort.screen` (which keeps
-    every candidate, tested, in memory: several GB for a million-patient trial
-    that screens three million); here each chunk of candidates is dropped once
-    its enrolled patients' indices and strata and the failure counts are kept.
+    The same patients as :func:`oncoimmune.patients.cohort.screen` (both walk
+    :func:`~oncoimmune.patients.cohort.iter_screening`), but where ``screen`` keeps
+    every candidate, tested (several GB for a million-patient trial that screens
+    three million), this keeps the enrolled indices and strata and the failure counts.
     """
-    from ..patients.cohort import screen_range
+    from ..patients.cohort import iter_screening
 
-    pop = spec.to_population()
-    limit = 1000 * n_patients + 1000
     enrolled: list[tuple[int, str]] = []
     counts: Counter[str] = Counter()
-    n_failed, last, i = 0, -1, 0
-    while len(enrolled) < n_patients and i < limit:
-        stop = min(i + SCREEN_CHUNK, limit)
-        for r in screen_range(pop, seed, i, stop):
-            if len(enrolled) >= n_patients:
-                break
-            last = r.index
-            if r.eligible:
-                enrolled.append((r.index, _stratum(r.patient, factors)))
-            else:
-                n_failed += 1
-                counts.update({c for c, _ in r.failures})  # a criterion once per patient
-        i = stop
+    n_failed, last = 0, -1
+    for r in iter_screening(spec.to_population(), seed, n_patients, chunk=SCREEN_CHUNK):
+        last = r.index
+        if r.eligible:
+            enrolled.append((r.index, _stratum(r.patient, factors)))
+        else:
+            n_failed += 1
+            counts.update({c for c, _ in r.failures})  # a criterion once per patient
     summary = {
         "screened": last + 1,
         "enrolled": len(enrolled),
