@@ -592,6 +592,33 @@ ASSAYS: Mapping[str, Assay] = MappingProxyType(
                 ),
             ),
             Assay(
+                name="pdl1_sp142",
+                label="PD-L1 SP142 TC/IC score (atezolizumab)",
+                analyte="PD-L1 on tumour cells (TC, % of tumour cells) and on tumour-infiltrating immune cells "
+                "(IC, % of tumour area)",
+                specimen="formalin-fixed tumour tissue",
+                method="immunohistochemistry (VENTANA PD-L1 SP142); reported as the higher of the TC and IC "
+                "levels: TC3 >= 50 % or IC3 >= 10 %; TC2 5-49 % or IC2 5-9 %; TC1 1-4 % or IC1 1-4 %; "
+                "TC0 and IC0 < 1 %",
+                kind="categorical",
+                categories=("TC0/IC0", "TC1/IC1", "TC2/IC2", "TC3/IC3"),
+                synonyms={
+                    "tc0-and-ic0": "TC0/IC0", "tc0ic0": "TC0/IC0", "negative": "TC0/IC0",
+                    "tc1-or-ic1": "TC1/IC1", "tc1ic1": "TC1/IC1",
+                    "tc2-or-ic2": "TC2/IC2", "tc2ic2": "TC2/IC2",
+                    "tc3-or-ic3": "TC3/IC3", "tc3ic3": "TC3/IC3",
+                },
+                source=Source(
+                    "Rittmeyer A et al. (2017) Lancet 389:255-265 (OAK)",
+                    doi="10.1016/S0140-6736(16)32517-X",
+                    location="Methods and Table 1: SP142 TC/IC subgroups (TC3 or IC3; TC2/3 or IC2/3; "
+                    "TC1/2/3 or IC1/2/3; TC0 and IC0)",
+                    note="the virtual patient's true level is drawn by "
+                    "oncoimmune.patients.virtual.SP142Relation (from the 22C3 TPS and a latent immune-cell "
+                    "component)",
+                ),
+            ),
+            Assay(
                 name="bcma",
                 label="BCMA on myeloma cells",
                 analyte="B-cell maturation antigen",
@@ -646,7 +673,11 @@ _ASSAY_ALIASES = {
     "jak2-v617f": "jak2",
     "combined-positive-score": "cps",
     "pd-l1-cps": "cps",
-    "sp142": "pdl1_ic",
+    "sp142": "pdl1_sp142",
+    "pdl1-sp142": "pdl1_sp142",
+    "sp142-tc-ic": "pdl1_sp142",
+    "tc-ic": "pdl1_sp142",
+    "sp142-ic": "pdl1_ic",
     "pdl1-ic": "pdl1_ic",
 }
 

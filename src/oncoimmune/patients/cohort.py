@@ -60,7 +60,7 @@ import warnings
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -269,6 +269,8 @@ class Inclusion:
         Require a measurable baseline burden (see :data:`MEASURABLE`).
     min_lymphocytes : float, optional
         1e9 cells/L (e.g. for CAR T-cell manufacture).
+    histology : tuple of str
+        Accepted histologies (NSCLC: ``"squamous"``, ``"non-squamous"``); empty: any.
     indication : str, optional
         An indication-table row id (``"uk-pembrolizumab-nsclc-1l-mono"``) the
         patient must be eligible for by
@@ -287,6 +289,7 @@ class Inclusion:
     measurable_disease: bool = True
     min_lymphocytes: float | None = None
     indication: str | None = None
+    histology: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("min_age", "max_age", "min_lymphocytes"):
@@ -334,9 +337,12 @@ class Inclusion:
                 norm.append(c)
             bm[assay.name] = tuple(norm)
         object.__setattr__(self, "biomarkers", MappingProxyType(bm))
-        for name in ("exclude_drivers", "excludes_prior", "requires_prior"):
+        for name in ("exclude_drivers", "excludes_prior", "requires_prior", "histology"):
             v = getattr(self, name)
             object.__setattr__(self, name, (v,) if isinstance(v, str) else tuple(v))
+        for i, h in enumerate(self.histology):
+            if not isinstance(h, str) or not h.strip():
+                raise _field_error(f"inclusion.histology[{i}]", f"must be a histology name; got {h!r}")
         for d in self.exclude_drivers:
             if d not in ("egfr", "alk"):
                 raise _field_error("inclusion.exclude_drivers", f"unknown driver {d!r}; valid: egfr, alk")
@@ -361,7 +367,7 @@ class Inclusion:
         """``(criterion, reason)`` for every criterion ``p`` fails (empty: eligible).
 
         Criterion keys (used to count screening failures): ``age``, ``ecog``,
-        ``prior_lines``, ``biomarker:<assay>``, ``driver:<name>``,
+        ``histology``, ``prior_lines``, ``biomarker:<assay>``, ``driver:<name>``,
         ``prior:<class>``, ``measurable``, ``lymphocytes``, ``indication``.
         """
         out: list[tuple[str, str]] = []
@@ -371,6 +377,8 @@ class Inclusion:
             out.append(("age", f"age {p.age:.1f} y above {self.max_age:g}"))
         if self.max_ecog is not None and p.ecog > self.max_ecog:
             out.append(("ecog", f"ECOG {p.ecog} above {self.max_ecog}"))
+        if self.histology and p.histology not in self.histology:
+            out.append(("histology", f"histology {p.histology} not in {'/'.join(self.histology)}"))
         if self.min_prior_lines is not None and p.prior_lines < self.min_prior_lines:
             out.append(("prior_lines", f"{p.prior_lines} earlier lines, needs >= {self.min_prior_lines}"))
         if self.max_prior_lines is not None and p.prior_lines > self.max_prior_lines:
@@ -433,9 +441,14 @@ class Population:
         Relative frequency of each stage (default equal).
     setting : {"advanced", "adjuvant"}, optional
         Solid tumours; default ``"advanced"`` for metastatic stages.
-    prior_lines : int, optional
+    prior_lines : int or mapping of int to float, optional
         Fix the number of earlier lines of the screened population (e.g. 0
-        for a first-line trial); default drawn from the profile.
+        for a first-line trial), or give their distribution (``{1: 0.75, 2: 0.25}``,
+        weights normalised; each patient's count is drawn from their own stream);
+        default drawn from the profile.
+    regions : mapping of str to float, optional
+        Region-of-enrolment probabilities (e.g. ``{"east_asia": 0.2, "rest_of_world": 0.8}``),
+        replacing the profile's; each patient's region is drawn from their own stream.
     prior : tuple of str
         Treatment classes every patient has had (e.g. ``"lymphodepletion"``).
     inclusion : Inclusion
@@ -453,13 +466,14 @@ class Population:
     stages: tuple[str, ...] = ()
     stage_weights: tuple[float, ...] | None = None
     setting: str | None = None
-    prior_lines: int | None = None
+    prior_lines: int | Mapping[int, float] | None = None
     prior: tuple[str, ...] = ()
     inclusion: Inclusion = field(default_factory=Inclusion)
     plausibility: Plausibility | None = None
     assays: Mapping[str, Assay] = field(default_factory=dict)
     profile: CancerProfile | None = None
     max_draws: int = 200
+    regions: Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -500,19 +514,33 @@ class Population:
                     "population.setting", f"must be 'advanced' or 'adjuvant'; got {self.setting!r}"
                 )
             object.__setattr__(self, "setting", key)
-        if self.prior_lines is not None and (
+        if isinstance(self.prior_lines, Mapping):
+            object.__setattr__(self, "prior_lines", MappingProxyType(_prior_lines_weights(self.prior_lines)))
+        elif self.prior_lines is not None and (
             isinstance(self.prior_lines, bool)
             or not isinstance(self.prior_lines, int)
             or self.prior_lines < 0
         ):
             raise _field_error(
-                "population.prior_lines", f"must be a whole number >= 0; got {self.prior_lines!r}"
+                "population.prior_lines",
+                f"must be a whole number >= 0 or a table of lines = weight (e.g. {{1 = 0.75, 2 = 0.25}}); "
+                f"got {self.prior_lines!r}",
             )
+        if self.regions is not None:
+            object.__setattr__(self, "regions", MappingProxyType(_weights("population.regions", self.regions)))
         object.__setattr__(self, "prior", (self.prior,) if isinstance(self.prior, str) else tuple(self.prior))
         if not isinstance(self.inclusion, Inclusion):
             raise _field_error(
                 "population.inclusion", f"must be an Inclusion; got {type(self.inclusion).__name__}"
             )
+        if self.inclusion.histology:
+            hist = []
+            for i, h in enumerate(self.inclusion.histology):
+                try:
+                    hist.append(c.resolve_histology(h))
+                except (UnknownNameError, PatientInputError) as exc:
+                    raise _field_error(f"population.inclusion.histology[{i}]", str(exc)) from None
+            object.__setattr__(self, "inclusion", replace(self.inclusion, histology=tuple(hist)))
         if self.plausibility is None:
             object.__setattr__(self, "plausibility", Plausibility.for_profile(prof))
         assays = {}
@@ -539,6 +567,38 @@ class Population:
         return self.assays.get(name, ASSAYS[name])
 
 
+def _weights(where: str, table: Any) -> dict[str, float]:
+    """``{name: weight}`` checked: a non-empty table of numbers >= 0, not all 0 (not normalised)."""
+    if not isinstance(table, Mapping) or not table:
+        raise _field_error(where, f"must be a non-empty table of name = weight; got {table!r}")
+    out: dict[str, float] = {}
+    for k, w in table.items():
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
+            raise _field_error(f"{where}.{k}", f"must be a weight >= 0; got {w!r}")
+        out[str(k)] = float(w)
+    if sum(out.values()) <= 0:
+        raise _field_error(where, "weights must not all be 0")
+    return out
+
+
+def _prior_lines_weights(table: Any) -> dict[int, float]:
+    """A prior-lines distribution ``{lines: weight}`` (TOML keys are text: ``"1"`` -> 1)."""
+    w = _weights("population.prior_lines", table)
+    out: dict[int, float] = {}
+    for k, v in w.items():
+        try:
+            n = int(k)
+        except ValueError:
+            n = -1
+        if n < 0 or str(n) != str(k).strip():
+            raise _field_error(
+                f"population.prior_lines.{k}",
+                "keys must be whole numbers of earlier lines >= 0, e.g. prior_lines = {1 = 0.75, 2 = 0.25}",
+            )
+        out[n] = v
+    return dict(sorted(out.items()))
+
+
 def as_population(population: Population | Mapping[str, Any]) -> Population:
     """A :class:`Population` from itself or from a plain mapping (as read from TOML).
 
@@ -551,9 +611,9 @@ def as_population(population: Population | Mapping[str, Any]) -> Population:
     d = dict(population)
     if isinstance(d.get("inclusion"), Mapping):
         inc = dict(d["inclusion"])
-        for k in ("exclude_drivers", "excludes_prior", "requires_prior"):
+        for k in ("exclude_drivers", "excludes_prior", "requires_prior", "histology"):
             if k in inc:
-                inc[k] = tuple(inc[k])
+                inc[k] = (inc[k],) if isinstance(inc[k], str) else tuple(inc[k])
         if "biomarkers" in inc:
             inc["biomarkers"] = {
                 k: tuple(v) if not isinstance(v, str) else (v,) for k, v in inc["biomarkers"].items()
@@ -634,6 +694,7 @@ def sample_patient(population: Population | Mapping[str, Any], trial_seed: int, 
             prior_lines=pop.prior_lines,
             prior=pop.prior,
             draws=attempt,
+            regions=pop.regions,
         )
         last = plausibility.check(cand)
         if not last:

@@ -92,6 +92,9 @@ __all__ = [
     "Normal",
     "PiecewiseUniform",
     "PriorTreatments",
+    "SP142Relation",
+    "SP142_LEVELS",
+    "SP142_NSCLC",
     "VirtualPatient",
     "draw_patient",
     "get_profile",
@@ -425,6 +428,17 @@ class PiecewiseUniform(AbstractCovariate):
         a, b, _ = self.bins[-1]
         return float(a + (b - a) * v)
 
+    def cdf(self, x: float) -> float:
+        """``P(X <= x)`` (uniform within each bin)."""
+        x = float(x)
+        acc = 0.0
+        for a, b, p in self.bins:
+            if x >= b:
+                acc += p
+            elif x > a:
+                acc += p * (x - a) / (b - a)
+        return float(min(max(acc, 0.0), 1.0))
+
     def describe(self) -> str:
         return "; ".join(f"[{a:g}, {b:g}): {100 * p:.1f} %" for a, b, p in self.bins)
 
@@ -562,6 +576,102 @@ def tumour_cells_from_burden(burden: Burden, *, weight_kg: float | None = None) 
 
 
 # ---------------------------------------------------------------------------
+# the SP142 (TC/IC) score from the 22C3 TPS
+# ---------------------------------------------------------------------------
+#: SP142 TC/IC levels, lowest first (the categories of the ``pdl1_sp142`` assay).
+SP142_LEVELS = ("TC0/IC0", "TC1/IC1", "TC2/IC2", "TC3/IC3")
+
+
+@dataclass(frozen=True)
+class SP142Relation:
+    r"""The SP142 TC/IC level of a patient from their 22C3 TPS and an immune-cell component.
+
+    SP142 stains fewer tumour cells than 22C3 and adds a score on
+    tumour-infiltrating immune cells (IC), so the two assays disagree on many
+    tumours (Blueprint: Hirsch 2017; Xu 2017). The level is the higher of the
+    TC and IC levels; it is modelled as a latent standard-normal score
+
+    .. math::
+
+        L = c\,\Phi^{-1}(F_{TPS}(\mathrm{TPS})) + \sqrt{1 - c^2}\,\varepsilon,
+        \qquad \varepsilon \sim N(0, 1),
+
+    (``F_TPS``: the population's TPS distribution, so ``L`` is standard normal)
+    cut at the normal quantiles of the level shares ``shares`` (TC0/IC0 ...
+    TC3/IC3). ``epsilon`` (the immune-cell and staining component) comes from
+    its own patient stream, ``patient_rng(trial_seed, index, "covariates", "sp142")``,
+    so adding the SP142 level changes no other covariate.
+
+    Parameters
+    ----------
+    correlation : float
+        ``c`` in [0, 1].
+    shares : tuple of 4 floats
+        Share of each level in a PD-L1-unselected population (normalised).
+    source : Source
+    """
+
+    correlation: float
+    shares: tuple[float, float, float, float]
+    source: Source
+
+    def __post_init__(self) -> None:
+        c = float(self.correlation)
+        if not (math.isfinite(c) and 0.0 <= c <= 1.0):
+            raise PatientInputError(f"SP142Relation.correlation must be in [0, 1]; got {self.correlation!r}")
+        sh = tuple(float(x) for x in self.shares)
+        if len(sh) != len(SP142_LEVELS) or any(not (math.isfinite(x) and x >= 0) for x in sh) or sum(sh) <= 0:
+            raise PatientInputError(
+                f"SP142Relation.shares must be {len(SP142_LEVELS)} numbers >= 0, not all 0; got {self.shares!r}"
+            )
+        total = sum(sh)
+        object.__setattr__(self, "shares", tuple(x / total for x in sh))
+
+    def thresholds(self) -> tuple[float, ...]:
+        """Latent cut-offs between the levels (standard-normal quantiles of the cumulative shares)."""
+        nd = NormalDist()
+        acc, out = 0.0, []
+        for x in self.shares[:-1]:
+            acc += x
+            out.append(nd.inv_cdf(min(max(acc, 1e-12), 1 - 1e-12)))
+        return tuple(out)
+
+    def level(self, tps_quantile: float, epsilon: float) -> str:
+        """The SP142 level for the TPS's population quantile ``F_TPS(TPS)`` and the patient's ``epsilon``."""
+        q = min(max(float(tps_quantile), 1e-9), 1 - 1e-9)
+        c = float(self.correlation)
+        latent = c * NormalDist().inv_cdf(q) + math.sqrt(1.0 - c * c) * float(epsilon)
+        k = sum(latent >= t for t in self.thresholds())
+        return SP142_LEVELS[k]
+
+
+#: OAK's SP142 levels and the 22C3-SP142 agreement (see :class:`SP142Relation`).
+SP142_NSCLC = SP142Relation(
+    correlation=0.743,
+    # OAK Table 1 (n = 842 with a result): TC0 and IC0 379; TC1/2/3 or IC1/2/3 463, of which TC2/3 or IC2/3 265,
+    # of which TC3 or IC3 137 -> levels 379, 198, 128, 137
+    shares=(379.0, 198.0, 128.0, 137.0),
+    source=_src(
+        "Rittmeyer A et al. (2017) Lancet 389:255-265 (OAK); Xu H et al. (2017) Sci Rep 7:16956; "
+        "Hirsch FR et al. (2017) J Thorac Oncol 12:208-222 (Blueprint)",
+        location=(
+            "OAK Table 1: TC3 or IC3 137 (16 %), TC2/3 or IC2/3 265 (31 %), TC1/2/3 or IC1/2/3 463 (54 %), "
+            "TC0 and IC0 379 (45 %) of 850; Xu 2017 abstract: 22C3 and SP142 agree on 105/135 tumours "
+            "(77.8 %), kappa 0.481"
+        ),
+        doi="10.1016/S0140-6736(16)32517-X; 10.1038/s41598-017-17034-5; 10.1016/j.jtho.2016.11.2228",
+        note=(
+            f"{_CHECKED} (OAK Table 1, PMC6886121; Xu 2017 abstract). Level shares from OAK; the "
+            "correlation c = 0.743 is the value at which Cohen's kappa between 22C3 TPS >= 1 % and SP142 "
+            "TC1/2/3 or IC1/2/3 is 0.481 in the NSCLC TPS distribution (that Xu's kappa is for this positive/"
+            "negative split is an assumption); Blueprint (Hirsch 2017) reports SP142 staining fewer tumour "
+            "cells than 22C3 (not checked against a stored copy). The latent-normal form is an assumption"
+        ),
+    ),
+)
+
+
+# ---------------------------------------------------------------------------
 # profiles
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -672,6 +782,13 @@ class CancerProfile:
     prior : PriorTreatments
     default_stages : tuple of str
         Stages sampled when a population names none.
+    region : Categorical, optional
+        Region of enrolment (a stratification factor of trials), drawn from its own
+        patient stream (``"covariates", "region"``).
+    sp142 : SP142Relation, optional
+        The SP142 TC/IC level (biomarker ``pdl1_sp142``), drawn when the ``pdl1``
+        distribution is a :class:`PiecewiseUniform` (its CDF gives the TPS quantile;
+        a profile whose ``pdl1`` is overridden by another distribution has no SP142 level).
     """
 
     cancer: str
@@ -691,6 +808,8 @@ class CancerProfile:
     histology: Categorical | None = None
     default_stages: tuple[str, ...] = ()
     stage_source: Source | None = None
+    region: Categorical | None = None
+    sp142: SP142Relation | None = None
 
     def __post_init__(self) -> None:
         c = resolve_cancer(self.cancer)
@@ -735,6 +854,10 @@ class CancerProfile:
             out["stage factors"] = self.stage_source
         if self.histology is not None:
             out["histology"] = self.histology.source
+        if self.region is not None:
+            out["region"] = self.region.source
+        if self.sp142 is not None:
+            out["biomarker pdl1_sp142"] = self.sp142.source
         for k, d in self.biomarkers.items():
             out[f"biomarker {k}"] = d.source
         for k, d in self.drivers.items():
@@ -781,6 +904,9 @@ class VirtualPatient:
         What the laboratory reported (empty until tested).
     draws : int
         Candidate draws until one passed the plausibility filter (1 = first).
+    region : str or None
+        Region of enrolment (``"east_asia"``, ``"rest_of_world"``, ...), if the profile or
+        population gives a distribution.
     """
 
     index: int
@@ -804,6 +930,7 @@ class VirtualPatient:
     biomarkers: Mapping[str, Any] = field(default_factory=dict)
     assays: Mapping[str, AssayResult] = field(default_factory=dict)
     draws: int = 1
+    region: str | None = None
 
     def __post_init__(self) -> None:
         for k in ("drivers", "biomarkers", "assays"):
@@ -839,6 +966,7 @@ class VirtualPatient:
             "stage": self.stage,
             "setting": self.setting,
             "histology": self.histology,
+            "region": self.region,
             "age": self.age,
             "sex": self.sex,
             "weight_kg": self.weight_kg,
@@ -924,9 +1052,10 @@ def draw_patient(
     trial_seed: int,
     stage: str | None = None,
     setting: str | None = None,
-    prior_lines: int | None = None,
+    prior_lines: int | Mapping[int, float] | None = None,
     prior: tuple[str, ...] = (),
     draws: int = 1,
+    regions: Mapping[str, float] | None = None,
 ) -> VirtualPatient:
     """Draw one candidate patient from ``profile`` with ``rng``.
 
@@ -945,12 +1074,18 @@ def draw_patient(
         The patient's stage (already chosen by the caller), or ``None``.
     setting : str, optional
         ``"advanced"`` or ``"adjuvant"`` (solid tumours).
-    prior_lines : int, optional
-        Fix the number of earlier lines (otherwise drawn from the profile).
+    prior_lines : int or mapping of int to float, optional
+        Fix the number of earlier lines, or give their distribution
+        (``{1: 0.75, 2: 0.25}``, drawn from the patient's own stream
+        ``patient_rng(trial_seed, index, "covariates", "prior_lines")``, so no other
+        covariate changes); otherwise drawn from the profile.
     prior : tuple of str
         Treatment classes every patient has had (added to those drawn).
     draws : int
         Attempt number, recorded in the patient.
+    regions : mapping of str to float, optional
+        Region of enrolment probabilities, replacing the profile's ``region``
+        (drawn from the stream ``"covariates", "region"``).
 
     Returns
     -------
@@ -968,7 +1103,12 @@ def draw_patient(
     drivers = {k: bool(d.sample(rng)) for k, d in profile.drivers.items()}
 
     lines_drawn = int(profile.prior.lines.sample(rng))
-    lines = lines_drawn if prior_lines is None else int(prior_lines)
+    if prior_lines is None:
+        lines = lines_drawn
+    elif isinstance(prior_lines, Mapping):
+        lines = int(_side_draw(Categorical(dict(prior_lines), _src(_ASSUMPTION)), trial_seed, index, "prior_lines"))
+    else:
+        lines = int(prior_lines)
     drawn: list[str] = []
     for k, p in profile.prior.classes.items():
         had = rng.random() < p
@@ -997,6 +1137,15 @@ def draw_patient(
     if profile.burden_measure in ("marrow_blasts", "jak2_vaf"):
         raw_burden = min(raw_burden, 100.0)
     burden = Burden(profile.burden_measure, raw_burden)
+    pdl1 = profile.biomarkers.get("pdl1")
+    if profile.sp142 is not None and "pdl1" in markers and isinstance(pdl1, PiecewiseUniform):
+        eps = float(_side_rng(trial_seed, index, "sp142").standard_normal())
+        markers["pdl1_sp142"] = profile.sp142.level(pdl1.cdf(float(markers["pdl1"])), eps)
+    region = None
+    if regions is not None:
+        region = str(_side_draw(Categorical(dict(regions), _src(_ASSUMPTION)), trial_seed, index, "region"))
+    elif profile.region is not None:
+        region = str(_side_draw(profile.region, trial_seed, index, "region"))
 
     return VirtualPatient(
         index=int(index),
@@ -1019,7 +1168,19 @@ def draw_patient(
         drivers=drivers,
         biomarkers=markers,
         draws=int(draws),
+        region=region,
     )
+
+
+def _side_rng(trial_seed: int, index: int, name: str) -> np.random.Generator:
+    """The patient's own stream for a covariate added after the fixed draw order (``"covariates", name``)."""
+    from .cohort import patient_rng
+
+    return patient_rng(int(trial_seed), int(index), "covariates", name)
+
+
+def _side_draw(dist: AbstractCovariate, trial_seed: int, index: int, name: str) -> Any:
+    return dist.sample(_side_rng(trial_seed, index, name))
 
 
 # ---------------------------------------------------------------------------
@@ -1209,6 +1370,17 @@ def _build_profiles() -> dict[str, CancerProfile]:
                 "advanced NSCLC screened population: earlier lines and classes",
             ),
             default_stages=("IV",),
+            region=Categorical(
+                {"east_asia": 180.0, "rest_of_world": 670.0},
+                _src(
+                    "Rittmeyer A et al. (2017) Lancet 389:255-265 (OAK)",
+                    "Table 1: race Asian 180 of 850 (21 %)",
+                    "10.1016/S0140-6736(16)32517-X",
+                    f"{_CHECKED} (PMC6886121); Asian race is used as a proxy for enrolment in East Asia "
+                    "(an assumption: OAK reports race, not region)",
+                ),
+            ),
+            sp142=SP142_NSCLC,
         ),
         CancerProfile(
             cancer="melanoma",

@@ -19,7 +19,7 @@ import numpy as np
 from .context import TrialRunError
 from .spec import TrialSpec
 
-__all__ = ["PlannedPatient", "TrialPlan", "allocate", "plan_trial"]
+__all__ = ["PlannedPatient", "TrialPlan", "allocate", "plan_trial", "stratum_of"]
 
 _STRATUM_ATTRS = {
     "ecog": "ecog",
@@ -27,7 +27,24 @@ _STRATUM_ATTRS = {
     "sex": "sex",
     "stage": "stage",
     "prior_lines": "prior_lines",
+    "region": "region",
 }
+#: Factors read from a reported assay category (the clinic stratifies on the laboratory's result).
+_STRATUM_ASSAYS = ("pdl1", "pdl1_sp142")
+
+
+def stratum_of(patient: Any, factor: str) -> str:
+    """The value of stratification ``factor`` for a tested patient.
+
+    Covariates (``ecog``, ``histology``, ``sex``, ``stage``, ``prior_lines``, ``region``)
+    are read from the patient; ``pdl1`` (22C3 TPS: negative / low / high) and
+    ``pdl1_sp142`` (SP142 TC/IC level) are the **reported** assay categories, as
+    an interactive randomisation system receives them.
+    """
+    if factor in _STRATUM_ASSAYS:
+        r = patient.assays.get(factor)
+        return "untested" if r is None else str(r.category)
+    return str(getattr(patient, _STRATUM_ATTRS[factor]))
 
 
 
@@ -65,7 +82,7 @@ class TrialPlan:
 def _stratum(patient: Any, factors: Sequence[str]) -> str:
     if not factors:
         return "all"
-    return "|".join(f"{f}={getattr(patient, _STRATUM_ATTRS[f])}" for f in factors)
+    return "|".join(f"{f}={stratum_of(patient, f)}" for f in factors)
 
 
 def allocate(spec: TrialSpec, strata: Sequence[str]) -> list[str]:

@@ -147,6 +147,7 @@ class InclusionSpec(_Section):
     measurable_disease: bool = True
     min_lymphocytes: float | None = Field(default=None, ge=0)
     indication: str | None = None
+    histology: list[str] = Field(default_factory=list)
 
 
 class PopulationSpec(_Section):
@@ -156,7 +157,8 @@ class PopulationSpec(_Section):
     stages: list[str] = Field(default_factory=list)
     stage_weights: list[float] | None = None
     setting: str | None = None
-    prior_lines: int | None = Field(default=None, ge=0)
+    prior_lines: int | dict[str, float] | None = None
+    regions: dict[str, float] | None = None
     prior: list[str] = Field(default_factory=list)
     inclusion: InclusionSpec = Field(default_factory=InclusionSpec)
     plausibility: dict[str, Any] | None = None
@@ -340,6 +342,12 @@ _HINTS = {
     "population": 'a [population] table with cancer = "nsclc"',
     "population.cancer": 'a cancer id, e.g. cancer = "nsclc"',
     "population.stages": 'a list of stages, e.g. stages = ["IV"]',
+    "population.prior_lines": (
+        "a whole number >= 0 (prior_lines = 1) or a table of lines = weight, e.g. prior_lines = {1 = 0.75, 2 = 0.25}"
+    ),
+    "population.regions": 'a table of region = weight, e.g. regions = { east_asia = 0.2, rest_of_world = 0.8 }',
+    "population.inclusion.histology": 'a list of histologies, e.g. histology = ["squamous"]',
+    "population.inclusion.histology[]": 'a histology of the cancer, e.g. "squamous" or "non-squamous"',
     "population.inclusion.biomarkers": (
         'a table of assay = [categories], e.g. biomarkers = { pdl1 = ["high"] }'
     ),
@@ -351,7 +359,9 @@ _HINTS = {
     "arms[].crossover.to_arm": "the name of another arm",
     "randomisation": "a [randomisation] table with seed and block_size",
     "randomisation.block_size": "a multiple of the sum of the arm ratios, e.g. block_size = 4 for 1:1",
-    "randomisation.stratify[]": 'one of "ecog", "histology", "sex", "stage", "prior_lines"',
+    "randomisation.stratify[]": (
+        'one of "ecog", "histology", "sex", "stage", "prior_lines", "region", "pdl1", "pdl1_sp142"'
+    ),
     "assessment": "an [assessment] table with [[assessment.phases]] every_weeks = 9",
     "assessment.phases": "one [[assessment.phases]] table per phase, e.g. every_weeks = 6, until_week = 48",
     "assessment.phases[].every_weeks": "a number of weeks > 0, e.g. every_weeks = 9",
@@ -369,7 +379,10 @@ _HINTS = {
     "vpop.others": 'others = "drawn" or others = "nominal"',
 }
 
-_STRATA = ("ecog", "histology", "sex", "stage", "prior_lines")
+#: Stratification factors of ``randomisation.stratify`` (see :func:`oncoimmune.trials.plan.stratum_of`):
+#: covariates of the patient, and the reported category of an assay (``pdl1``: 22C3 TPS negative/low/high;
+#: ``pdl1_sp142``: SP142 TC/IC level).
+_STRATA = ("ecog", "histology", "sex", "stage", "prior_lines", "region", "pdl1", "pdl1_sp142")
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -625,8 +638,31 @@ class TrialSpec(BaseModel):
             for i, s in enumerate(self.randomisation.stratify):
                 if s not in _STRATA:
                     raise spec_error(
-                        f"randomisation.stratify[{i}]", f"unknown factor {s!r}; valid: {', '.join(_STRATA)}"
+                        f"randomisation.stratify[{i}]",
+                        f"unknown factor {s!r}; valid: {', '.join(_STRATA)}",
+                        hint=_hint(f"randomisation.stratify[{i}]"),
                     )
+                if self.randomisation.stratify.index(s) != i:
+                    raise spec_error(f"randomisation.stratify[{i}]", f"{s!r} is listed twice; list it once")
+                self._check_stratum_available(i, s)
+
+    def _check_stratum_available(self, i: int, factor: str) -> None:
+        """A stratification factor the population's patients do not carry is a spec error."""
+        pop = self.to_population()
+        prof = pop.profile
+        where = f"randomisation.stratify[{i}]"
+        if factor == "region" and pop.regions is None and prof.region is None:
+            raise spec_error(
+                where,
+                f"the {pop.cancer} patients carry no region; give population.regions",
+                hint=_hint("population.regions"),
+            )
+        if factor == "pdl1" and "pdl1" not in prof.biomarkers:
+            raise spec_error(where, f"the {pop.cancer} patients carry no PD-L1 (22C3) result")
+        if factor == "pdl1_sp142" and prof.sp142 is None:
+            raise spec_error(where, f"the {pop.cancer} patients carry no SP142 TC/IC level")
+        if factor == "histology" and prof.histology is None:
+            raise spec_error(where, f"the {pop.cancer} patients carry no histology")
 
     def _check_assessment(self) -> None:
         phases = self.assessment.phases
