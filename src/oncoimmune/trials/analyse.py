@@ -14,7 +14,15 @@ from .context import DETECTION_LIMIT_MM, TrialRunError
 from .plan import TrialPlan
 from .spec import TrialSpec
 
-__all__ = ["analyse_trial", "control_arm", "outcome_rules", "provenance", "resolve_reference", "summarise"]
+__all__ = [
+    "analyse_trial",
+    "control_arm",
+    "outcome_rules",
+    "provenance",
+    "resolve_reference",
+    "summarise",
+    "treatment_rules",
+]
 
 
 def control_arm(spec: TrialSpec) -> str | None:
@@ -116,7 +124,25 @@ def outcome_rules(spec: TrialSpec, plan: TrialPlan | None = None) -> dict[str, A
         if plan is not None and plan.patients:
             fu = [min(p.follow_up_days, spec.horizon_days) / DAYS_PER_MONTH for p in plan.patients]
             accrual["follow_up_months"] = [round(min(fu), 3), round(max(fu), 3)]
-    return {"overall_survival": os_rule, "accrual": accrual}
+    return {"overall_survival": os_rule, "accrual": accrual, "treatment_rules": treatment_rules(spec)}
+
+
+def treatment_rules(spec: TrialSpec) -> dict[str, Any]:
+    """Each arm's treatment rules (:mod:`oncoimmune.trials.rules`) as plain data (``summary.json``)."""
+    out: dict[str, Any] = {}
+    for a in spec.arms:
+        r: dict[str, Any] = {"until": a.until}
+        if a.discontinuation is not None:
+            r["discontinuation_per_cycle"] = a.discontinuation.per_cycle
+            r["discontinuation_source"] = a.discontinuation.source
+        if a.beyond_progression is not None:
+            r["beyond_progression"] = a.beyond_progression.model_dump()
+        if a.subsequent is not None:
+            r["subsequent"] = a.subsequent.model_dump()
+        if a.crossover is not None:
+            r["crossover"] = a.crossover.model_dump()
+        out[a.name] = r
+    return out
 
 
 def _describe_rules(rules: Mapping[str, Any]) -> tuple[str, str]:
@@ -188,6 +214,17 @@ def provenance(
         "RECIST": f"detection limit {DETECTION_LIMIT_MM:g} mm (CR); new lesions from the model's hazard",
         "crossover": f"{int(table['crossover'].sum())} patients crossed over",
     }
+    counts = [
+        f"{int(np.nansum(table[col].to_numpy(dtype=float)))} {what}"
+        for col, what in (
+            ("toxicity_stopped", "stopped for toxicity"),
+            ("beyond_progression", "treated beyond progression"),
+            ("subsequent", "had subsequent therapy"),
+        )
+        if col in table
+    ]
+    if counts:
+        prov["treatment rules"] = "; ".join(counts)
     try:
         from ..library import _module
 

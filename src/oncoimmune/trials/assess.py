@@ -219,6 +219,16 @@ def endpoints(frame: Any, scan_days: np.ndarray) -> tuple[Any, Any]:
     for col in ("status", "reason", "patient_index", "stratum", "crossover", "death_cause"):
         table[col] = frame[col].to_numpy()
     table["crossover_months"] = frame["crossover_day"].to_numpy(dtype=float) / DAYS_PER_MONTH
+    if "toxicity_stop_day" in frame:  # treatment rules (oncoimmune.trials.rules); older shards lack them
+        tox = frame["toxicity_stop_day"].to_numpy(dtype=float)
+        stop = frame["treatment_stop_day"].to_numpy(dtype=float)
+        seen = frame["last_contact_day"].to_numpy(dtype=float)
+        # stopped for toxicity: the toxicity stop came first (not progression) and while the patient was followed
+        table["toxicity_stopped"] = np.isfinite(tox) & (tox <= stop) & (tox <= seen)
+        table["treatment_stop_months"] = frame["treatment_stop_day"].to_numpy(dtype=float) / DAYS_PER_MONTH
+        table["beyond_progression"] = frame["beyond_progression"].to_numpy(dtype=bool)
+        table["subsequent"] = frame["subsequent"].to_numpy(dtype=bool)
+        table["subsequent_months"] = frame["subsequent_day"].to_numpy(dtype=float) / DAYS_PER_MONTH
     if "follow_up_day" in frame:  # shards written before [accrual]/[survival] reached the runner lack these
         table["follow_up_months"] = frame["follow_up_day"].to_numpy(dtype=float) / DAYS_PER_MONTH
         table["kg_per_day"] = frame["kg_per_day"].to_numpy(dtype=float)

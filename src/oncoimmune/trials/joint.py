@@ -173,9 +173,9 @@ TRIALS: Mapping[str, TrialTargets] = {
                          "os_hr": (0.73, 0.54, 0.98)},
             "non-squamous": {"filter": ("squamous", "==", 0.0),
                              "os_median": {"atezolizumab": 15.6, "docetaxel": 11.2}, "os_hr": (0.73, 0.60, 0.89)},
-            "TC0/IC0 (approx. TPS < 1 %)": {"filter": ("pdl1_tps", "<", 1.0),
-                                             "os_median": {"atezolizumab": 12.6, "docetaxel": 8.9},
-                                             "os_hr": (0.75, 0.59, 0.96)},
+            "TC0/IC0 (SP142)": {"filter": ("sp142_level", "==", 0.0),
+                                "os_median": {"atezolizumab": 12.6, "docetaxel": 8.9},
+                                "os_hr": (0.75, 0.59, 0.96)},
         },
         sources={
             "pfs, orr": "Rittmeyer 2017 Lancet 389:255, Table 2 (checked: PFS 2.8 (2.6-3.0) vs 4.0 (3.3-4.2), HR 0.95 "
@@ -185,7 +185,10 @@ TRIALS: Mapping[str, TrialTargets] = {
             "(0.60-0.89) (JNCCN 360 summary of the paper)",
             "design": "Rittmeyer 2017 Methods: 1-2 previous cytotoxic regimens, ECOG 0-1, 1:1, block size 8, first "
             "850 of 1225 patients enrolled 11 Mar 2014 - 29 Apr 2015 (checked); cut-off 7 July 2016 (as recalled)",
-            "TC0/IC0": "SP142 tumour-cell and immune-cell scoring; approximated here by 22C3 TPS < 1 % (an assumption)",
+            "TC0/IC0": "SP142 tumour-cell and immune-cell scoring: the virtual patients' SP142 level "
+            "(oncoimmune.patients.virtual.SP142Relation; OAK Table 1 level shares, checked)",
+            "prior lines": "Rittmeyer 2017 Table 1 (checked, PMC6886121): 1 earlier line 640 (75 %), 2 earlier lines "
+            "210 (25 %) of 850",
         },
     ),
 }
@@ -278,6 +281,7 @@ class JointCohort:
         from .analyse import control_arm
         from .context import TrialContext as _Context
         from .plan import plan_trial
+        from .rules import dose_days, dose_targets, rule_draws, toxicity_stop_day, withhold
         from .sample import event_draws
         from .sample import regimens as _regimens
 
@@ -323,7 +327,12 @@ class JointCohort:
                     raise OncoimmuneError(f"joint calibration: arm {arm.name!r} gives patients different dose times")
                 Ps.append(np.asarray(cm.p0, dtype=float))
                 Ys.append(np.asarray(cm.y0, dtype=float))
-                vals.append([e.value for e in tr.events])
+                # discontinuation for toxicity: the doses from the patient's stop day on are given as zero (the
+                # runner's rule, oncoimmune.trials.rules; the other rules act after progression only, where
+                # the TGI-OS link reads nothing)
+                cyc = float(rule_draws(seed, [plan.patients[k].index], arm).cycles[0])
+                stop = toxicity_stop_day(dose_days(tr.events), cyc)
+                vals.append([e.value for e in withhold(tr.events, stop, dose_targets(tr.events))])
             if cm0 is None:
                 raise OncoimmuneError(f"arm {arm.name!r} has no patients; enrol more (--patients)")
             first = next(k for k, v in enumerate(Ps) if v is not None)
@@ -345,6 +354,24 @@ class JointCohort:
                    np.minimum(follow, ctx.horizon), np.array([p.arm for p in plan.patients], dtype=object))
 
 
+def sp142_levels(patients: Sequence[Any]) -> np.ndarray:
+    """The reported SP142 TC/IC level of each patient as 0-3 (TC0/IC0 ... TC3/IC3; NaN: not tested)."""
+    from ..patients.virtual import SP142_LEVELS
+
+    out = []
+    for p in patients:
+        r = p.assays.get("pdl1_sp142")
+        out.append(float(SP142_LEVELS.index(r.category)) if r is not None else np.nan)
+    return np.array(out, dtype=float)
+
+
+def sp142_level_of(categories: Any) -> np.ndarray:
+    """SP142 level 0-3 of reported categories (text; anything else, e.g. empty, is NaN)."""
+    from ..patients.virtual import SP142_LEVELS
+
+    return np.array([float(SP142_LEVELS.index(c)) if c in SP142_LEVELS else np.nan for c in categories], dtype=float)
+
+
 def _covariates(patients: Sequence[Any]) -> dict[str, np.ndarray]:
     def get(p: Any, k: str) -> float:
         v = p.biomarkers.get(k)
@@ -352,6 +379,7 @@ def _covariates(patients: Sequence[Any]) -> dict[str, np.ndarray]:
 
     link = LinkCovariates.of_patients(patients)  # the runner's covariates of the TGI-OS link
     return {
+        "sp142_level": sp142_levels(patients),
         "ecog": link.ecog,
         "prior_lines": link.prior_lines,
         "squamous": link.squamous,
@@ -621,7 +649,8 @@ def cox_hr(t1: Any, e1: Any, t0: Any, e0: Any, ci: bool = False, ties: str = "ef
     Returns
     -------
     float or (hr, lo, hi)
-        NaN when not estimable (no events, or every event in one group: the estimate diverges).
+        NaN when not estimable (no events, every event in one group, or a separation that drives
+        ``|log HR|`` past 20: the estimate diverges).
 
     References
     ----------
@@ -667,6 +696,8 @@ def cox_hr(t1: Any, e1: Any, t0: Any, e0: Any, ci: bool = False, ties: str = "ef
         if abs(step) > 5.0:  # a damped step keeps exp(beta) finite far from the optimum
             step = math.copysign(5.0, step)
         beta += step
+        if abs(beta) > _MAX_LOG_HR:  # (quasi-)separation: the estimate runs off to 0 or infinity
+            return nan
         if abs(step) < tol:
             break
     else:
@@ -683,6 +714,8 @@ def cox_hr(t1: Any, e1: Any, t0: Any, e0: Any, ci: bool = False, ties: str = "ef
     return float(math.exp(beta))
 
 
+#: Largest |log hazard ratio| :func:`cox_hr` reports (beyond it the data are separated: NaN).
+_MAX_LOG_HR = 20.0
 #: The 97.5 % standard-normal quantile (the Wald interval of lifelines and R).
 _Z975 = 1.959963984540054
 
@@ -721,13 +754,14 @@ def evaluate(cohort: JointCohort, theta: Mapping[str, float], arms: Sequence[str
         tab["kg_per_day"] = o["kg"]
         tab["pdl1_tps"] = cov["pdl1_tps"]
         tab["squamous"] = cov["squamous"]
+        tab["sp142_level"] = cov["sp142_level"]
         tabs[arm] = tab
         failed[arm] = int((~sim["ok"]).sum())
     out = table_figures(tabs, cohort.targets.control, cohort.targets.subgroups)
     for arm, n_failed in failed.items():
         out["arms"][arm]["failed"] = n_failed
     if tables:
-        out["tables"] = {arm: tab.drop(columns=["pdl1_tps", "squamous"]) for arm, tab in tabs.items()}
+        out["tables"] = {arm: tab.drop(columns=["pdl1_tps", "squamous", "sp142_level"]) for arm, tab in tabs.items()}
     return out
 
 
@@ -988,7 +1022,8 @@ def published_comparison(spec: Any, table: Any, covariates: Mapping[str, Any]) -
     """Virtual figures against the published ones when the spec is one of the joint calibration's trials.
 
     The same estimators and criteria as the calibration path (:func:`table_figures`, :func:`compare`), for
-    the staged runner's endpoint table (``covariates``: ``pdl1_tps`` and ``squamous`` per row); None for any
+    the staged runner's endpoint table (``covariates``: ``pdl1_tps``, ``squamous`` and ``sp142_level`` per row;
+    a missing one is NaN); None for any
     other spec.
     """
     key = next((k for k, t in TRIALS.items() if t.name.lower() in spec.name.lower()), None)
@@ -998,8 +1033,8 @@ def published_comparison(spec: Any, table: Any, covariates: Mapping[str, Any]) -
     if not set(tg.arms) <= {a.name for a in spec.arms}:
         return None
     tab = table.copy()
-    for col in ("pdl1_tps", "squamous"):
-        tab[col] = np.asarray(covariates[col], dtype=float)
+    for col in ("pdl1_tps", "squamous", "sp142_level"):
+        tab[col] = np.asarray(covariates[col], dtype=float) if col in covariates else np.full(len(tab), np.nan)
     tabs = {arm: tab[tab["arm"] == arm] for arm in dict.fromkeys(tab["arm"])}
     figs = table_figures(tabs, tg.control, tg.subgroups)
     return {"published": tg.name, "figures": figs, "comparison": compare(figs, tg)}

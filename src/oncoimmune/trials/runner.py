@@ -392,13 +392,14 @@ def run_trial(
         spec, table, ref, plan, seed=s, shards=shards, workers=workers, executor=executor, t_start=t_start
     )
     summary["engine"] = engine
-    from .joint import published_comparison
+    from .joint import published_comparison, sp142_level_of
 
     nan = np.full(len(frame), np.nan)
     pub = published_comparison(
         spec, table, {"pdl1_tps": frame["pdl1_tps"].to_numpy(dtype=float) if "pdl1_tps" in frame else nan,
                       "squamous": (frame["histology"] == "squamous").to_numpy(dtype=float)
-                      if "histology" in frame else nan}
+                      if "histology" in frame else nan,
+                      "sp142_level": sp142_level_of(frame["pdl1_sp142"]) if "pdl1_sp142" in frame else nan}
     )
     if pub is not None:  # KEYNOTE-010, OAK, ...: the published figures of the joint calibration's trials
         summary.update(pub)

@@ -30,6 +30,8 @@ __all__ = [
     "SampledPatient",
     "event_draws",
     "preflight",
+    "post_progression_regimens",
+    "regimen_texts",
     "regimens",
     "sample_patient",
     "vpop_draw",
@@ -87,12 +89,25 @@ def _shift(regimen: Any, days: float) -> Any:
 
 
 def regimens(ctx: TrialContext, arm: str, patient: Any, start: float = 0.0) -> list[Any]:
+    """The regimens of ``arm`` at the patient's weight and body surface, starting ``start`` days later."""
+    return regimen_texts(ctx.spec.arm(arm).regimens, patient, start)
+
+
+def regimen_texts(texts: Sequence[str], patient: Any, start: float = 0.0) -> list[Any]:
+    """Regimen strings parsed at the patient's weight and body surface, starting ``start`` days later."""
     from ..therapy.regimen import parse_therapy
 
-    return [
-        _shift(parse_therapy(text, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2), start)
-        for text in ctx.spec.arm(arm).regimens
-    ]
+    return [_shift(parse_therapy(text, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2), start) for text in texts]
+
+
+def post_progression_regimens(ctx: TrialContext, arm: str, patient: Any, plan: Any) -> list[Any]:
+    """The arm's regimens plus what a :class:`~oncoimmune.trials.rules.PostProgression` starts."""
+    regs = regimens(ctx, arm, patient)
+    if plan.crossover_to is not None:
+        regs += regimens(ctx, plan.crossover_to, patient, start=plan.start)
+    if plan.subsequent:
+        regs += regimen_texts(plan.subsequent, patient, start=plan.start)
+    return regs
 
 
 def _covariates(p: Any) -> dict[str, Any]:
@@ -111,6 +126,9 @@ def _covariates(p: Any) -> dict[str, Any]:
         "tmb": float(p.biomarkers.get("tmb", np.nan)) if p.biomarkers.get("tmb") is not None else np.nan,
         "baseline_sld_mm": float(p.burden.value) if p.burden.measure == "sld" else np.nan,
         "tumour_cells": float(p.tumour_cells),
+        "prior_lines": int(p.prior_lines),
+        "region": str(p.region) if p.region is not None else "",
+        "pdl1_sp142": str(p.assays["pdl1_sp142"].category) if "pdl1_sp142" in p.assays else "",
     }
 
 
@@ -241,7 +259,8 @@ def preflight(ctx: TrialContext, plan: TrialPlan) -> None:
                 weight_kg=patient.weight_kg,
                 bsa_m2=patient.bsa_m2,
             )
-            xo = ctx.spec.arm(p.arm).crossover
+            arm = ctx.spec.arm(p.arm)
+            xo = arm.crossover
             if xo is not None:
                 regs = regimens(ctx, p.arm, patient) + regimens(ctx, xo.to_arm, patient, start=1.0)
                 treat_regimens(
@@ -252,6 +271,15 @@ def preflight(ctx: TrialContext, plan: TrialPlan) -> None:
                 f"{where} ({p.arm!r}): the model {ctx.spec.model.id!r} cannot be treated with this arm's "
                 f"regimens: {exc}"
             ) from None
+        if arm.subsequent is not None:
+            try:
+                regs = regimens(ctx, p.arm, patient) + regimen_texts(arm.subsequent.regimens, patient, start=1.0)
+                treat_regimens(m, *regs, until=ctx.horizon, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2)
+            except OncoimmuneError as exc:
+                raise TrialRunError(
+                    f"{where}.subsequent ({p.arm!r}): the model {ctx.spec.model.id!r} cannot be treated with the "
+                    f"subsequent regimens after the arm's: {exc}"
+                ) from None
 
 
 

@@ -22,7 +22,8 @@ import numpy as np
 from .assess import SurvivalInputs, assess, derive_outcomes, sld_from_cells_array
 from .context import TrialContext
 from .plan import PlannedPatient
-from .sample import EventDraws, _covariates, drawn_patient, regimens, sample_patient
+from .rules import dose_days, dose_targets, plan_post_progression, rule_draws, toxicity_stop_day, withhold
+from .sample import EventDraws, _covariates, drawn_patient, post_progression_regimens, regimens, sample_patient
 
 __all__ = ["TRIAL_ENGINES", "simulate_patient", "simulate_patients_batched"]
 
@@ -75,19 +76,21 @@ def _survival_inputs(ctx: TrialContext, patients: Sequence[Any], indices: Sequen
     return SurvivalInputs(link, survival_draws(ctx.seed, indices), LinkCovariates.of_patients(patients))
 
 
-def _trajectory(
-    ctx: TrialContext, model: Any, patient: Any, regs: Sequence[Any]
-) -> tuple[np.ndarray, np.ndarray, Any]:
-    from ..simulate import simulate
+def _treat(ctx: TrialContext, model: Any, patient: Any, regs: Sequence[Any]) -> Any:
     from ..therapy.regimen import treat_regimens
 
     with _stage(ctx, "treat"):
-        tr = treat_regimens(
-            model, *regs, until=ctx.horizon, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2
-        )
+        return treat_regimens(model, *regs, until=ctx.horizon, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2)
+
+
+def _trajectory(ctx: TrialContext, treated: Any, events: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Solve a treated model with ``events`` (its dose events, some perhaps withheld)."""
+    from ..simulate import simulate
+
     with _stage(ctx, "solve"):
         ds = simulate(
-            tr.model, ctx.horizon, events=tr.events, saveat=ctx.grid, rtol=TRIAL_RTOL, atol=trial_atol(ctx, tr.model)
+            treated.model, ctx.horizon, events=tuple(events), saveat=ctx.grid, rtol=TRIAL_RTOL,
+            atol=trial_atol(ctx, treated.model)
         )
     if ds.attrs.get("status") != "ok":
         raise _PatientFailure(f"simulation failed: {ds.attrs.get('status_reason')}")
@@ -106,7 +109,12 @@ def _simulate_patient_core(ctx: TrialContext, planned: PlannedPatient) -> dict[s
     with _stage(ctx, "sample"):
         sp = sample_patient(ctx, planned)
     patient, model, rec, draws = sp.patient, sp.model, dict(sp.record), sp.draws
-    y, nl, ds = _trajectory(ctx, model, patient, regimens(ctx, planned.arm, patient))
+    arm = spec.arm(planned.arm)
+    rd = rule_draws(ctx.seed, [planned.index], arm)
+    tr = _treat(ctx, model, patient, regimens(ctx, planned.arm, patient))
+    days, targets = dose_days(tr.events), dose_targets(tr.events)
+    tox_stop = toxicity_stop_day(days, float(rd.cycles[0]))
+    y, nl, ds = _trajectory(ctx, tr, withhold(tr.events, tox_stop, targets))
     nfev = int(ds.attrs.get("nfev", 0))
     kw = _outcome_options(ctx)
     kw["follow_up"] = np.array([planned.follow_up_days])
@@ -115,28 +123,29 @@ def _simulate_patient_core(ctx: TrialContext, planned: PlannedPatient) -> dict[s
         out = derive_outcomes(
             ctx.grid, y[None, :], None if nl is None else nl[None, :], ctx.scan_days, draws, **kw
         )
-    crossed, cross_day = False, np.nan
-    xo = spec.arm(planned.arm).crossover
-    if xo is not None:
+    fields = _rule_fields(tox_stop)
+    if arm.has_post_progression_rules:
         with _stage(ctx, "outcomes"):
             r = assess(ctx.scan_days, out["sums"], out["new_lesions"])
         t_prog = float(r.time_progression[0])
-        if np.isfinite(t_prog) and draws.crossover[0] < xo.probability:
-            t_x = t_prog + xo.delay_days
-            if t_x < ctx.horizon and not (out["last_contact_day"][0] < t_x):
-                regs = regimens(ctx, planned.arm, patient) + regimens(ctx, xo.to_arm, patient, start=t_x)
-                y2, nl2, ds2 = _trajectory(ctx, model, patient, regs)
-                nfev += int(ds2.attrs.get("nfev", 0))
-                after = ctx.grid > t_prog + 1e-9
-                y = np.where(after, y2, y)
-                if nl is not None and nl2 is not None:
-                    nl = np.where(after, nl2, nl)
-                out2 = derive_outcomes(
-                    ctx.grid, y[None, :], None if nl is None else nl[None, :], ctx.scan_days, draws, **kw
-                )
-                # scans up to progression are unchanged by construction; take the new follow-up
-                out = out2
-                crossed, cross_day = True, t_x
+        plan = plan_post_progression(
+            arm, t_prog, tox_stop, days, u_crossover=float(draws.crossover[0]), u_beyond=float(rd.beyond[0]),
+            u_subsequent=float(rd.subsequent[0]), horizon=ctx.horizon, contact=float(out["last_contact_day"][0]),
+        )
+        if plan is not None:
+            tr2 = _treat(ctx, model, patient, post_progression_regimens(ctx, planned.arm, patient, plan))
+            y2, nl2, ds2 = _trajectory(ctx, tr2, withhold(tr2.events, plan.arm_stop, targets))
+            nfev += int(ds2.attrs.get("nfev", 0))
+            after = ctx.grid > t_prog + 1e-9
+            y = np.where(after, y2, y)
+            if nl is not None and nl2 is not None:
+                nl = np.where(after, nl2, nl)
+            # scans up to progression are unchanged by construction; take the new follow-up
+            out = derive_outcomes(
+                ctx.grid, y[None, :], None if nl is None else nl[None, :], ctx.scan_days, draws, **kw
+            )
+            fields = _rule_fields(tox_stop, plan)
+    rec.update(fields)
     rec.update(
         {
             "sld_mm": [float(v) for v in out["sums"][0]],
@@ -147,12 +156,30 @@ def _simulate_patient_core(ctx: TrialContext, planned: PlannedPatient) -> dict[s
             "last_contact_day": float(out["last_contact_day"][0]),
             "follow_up_day": float(min(planned.follow_up_days, ctx.horizon)),
             "kg_per_day": float(out["kg_per_day"][0]),
-            "crossover": crossed,
-            "crossover_day": float(cross_day),
             "nfev": nfev,
         }
     )
     return rec
+
+
+def _rule_fields(tox_stop: float, plan: Any = None) -> dict[str, Any]:
+    """The record's treatment-rule columns (see :mod:`oncoimmune.trials.rules`).
+
+    ``crossover``/``crossover_day``; ``toxicity_stop_day`` (the arm's doses stopped for toxicity from this
+    day; NaN: not); ``treatment_stop_day`` (the arm's doses withheld from this day, for toxicity or at
+    progression; NaN: given as scheduled); ``beyond_progression``; ``subsequent``/``subsequent_day``.
+    """
+    nan = float("nan")
+    stop = tox_stop if plan is None else plan.arm_stop
+    return {
+        "crossover": bool(plan is not None and plan.crossover_to is not None),
+        "crossover_day": float(plan.start) if plan is not None and plan.crossover_to is not None else nan,
+        "toxicity_stop_day": float(tox_stop) if np.isfinite(tox_stop) else nan,
+        "treatment_stop_day": float(stop) if np.isfinite(stop) else nan,
+        "beyond_progression": bool(plan is not None and plan.beyond),
+        "subsequent": bool(plan is not None and bool(plan.subsequent)),
+        "subsequent_day": float(plan.start) if plan is not None and plan.subsequent else nan,
+    }
 
 
 def simulate_patient(ctx: TrialContext, planned: PlannedPatient) -> dict[str, Any]:
@@ -223,8 +250,7 @@ def _failure_record(ctx: TrialContext, planned: PlannedPatient, reason: str) -> 
         "last_contact_day": 0.0,
         "follow_up_day": float(min(planned.follow_up_days, ctx.horizon)),
         "kg_per_day": np.nan,
-        "crossover": False,
-        "crossover_day": np.nan,
+        **_rule_fields(np.inf),
         "nfev": 0,
         "status": "failed",
         "reason": reason[:500],
@@ -243,7 +269,7 @@ def _reason(exc: BaseException) -> str:
 
 
 class _Problem:
-    """One patient's treated, compiled problem (a row of a batch)."""
+    """One patient's treated, compiled problem (a row of a batch); ``events`` may be replaced (doses withheld)."""
 
     __slots__ = ("cm", "events", "key", "model")
 
@@ -342,15 +368,21 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
     sampled: list[Any] = [None] * n
     problems: list[_Problem] = []
     rows: list[int] = []
+    arm_doses: list[Any] = [None] * n  # (cycle days, dose targets, toxicity stop day, RuleDraws) per patient
     for k, pp in enumerate(planned):
         try:
             with _stage(ctx, "sample"):
                 sp = sample_patient(ctx, pp)
             pb = _treated(ctx, sp.model, sp.patient, regimens(ctx, pp.arm, sp.patient))
+            days, targets = dose_days(pb.events), dose_targets(pb.events)
+            rd = rule_draws(ctx.seed, [pp.index], spec.arm(pp.arm))
+            tox = toxicity_stop_day(days, float(rd.cycles[0]))
+            pb.events = withhold(pb.events, tox, targets)
         except Exception as exc:  # noqa: BLE001 - a failed patient never stops the trial
             recs[k] = _failure_record(ctx, pp, _reason(exc))
             continue
         sampled[k] = sp
+        arm_doses[k] = (days, targets, tox, rd)
         problems.append(pb)
         rows.append(k)
     kw = _outcome_options(ctx)
@@ -371,34 +403,36 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
         kw["survival"] = _survival_inputs(ctx, [sampled[k].patient for k in rows], [planned[k].index for k in rows])
         with _stage(ctx, "outcomes"):
             out = derive_outcomes(ctx.grid, burden, nl, ctx.scan_days, draws, **kw)
-        crossed = np.zeros(len(rows), dtype=bool)
-        cross_day = np.full(len(rows), np.nan)
-        # crossover: the patients who progress, draw it and are still followed re-simulated together
-        xo_rows, xo_problems, xo_days, xo_prog = [], [], [], []
-        has_xo = np.array([spec.arm(planned[k].arm).crossover is not None for k in rows])
-        if has_xo.any():
+        fields = [_rule_fields(arm_doses[k][2]) for k in rows]
+        # post-progression rules (crossover, stopping at progression, beyond it, subsequent therapy): the
+        # patients whose trajectory after progression changes are re-simulated together
+        xo_rows, xo_problems, xo_plans, xo_prog = [], [], [], []
+        has_rules = np.array([spec.arm(planned[k].arm).has_post_progression_rules for k in rows])
+        if has_rules.any():
             with _stage(ctx, "outcomes"):
                 r = assess(ctx.scan_days, out["sums"], out["new_lesions"])
-            for j in np.flatnonzero(has_xo):
+            for j in np.flatnonzero(has_rules):
                 k = rows[j]
-                xo = spec.arm(planned[k].arm).crossover
+                days, targets, tox, rd = arm_doses[k]
                 t_prog = float(r.time_progression[j])
-                if not (np.isfinite(t_prog) and draws.crossover[j] < xo.probability):
-                    continue
-                t_x = t_prog + xo.delay_days
-                if not (t_x < ctx.horizon and not (out["last_contact_day"][j] < t_x)):
+                plan = plan_post_progression(
+                    spec.arm(planned[k].arm), t_prog, tox, days, u_crossover=float(draws.crossover[j]),
+                    u_beyond=float(rd.beyond[0]), u_subsequent=float(rd.subsequent[0]), horizon=ctx.horizon,
+                    contact=float(out["last_contact_day"][j]),
+                )
+                if plan is None:
                     continue
                 sp = sampled[k]
                 try:
-                    regs = regimens(ctx, planned[k].arm, sp.patient) + regimens(
-                        ctx, xo.to_arm, sp.patient, start=t_x
-                    )
-                    xo_problems.append(_treated(ctx, sp.model, sp.patient, regs))
+                    pb = _treated(ctx, sp.model, sp.patient, post_progression_regimens(ctx, planned[k].arm,
+                                                                                       sp.patient, plan))
+                    pb.events = withhold(pb.events, plan.arm_stop, targets)
+                    xo_problems.append(pb)
                 except Exception as exc:  # noqa: BLE001
                     recs[k] = _failure_record(ctx, planned[k], _reason(exc))
                     continue
                 xo_rows.append(j)
-                xo_days.append(t_x)
+                xo_plans.append(plan)
                 xo_prog.append(t_prog)
         if xo_rows:
             with _stage(ctx, "solve"):
@@ -413,7 +447,7 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
                 if nl is not None and nl2 is not None:
                     nl[j] = np.where(after, nl2[q], nl[j])
                 nfev[j] += nfev2[q]
-                crossed[j], cross_day[j] = True, xo_days[q]
+                fields[j] = _rule_fields(arm_doses[k][2], xo_plans[q])
             # scans up to progression are unchanged by construction; take the new follow-up
             out = derive_outcomes(ctx.grid, burden, nl, ctx.scan_days, draws, **kw)
         for j, k in enumerate(rows):
@@ -430,8 +464,7 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
                     "last_contact_day": float(out["last_contact_day"][j]),
                     "follow_up_day": float(min(planned[k].follow_up_days, ctx.horizon)),
                     "kg_per_day": float(out["kg_per_day"][j]),
-                    "crossover": bool(crossed[j]),
-                    "crossover_day": float(cross_day[j]),
+                    **fields[j],
                     "nfev": int(nfev[j]),
                     "status": "ok",
                     "reason": "",

@@ -98,13 +98,16 @@ __all__ = [
     "AccrualSpec",
     "AssessmentPhase",
     "AssessmentSpec",
+    "BeyondProgressionSpec",
     "CrossoverSpec",
     "DeathRuleSpec",
+    "DiscontinuationSpec",
     "HazardSpec",
     "InclusionSpec",
     "ModelSpec",
     "PopulationSpec",
     "RandomisationSpec",
+    "SubsequentSpec",
     "SurvivalSpec",
     "TrialSpec",
     "VpopSpec",
@@ -182,14 +185,87 @@ class CrossoverSpec(_Section):
     source: str = ""
 
 
+class DiscontinuationSpec(_Section):
+    """``[arms.discontinuation]``: stopping treatment for toxicity, as a per-cycle hazard.
+
+    After each cycle given (a cycle: a day with a dose of any of the arm's drugs),
+    the patient stops the arm's treatment for good with probability ``per_cycle``:
+    the number of cycles received is geometric,
+    ``N = patient_rng(seed, i, "events", "toxicity").geometric(per_cycle)``, and
+    no dose of the arm is given from cycle ``N + 1`` on (crossover and subsequent
+    therapy are not affected). A trial's reported share of patients stopping for
+    treatment-related toxicity ``P`` over a median of ``m`` cycles gives
+    ``per_cycle = 1 - (1 - P) ** (1 / m)``.
+    """
+
+    per_cycle: float = Field(ge=0, lt=1)
+    source: str = ""
+
+
+class BeyondProgressionSpec(_Section):
+    """``[arms.beyond_progression]``: treatment past the first documented progression.
+
+    Needs ``until = "progression"``. At the first documented progression the patient
+    goes on with the arm's regimens with probability ``probability`` (a uniform from
+    ``patient_rng(seed, i, "events", "beyond")``), for ``max_weeks`` weeks (or to the
+    regimens' own end when left out); the others stop at progression.
+    """
+
+    probability: float = Field(ge=0, le=1)
+    max_weeks: float | None = Field(default=None, gt=0)
+    source: str = ""
+
+
+class SubsequentSpec(_Section):
+    """``[arms.subsequent]``: a later-line regimen after progression, given with a probability.
+
+    At the first documented progression, with probability ``probability`` (a uniform
+    from ``patient_rng(seed, i, "events", "subsequent")``), ``regimens`` start
+    ``delay_days`` after the arm's own treatment has ended (at progression, at the
+    end of treatment beyond progression, or at the end of a fixed course, whichever
+    is later). The patient is simulated again from the start with both and the second
+    trajectory is used after progression, as for crossover. Progression-based
+    endpoints are unchanged; overall survival changes only through the ``[death]``
+    lethal-burden rule: the TGI-OS link of ``[survival]`` reads the tumour before
+    the first progression (its fitted intercept already holds the trials'
+    post-progression care).
+    """
+
+    regimens: list[str] = Field(min_length=1)
+    probability: float = Field(ge=0, le=1)
+    delay_days: float = Field(default=0.0, ge=0)
+    source: str = ""
+
+
 class ArmSpec(_Section):
-    """``[[arms]]``: a name, regimen strings, an allocation ratio and optional crossover."""
+    """``[[arms]]``: a name, regimen strings, an allocation ratio and the treatment rules.
+
+    ``until = "schedule"`` (default): doses as the regimen strings give them (a regimen
+    without a count runs to the horizon). ``until = "progression"``: the arm's doses
+    stop at the first documented progression (and at the regimen's own end,
+    "until progression or N cycles"), unless ``beyond_progression`` continues them.
+    ``discontinuation``: stopping for toxicity; ``subsequent``: therapy after
+    progression; ``crossover``: to another arm's regimens after progression.
+    """
 
     name: str = Field(min_length=1)
     regimens: list[str] = Field(default_factory=list)
     ratio: int = Field(default=1, ge=1)
     crossover: CrossoverSpec | None = None
+    until: Literal["schedule", "progression"] = "schedule"
+    discontinuation: DiscontinuationSpec | None = None
+    beyond_progression: BeyondProgressionSpec | None = None
+    subsequent: SubsequentSpec | None = None
     description: str = ""
+
+    @property
+    def has_post_progression_rules(self) -> bool:
+        """Whether something changes at the first progression (a second simulation of progressing patients)."""
+        return (
+            self.crossover is not None
+            or self.subsequent is not None
+            or self.until == "progression"
+        )
 
 
 class RandomisationSpec(_Section):
@@ -357,6 +433,18 @@ _HINTS = {
     "arms[].regimens[]": 'a regimen string DRUG[:DOSE][:SCHEDULE], e.g. "pembrolizumab:200mg:q3w*35"',
     "arms[].ratio": "a whole number >= 1, e.g. ratio = 1",
     "arms[].crossover.to_arm": "the name of another arm",
+    "arms[].until": 'until = "schedule" (doses as the regimens say) or until = "progression"',
+    "arms[].discontinuation.per_cycle": (
+        "a probability per cycle in [0, 1), e.g. per_cycle = 0.02 (from a share P stopping over m cycles: "
+        "1 - (1 - P) ** (1 / m))"
+    ),
+    "arms[].beyond_progression": 'a table with probability (and max_weeks); needs until = "progression"',
+    "arms[].beyond_progression.probability": "a probability in [0, 1], e.g. probability = 0.5",
+    "arms[].beyond_progression.max_weeks": "weeks > 0 of further treatment, e.g. max_weeks = 12",
+    "arms[].subsequent.regimens": 'a list of regimen strings, e.g. regimens = ["docetaxel:75mg/m2:q3w"]',
+    "arms[].subsequent.regimens[]": 'a regimen string DRUG[:DOSE][:SCHEDULE], e.g. "docetaxel:75mg/m2:q3w*4"',
+    "arms[].subsequent.probability": "a probability in [0, 1], e.g. probability = 0.4",
+    "arms[].subsequent.delay_days": "days >= 0 after the arm's treatment ends, e.g. delay_days = 21",
     "randomisation": "a [randomisation] table with seed and block_size",
     "randomisation.block_size": "a multiple of the sum of the arm ratios, e.g. block_size = 4 for 1:1",
     "randomisation.stratify[]": (
@@ -612,6 +700,7 @@ class TrialSpec(BaseModel):
                     parse_regimen_text(text)
                 except (OncoimmuneError, ValueError) as exc:
                     raise spec_error(where, str(exc), hint=_hint(where)) from None
+            self._check_treatment_rules(i, a)
             if a.crossover is not None:
                 where = f"arms[{i}].crossover.to_arm"
                 if a.crossover.to_arm not in names:
@@ -645,6 +734,48 @@ class TrialSpec(BaseModel):
                 if self.randomisation.stratify.index(s) != i:
                     raise spec_error(f"randomisation.stratify[{i}]", f"{s!r} is listed twice; list it once")
                 self._check_stratum_available(i, s)
+
+    def _check_treatment_rules(self, i: int, a: ArmSpec) -> None:
+        """``beyond_progression`` needs ``until = "progression"``; ``subsequent`` regimens parse, do not repeat
+        a drug of the arm, and do not come together with ``crossover``."""
+        if a.beyond_progression is not None and a.until != "progression":
+            raise spec_error(
+                f"arms[{i}].beyond_progression",
+                f'needs until = "progression" in the arm (got until = "{a.until}"): treatment beyond progression '
+                "only means something when treatment otherwise stops at progression",
+                hint=_hint(f"arms[{i}].until"),
+            )
+        if a.until == "progression" and not a.regimens:
+            raise spec_error(f"arms[{i}].until", 'is "progression" but the arm has no regimens')
+        if a.discontinuation is not None and not a.regimens:
+            raise spec_error(f"arms[{i}].discontinuation", "is set but the arm has no regimens")
+        sub = a.subsequent
+        if sub is None:
+            return
+        if a.crossover is not None:
+            raise spec_error(
+                f"arms[{i}].subsequent",
+                "is set together with crossover; the crossover arm is this arm's therapy after progression: "
+                "keep one of them",
+            )
+        mine = set()
+        for text in a.regimens:
+            try:
+                mine.add(parse_regimen_text(text).key)
+            except (OncoimmuneError, ValueError):
+                pass  # reported by the arm's own check
+        for j, text in enumerate(sub.regimens):
+            where = f"arms[{i}].subsequent.regimens[{j}]"
+            try:
+                r = parse_regimen_text(text)
+            except (OncoimmuneError, ValueError) as exc:
+                raise spec_error(where, str(exc), hint=_hint(where)) from None
+            if r.key in mine:
+                raise spec_error(
+                    where,
+                    f"gives {r.key!r}, which the arm already gives; a drug is given once per patient here "
+                    "(its schedule holds every dose): use another drug, or drop it from the arm",
+                )
 
     def _check_stratum_available(self, i: int, factor: str) -> None:
         """A stratification factor the population's patients do not carry is a spec error."""
