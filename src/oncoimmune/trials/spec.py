@@ -1061,12 +1061,14 @@ def parse_regimen_text(text: str) -> Any:
 # pydantic errors -> one line naming the field path
 # ---------------------------------------------------------------------------
 _NOTHING = object()
+_UNION_TAG = re.compile(r"(int|float|str|bool|dict\[.*\]|list\[.*\])")
 
 
 def _from_validation_error(exc: ValidationError) -> SpecFileError:
     errors = exc.errors(include_url=False)
     err = errors[0]
-    loc = tuple(err.get("loc", ()))
+    # a field with a union type (prior_lines: int | table) adds the member's type to the location: drop it
+    loc = tuple(p for p in err.get("loc", ()) if not (isinstance(p, str) and _UNION_TAG.fullmatch(p)))
     path = _path(loc)
     kind = err.get("type", "")
     got = err.get("input", _NOTHING)
