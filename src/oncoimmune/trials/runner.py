@@ -39,6 +39,9 @@ Pipeline
    again from the start with both arms' regimens and the second trajectory is
    used after progression, so progression-based endpoints are unchanged and
    overall survival includes crossover, as in an intention-to-treat analysis).
+   The arm's treatment rules (:mod:`~oncoimmune.trials.rules`: toxicity
+   discontinuation, until progression, treatment beyond progression,
+   subsequent therapy) withhold doses and start later-line regimens the same way.
    ``summary.json`` records the rules applied (``outcome_rules``).
 5. **Endpoints**: RECIST 1.1 (:func:`~oncoimmune.trials.recist.assess_recist`,
    confirmation 28 d, SD minimum 42 d, detection limit :data:`DETECTION_LIMIT_MM`
@@ -68,7 +71,8 @@ covariates and assays (:mod:`oncoimmune.patients.cohort`), parameter draws
 stream, from which exactly four numbers are drawn in this order: a uniform for
 dropout, a uniform for background death, a uniform for crossover and a
 unit exponential for the new-lesion threshold; the TGI-OS link's normal draw
-comes from a stream of its own (``patient_rng(seed, i, "events", "survival")``).
+comes from a stream of its own (``patient_rng(seed, i, "events", "survival")``), and so
+do the treatment rules' numbers (``"events", "toxicity"``, ``"beyond"``, ``"subsequent"``).
 Results therefore do not depend on the shard size, the number of workers, or on
 resuming. (A patient's follow-up under ``[accrual]`` depends on their enrolment
 position and the trial size, as in a real trial.)
