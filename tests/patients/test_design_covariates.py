@@ -115,3 +115,11 @@ def test_sp142_can_be_an_inclusion_criterion():
                      inclusion=Inclusion(biomarkers={"sp142": ("TC0/IC0",)}))
     s = screen(pop, 2, 30)
     assert all(p.assays["pdl1_sp142"].category == "TC0/IC0" for p in s.enrolled)
+
+
+def test_side_streams_are_the_cohort_streams():
+    from oncoimmune.patients.cohort import patient_rng
+    from oncoimmune.patients.virtual import _side_rng
+
+    for name in ("prior_lines", "region", "sp142"):
+        assert _side_rng(7, 12, name).random() == patient_rng(7, 12, "covariates", name).random()

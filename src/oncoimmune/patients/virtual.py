@@ -1173,10 +1173,16 @@ def draw_patient(
 
 
 def _side_rng(trial_seed: int, index: int, name: str) -> np.random.Generator:
-    """The patient's own stream for a covariate added after the fixed draw order (``"covariates", name``)."""
-    from .cohort import patient_rng
+    """The patient's own stream for a covariate added after the fixed draw order.
 
-    return patient_rng(int(trial_seed), int(index), "covariates", name)
+    ``SeedSequence([trial_seed, index], spawn_key=(crc32(name),))``: the same generator as
+    ``oncoimmune.patients.cohort.patient_rng(trial_seed, index, "covariates", name)`` (the
+    ``covariates`` stream has no spawn key of its own; tested).
+    """
+    import zlib
+
+    key = zlib.crc32(name.encode("utf-8"))
+    return np.random.default_rng(np.random.SeedSequence([int(trial_seed), int(index)], spawn_key=(key,)))
 
 
 def _side_draw(dist: AbstractCovariate, trial_seed: int, index: int, name: str) -> Any:
