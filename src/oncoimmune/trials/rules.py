@@ -110,7 +110,7 @@ class RuleDraws:
         Cycles received before stopping for toxicity (``inf``: the arm has no
         ``discontinuation`` or its hazard is 0).
     beyond, subsequent : ndarray
-        Uniforms on [0, 1).
+        Uniforms on [0, 1) (NaN when the arm has no such rule: the stream is not drawn).
     """
 
     cycles: np.ndarray
@@ -127,11 +127,12 @@ def rule_draws(seed: int, indices: Sequence[int], arm: Any) -> RuleDraws:
     from ..patients.cohort import patient_rng
 
     h = arm.discontinuation.per_cycle if arm.discontinuation is not None else 0.0
+    need_beyond, need_sub = arm.beyond_progression is not None, arm.subsequent is not None
     cyc, bey, sub = [], [], []
-    for i in indices:
+    for i in indices:  # only the streams the arm's rules use (the others are never read: no cost per patient)
         cyc.append(float(patient_rng(int(seed), int(i), "events", "toxicity").geometric(h)) if h > 0 else math.inf)
-        bey.append(float(patient_rng(int(seed), int(i), "events", "beyond").random()))
-        sub.append(float(patient_rng(int(seed), int(i), "events", "subsequent").random()))
+        bey.append(float(patient_rng(int(seed), int(i), "events", "beyond").random()) if need_beyond else math.nan)
+        sub.append(float(patient_rng(int(seed), int(i), "events", "subsequent").random()) if need_sub else math.nan)
     return RuleDraws(np.array(cyc, dtype=float), np.array(bey, dtype=float), np.array(sub, dtype=float))
 
 
