@@ -121,5 +121,5 @@ def test_side_streams_are_the_cohort_streams():
     from oncoimmune.patients.cohort import patient_rng
     from oncoimmune.patients.virtual import _side_rng
 
-    for name in ("prior_lines", "region", "sp142"):
+    for name in ("design", "other"):
         assert _side_rng(7, 12, name).random() == patient_rng(7, 12, "covariates", name).random()

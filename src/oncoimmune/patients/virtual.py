@@ -578,6 +578,7 @@ def tumour_cells_from_burden(burden: Burden, *, weight_kg: float | None = None) 
 # ---------------------------------------------------------------------------
 # the SP142 (TC/IC) score from the 22C3 TPS
 # ---------------------------------------------------------------------------
+_STD_NORMAL = NormalDist()
 #: SP142 TC/IC levels, lowest first (the categories of the ``pdl1_sp142`` assay).
 SP142_LEVELS = ("TC0/IC0", "TC1/IC1", "TC2/IC2", "TC3/IC3")
 
@@ -599,8 +600,9 @@ class SP142Relation:
     (``F_TPS``: the population's TPS distribution, so ``L`` is standard normal)
     cut at the normal quantiles of the level shares ``shares`` (TC0/IC0 ...
     TC3/IC3). ``epsilon`` (the immune-cell and staining component) comes from
-    its own patient stream, ``patient_rng(trial_seed, index, "covariates", "sp142")``,
-    so adding the SP142 level changes no other covariate.
+    the patient's stream of late-added covariates,
+    ``patient_rng(trial_seed, index, "covariates", "design")`` (third number), so adding
+    the SP142 level changes no other covariate.
 
     Parameters
     ----------
@@ -626,21 +628,22 @@ class SP142Relation:
             )
         total = sum(sh)
         object.__setattr__(self, "shares", tuple(x / total for x in sh))
+        nd = NormalDist()
+        acc, cuts = 0.0, []
+        for x in self.shares[:-1]:
+            acc += x
+            cuts.append(nd.inv_cdf(min(max(acc, 1e-12), 1 - 1e-12)))
+        object.__setattr__(self, "_cuts", tuple(cuts))
 
     def thresholds(self) -> tuple[float, ...]:
         """Latent cut-offs between the levels (standard-normal quantiles of the cumulative shares)."""
-        nd = NormalDist()
-        acc, out = 0.0, []
-        for x in self.shares[:-1]:
-            acc += x
-            out.append(nd.inv_cdf(min(max(acc, 1e-12), 1 - 1e-12)))
-        return tuple(out)
+        return self._cuts  # type: ignore[attr-defined, no-any-return]
 
     def level(self, tps_quantile: float, epsilon: float) -> str:
         """The SP142 level for the TPS's population quantile ``F_TPS(TPS)`` and the patient's ``epsilon``."""
         q = min(max(float(tps_quantile), 1e-9), 1 - 1e-9)
         c = float(self.correlation)
-        latent = c * NormalDist().inv_cdf(q) + math.sqrt(1.0 - c * c) * float(epsilon)
+        latent = c * _STD_NORMAL.inv_cdf(q) + math.sqrt(1.0 - c * c) * float(epsilon)
         k = sum(latent >= t for t in self.thresholds())
         return SP142_LEVELS[k]
 
@@ -783,8 +786,8 @@ class CancerProfile:
     default_stages : tuple of str
         Stages sampled when a population names none.
     region : Categorical, optional
-        Region of enrolment (a stratification factor of trials), drawn from its own
-        patient stream (``"covariates", "region"``).
+        Region of enrolment (a stratification factor of trials), from the patient's
+        stream of late-added covariates (``"covariates", "design"``).
     sp142 : SP142Relation, optional
         The SP142 TC/IC level (biomarker ``pdl1_sp142``), drawn when the ``pdl1``
         distribution is a :class:`PiecewiseUniform` (its CDF gives the TPS quantile;
@@ -1076,16 +1079,17 @@ def draw_patient(
         ``"advanced"`` or ``"adjuvant"`` (solid tumours).
     prior_lines : int or mapping of int to float, optional
         Fix the number of earlier lines, or give their distribution
-        (``{1: 0.75, 2: 0.25}``, drawn from the patient's own stream
-        ``patient_rng(trial_seed, index, "covariates", "prior_lines")``, so no other
-        covariate changes); otherwise drawn from the profile.
+        (``{1: 0.75, 2: 0.25}``: the first uniform of the patient's stream of late-added
+        covariates, ``patient_rng(trial_seed, index, "covariates", "design")``, which always
+        draws a prior-lines uniform, a region uniform and the SP142 normal in this order, so
+        no other covariate changes); otherwise drawn from the profile.
     prior : tuple of str
         Treatment classes every patient has had (added to those drawn).
     draws : int
         Attempt number, recorded in the patient.
     regions : mapping of str to float, optional
         Region of enrolment probabilities, replacing the profile's ``region``
-        (drawn from the stream ``"covariates", "region"``).
+        (the second uniform of the ``"covariates", "design"`` stream).
 
     Returns
     -------
@@ -1103,10 +1107,14 @@ def draw_patient(
     drivers = {k: bool(d.sample(rng)) for k, d in profile.drivers.items()}
 
     lines_drawn = int(profile.prior.lines.sample(rng))
+    # covariates added after the fixed draw order come from one stream of their own, always drawn in the same
+    # order (prior lines, region, SP142 latent), so none depends on whether the others are used
+    design = _side_rng(trial_seed, index, DESIGN_STREAM)
+    u_lines, u_region, eps_sp142 = float(design.random()), float(design.random()), float(design.standard_normal())
     if prior_lines is None:
         lines = lines_drawn
     elif isinstance(prior_lines, Mapping):
-        lines = int(_side_draw(Categorical(dict(prior_lines), _src(_ASSUMPTION)), trial_seed, index, "prior_lines"))
+        lines = int(_categorical_at(dict(prior_lines), u_lines))
     else:
         lines = int(prior_lines)
     drawn: list[str] = []
@@ -1139,13 +1147,12 @@ def draw_patient(
     burden = Burden(profile.burden_measure, raw_burden)
     pdl1 = profile.biomarkers.get("pdl1")
     if profile.sp142 is not None and "pdl1" in markers and isinstance(pdl1, PiecewiseUniform):
-        eps = float(_side_rng(trial_seed, index, "sp142").standard_normal())
-        markers["pdl1_sp142"] = profile.sp142.level(pdl1.cdf(float(markers["pdl1"])), eps)
+        markers["pdl1_sp142"] = profile.sp142.level(pdl1.cdf(float(markers["pdl1"])), eps_sp142)
     region = None
     if regions is not None:
-        region = str(_side_draw(Categorical(dict(regions), _src(_ASSUMPTION)), trial_seed, index, "region"))
+        region = str(_categorical_at(dict(regions), u_region))
     elif profile.region is not None:
-        region = str(_side_draw(profile.region, trial_seed, index, "region"))
+        region = str(_categorical_at(dict(profile.region.probabilities), u_region))
 
     return VirtualPatient(
         index=int(index),
@@ -1172,21 +1179,38 @@ def draw_patient(
     )
 
 
+#: Name of the stream of the covariates drawn after the fixed order (prior-lines mix, region, SP142 latent).
+DESIGN_STREAM = "design"
+
+
 def _side_rng(trial_seed: int, index: int, name: str) -> np.random.Generator:
-    """The patient's own stream for a covariate added after the fixed draw order.
+    """The patient's own stream for covariates added after the fixed draw order.
 
     ``SeedSequence([trial_seed, index], spawn_key=(crc32(name),))``: the same generator as
     ``oncoimmune.patients.cohort.patient_rng(trial_seed, index, "covariates", name)`` (the
     ``covariates`` stream has no spawn key of its own; tested).
     """
-    import zlib
+    key = _CRC.get(name)
+    if key is None:
+        import zlib
 
-    key = zlib.crc32(name.encode("utf-8"))
+        key = _CRC[name] = zlib.crc32(name.encode("utf-8"))
     return np.random.default_rng(np.random.SeedSequence([int(trial_seed), int(index)], spawn_key=(key,)))
 
 
-def _side_draw(dist: AbstractCovariate, trial_seed: int, index: int, name: str) -> Any:
-    return dist.sample(_side_rng(trial_seed, index, name))
+_CRC: dict[str, int] = {}
+
+
+def _categorical_at(probabilities: Mapping[Any, float], u: float) -> Any:
+    """The category of uniform ``u`` (the cumulative rule of :meth:`Categorical.sample`; weights normalised)."""
+    total = float(sum(probabilities.values()))
+    acc = 0.0
+    keys = list(probabilities)
+    for k in keys:
+        acc += float(probabilities[k]) / total
+        if u < acc:
+            return k
+    return keys[-1]
 
 
 # ---------------------------------------------------------------------------
