@@ -30,16 +30,18 @@ TRIALS = ("keynote024", "keynote010", "oak")
 MISSES: dict[tuple[str, str, str, str], str] = {
     ('keynote024', 'fitted', 'median PFS', 'pembrolizumab'): 'measured 8.28 / 12.4 (seeds 2026 / 7) vs published 10.3',
     ('keynote024', 'fitted', 'median PFS', 'chemotherapy'): 'measured 4.14 / 4.14 (seeds 2026 / 7) vs published 6.0',
-    ('keynote024', 'fitted', 'OS at 12 months', 'pembrolizumab'): 'measured 0.731 / 0.777 (seeds 2026 / 7) vs published 0.695',
-    ('keynote024', 'fitted', 'OS at 12 months', 'chemotherapy'): 'measured 0.501 / 0.441 (seeds 2026 / 7) vs published 0.543',
-    ('keynote024', 'fitted', 'PFS HR', 'pembrolizumab'): 'measured 0.48 / 0.365 (seeds 2026 / 7) vs published (0.5, 0.37, 0.68)',
-    ('keynote024', 'fitted', 'OS HR', 'pembrolizumab'): 'measured 0.486 / 0.317 (seeds 2026 / 7) vs published (0.6, 0.41, 0.89)',
-    ('keynote010', 'fitted', 'ORR', 'pembrolizumab_2mg_kg'): 'measured 0.112 / 0.112 (seeds 2026 / 7) vs published (0.18, 0.14, 0.22)',
-    ('keynote010', 'fitted', 'ORR', 'pembrolizumab_10mg_kg'): 'measured 0.125 / 0.128 (seeds 2026 / 7) vs published (0.18, 0.14, 0.23)',
-    ('keynote010', 'fitted', 'median PFS', 'pembrolizumab_2mg_kg'): 'measured 4.14 / 2.49 (seeds 2026 / 7) vs published 3.9',
-    ('keynote010', 'fitted', 'median OS', 'pembrolizumab_2mg_kg'): 'measured 15 / 13.9 (seeds 2026 / 7) vs published 10.4',
-    ('keynote010', 'left out', 'median OS', 'pembrolizumab_2mg_kg'): 'measured 16.8 / 16.2 (seeds 2026 / 7) vs published 10.4',
-    ('keynote010', 'left out', 'median OS', 'pembrolizumab_10mg_kg'): 'measured 16 / 16.4 (seeds 2026 / 7) vs published 12.7',
+    ('keynote024', 'fitted', 'OS at 12 months', 'pembrolizumab'): 'measured 0.732 / 0.785 (seeds 2026 / 7) vs published 0.695',
+    ('keynote024', 'fitted', 'OS at 12 months', 'chemotherapy'): 'measured 0.5 / 0.439 (seeds 2026 / 7) vs published 0.543',
+    ('keynote024', 'fitted', 'PFS HR', 'pembrolizumab'): 'measured 0.479 / 0.364 (seeds 2026 / 7) vs published (0.5, 0.37, 0.68)',
+    ('keynote024', 'fitted', 'OS HR', 'pembrolizumab'): 'measured 0.481 / 0.307 (seeds 2026 / 7) vs published (0.6, 0.41, 0.89)',
+    ('keynote010', 'fitted', 'ORR', 'pembrolizumab_2mg_kg'): 'measured 0.118 / 0.119 (seeds 2026 / 7) vs published (0.18, 0.14, 0.22)',
+    ('keynote010', 'fitted', 'ORR', 'pembrolizumab_10mg_kg'): 'measured 0.128 / 0.129 (seeds 2026 / 7) vs published (0.18, 0.14, 0.23)',
+    ('keynote010', 'fitted', 'median OS', 'pembrolizumab_2mg_kg'): 'measured 12.5 / 14.3 (seeds 2026 / 7) vs published 10.4',
+    ('keynote010', 'left out', 'median OS', 'pembrolizumab_2mg_kg'): 'measured 16 / 18.7 (seeds 2026 / 7) vs published 10.4',
+    ('keynote010', 'left out', 'median OS', 'pembrolizumab_10mg_kg'): 'measured 18.3 / 16.4 (seeds 2026 / 7) vs published 12.7',
+    ('keynote010', 'left out', 'median OS', 'docetaxel'): 'measured 11.1 / 10.3 (seeds 2026 / 7) vs published 8.5',
+    ('oak', 'fitted', 'OS HR', 'atezolizumab'): 'measured 0.907 / 0.768 (seeds 2026 / 7) vs published (0.73, 0.62, 0.87)',
+    ('oak', 'left out', 'OS HR', 'atezolizumab'): 'measured 0.899 / 0.804 (seeds 2026 / 7) vs published (0.73, 0.62, 0.87)',
 }
 
 
