@@ -8,6 +8,8 @@ so interventions are pure functions ``Model -> Model``.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import textwrap
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -108,7 +110,7 @@ class Model:
                     )
                 names[it.name] = kind
         term_names = [t.name for t in self.terms]
-        dup = {n for n in term_names if term_names.count(n) > 1}
+        dup = {n for n, c in Counter(term_names).items() if c > 1} if len(set(term_names)) < len(term_names) else ()
         if dup:
             raise ModelSpecError(f"Model {self.id!r}: duplicate term name(s) {sorted(dup)}")
         state_names = {s.name for s in self.states}
