@@ -427,3 +427,18 @@ def test_nasopharyngeal_us_penpulimab_first_and_third_line():
     third = check_eligibility("npc", stage="IVB", prior_lines=2, prior=["cisplatin", "gemcitabine", "capecitabine"],
                               region="us")
     assert "us-penpulimab-npc-after-platinum" in ids(third)
+
+
+def test_uk_sclc_third_line_tarlatamab_is_licensed_but_not_recommended():
+    """NICE TA1091: tarlatamab should not be used (licensed by the MHRA); SMC2816 likewise."""
+    r = check_eligibility("sclc", stage="extensive", prior_lines=2, prior=["carboplatin", "etoposide", "topotecan"],
+                          age=63)
+    row = next(a for a in r.eligible if a.indication.id == "uk-tarlatamab-sclc")
+    assert row.indication.access == "licensed-only" and "SMC2816" in row.indication.smc
+
+
+def test_uk_muscle_invasive_bladder_cancer_before_cystectomy_durvalumab_cdf():
+    """NHS England CDF form DUR8 (from 2026-02-10): durvalumab with gemcitabine and cisplatin around cystectomy."""
+    r = check_eligibility("bladder cancer", stage="II", setting="neoadjuvant", prior_lines=0, age=67)
+    row = next(a for a in r.eligible if a.indication.id == "uk-durvalumab-mibc-perioperative")
+    assert row.indication.access == "managed-access"

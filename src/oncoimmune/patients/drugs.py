@@ -320,6 +320,9 @@ _TREATMENT_ALIASES = {
     "etoposide": "chemotherapy",
     "oxaliplatin": "platinum-chemotherapy",
     "irinotecan": "chemotherapy",
+    "topotecan": "chemotherapy",
+    "lurbinectedin": "chemotherapy",
+    "flot": "platinum-chemotherapy",
 }
 
 
