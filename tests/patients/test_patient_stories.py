@@ -442,3 +442,13 @@ def test_uk_muscle_invasive_bladder_cancer_before_cystectomy_durvalumab_cdf():
     r = check_eligibility("bladder cancer", stage="II", setting="neoadjuvant", prior_lines=0, age=67)
     row = next(a for a in r.eligible if a.indication.id == "uk-durvalumab-mibc-perioperative")
     assert row.indication.access == "managed-access"
+
+
+def test_us_bile_duct_cancer_her2_3plus_after_gemcitabine_zanidatamab():
+    """FDA accelerated approval of 2024-11-20 (ZIIHERA, HERIZON-BTC-01): HER2 IHC 3+ after earlier treatment."""
+    r = check_eligibility("cholangiocarcinoma", stage="IV", prior_lines=1, prior=["gemcitabine", "cisplatin"],
+                          her2="3+", region="us", age=60)
+    assert "us-zanidatamab-btc-her2" in ids(r)
+    neg = check_eligibility("cholangiocarcinoma", stage="IV", prior_lines=1, prior=["gemcitabine"], her2="1+",
+                            region="us", age=60)
+    assert "us-zanidatamab-btc-her2" in ids(neg, "not-eligible")

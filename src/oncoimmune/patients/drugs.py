@@ -266,6 +266,7 @@ _TREATMENT_ALIASES = {
     "cemiplimab": "anti-pd-1",
     "tremelimumab": "anti-ctla-4",
     "pertuzumab": "anti-her2",
+    "zanidatamab": "anti-her2",
     "dabrafenib": "braf-mek-inhibitor",
     "vemurafenib": "braf-mek-inhibitor",
     "encorafenib": "braf-mek-inhibitor",
