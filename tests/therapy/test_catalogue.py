@@ -328,3 +328,18 @@ def test_label_only_drugs_are_kept_out_of_simulation():
     ave = CATALOGUE["avelumab"]
     with pytest.raises(ModelSpecError, match="kept out of simulation.*could not be read"):
         ave.kinetics.add_to(None, "ave")  # refused before the model is looked at; the reason is shown
+
+
+#: The five checkpoint inhibitors whose published popPK issue 13 asked to encode (third pass, 2026-12-07):
+#: each cites its analysis, says why it is not encoded, and stays out of simulation.
+ISSUE13_POPPK_NOT_READ = {"avelumab", "dostarlimab", "tremelimumab", "tislelizumab", "relatlimab"}
+
+
+@pytest.mark.parametrize("name", sorted(ISSUE13_POPPK_NOT_READ))
+def test_issue13_poppk_not_read_is_cited_and_kept_out_of_simulation(name):
+    d = CATALOGUE[name]
+    assert not d.simulable
+    doc = d.to_dict()
+    assert doc["pk_status"] == "published-not-encoded"
+    assert d.kinetics.citation.doi and d.kinetics.citation.citation
+    assert "Not encoded" in d.kinetics.note and "Kept out of simulation" in d.kinetics.note
