@@ -67,7 +67,8 @@ def scans_long(frame: Any, scan_days: np.ndarray) -> Any:
     return pd.DataFrame(
         {
             "patient_id": np.repeat(frame["patient_id"].to_numpy(dtype=np.int64), m),
-            "arm": np.repeat(frame["arm"].astype(str).to_numpy(dtype=object), m),
+            # categorical: written dictionary-encoded (one copy of each arm name, not one per scan)
+            "arm": pd.Categorical(np.repeat(frame["arm"].astype(str).to_numpy(dtype=object), m)),
             "day": np.tile(days, n),
             "sld_mm": sums.reshape(-1),
             "new_lesion": flags.reshape(-1),
@@ -122,11 +123,12 @@ def write_outputs(
     """
     reference_arm = summary.get("reference_arm")
     patients = frame.drop(columns=["sld_mm", "new_lesion"])
-    scans = scans_long(frame, scan_days)
     files = []
-    for name, df in (("patients.parquet", patients), ("endpoints.parquet", table), ("scans.parquet", scans)):
+    for name, df in (("patients.parquet", patients), ("endpoints.parquet", table)):
         store.write_output(name, parquet_bytes(df))
         files.append(name)
+    store.write_output("scans.parquet", parquet_bytes(scans_long(frame, scan_days)))  # built, written, freed
+    files.append("scans.parquet")
     if figures_on or report_on:
         import matplotlib
 
