@@ -328,6 +328,11 @@ class Model:
         new.__dict__.update(self.__dict__)
         for k, v in values.items():
             object.__setattr__(new, k, tuple(v))
+        # the compiled-structure key (model/compile.py) survives value changes only: parameters and states
+        # are replaced here by copies with other values (same names, units and flags)
+        for k in values:
+            if k not in ("parameters", "states") and getattr(new, k) != getattr(self, k):
+                new.__dict__.pop("_structure_key", None)
         return new
 
     def with_values(self, values: Mapping[str, Any]) -> "Model":

@@ -24,9 +24,11 @@ import numpy as np
 from .._errors import OncoimmuneError
 from .context import TrialContext, TrialRunError
 from .plan import PlannedPatient, TrialPlan
+from .templates import NoTemplate, TemplateCheck
 
 __all__ = [
     "EventDraws",
+    "LinkTemplate",
     "SampledPatient",
     "event_draws",
     "preflight",
@@ -197,14 +199,7 @@ def sample_patient(ctx: TrialContext, planned: PlannedPatient) -> SampledPatient
         rows, vals = vpop_draw(ctx, [planned.index])
         fixed = {k: float(a[0]) for k, a in vals.items()}
         rec["vpop_row"] = int(rows[0])
-    lp = link_patient(
-        ctx.model,
-        patient,
-        escape_mechanisms=ctx.spec.model.escape,
-        coefficients=ctx.coefficients,
-        variability=vp is None or vp.others == "drawn",
-        parameters=fixed,
-    )
+    lp = _link(ctx, patient, variability=vp is None or vp.others == "drawn", parameters=fixed)
     model = lp.model
     hook = ctx.hooks.get("pretreatment_state")
     if hook is not None:
@@ -212,6 +207,69 @@ def sample_patient(ctx: TrialContext, planned: PlannedPatient) -> SampledPatient
     rec.update({f"strength_{k}": float(v) for k, v in lp.strengths.items()})
     rec.update({f"param_{k}": float(v) for k, v in lp.parameters.items()})
     return SampledPatient(planned=planned, patient=patient, model=model, record=rec, draws=draws)
+
+
+class LinkTemplate:
+    """One patient's linked model, reused for the others of a trial by setting their values on copies.
+
+    :func:`~oncoimmune.patients.link.link_like` gives a patient's linked model
+    without applying the escape mechanisms again. It is used for a trial only
+    after it has reproduced :func:`~oncoimmune.patients.link.link_patient`
+    exactly (structure, every parameter and initial value, strengths, draws)
+    for the first patients and in spot checks (:class:`~oncoimmune.trials.templates.TemplateCheck`);
+    otherwise every patient is linked in full.
+    """
+
+    def __init__(self, linked: Any, ctx: TrialContext, kw: dict[str, Any]) -> None:
+        self.linked = linked
+        self.model = ctx.model
+        self.kw = kw
+        self.check = TemplateCheck("linked-model")
+
+    def link(self, patient: Any, parameters: dict[str, float] | None) -> Any:
+        """``patient`` linked with ``parameters`` (their virtual-population values, if any)."""
+        from ..patients.link import link_like
+
+        return link_like(self.linked, self.model, patient, **self.kw, parameters=parameters)
+
+    def reproduces(self, full: Any, parameters: dict[str, float] | None) -> bool:
+        """Whether :meth:`link` gives exactly ``full`` (a :func:`link_patient` result) for its patient."""
+        from ..model.compile import _structure_key
+
+        fast = self.link(full.patient, parameters)
+        a, b = fast.model, full.model
+        return (
+            _structure_key(a) == _structure_key(b)
+            and a.parameter_values == b.parameter_values
+            and a.initial_values == b.initial_values
+            and dict(fast.strengths) == dict(full.strengths)
+            and dict(fast.parameters) == dict(full.parameters)
+            and dict(fast.initial) == dict(full.initial)
+        )
+
+
+def _link(ctx: TrialContext, patient: Any, *, variability: bool, parameters: dict[str, float] | None) -> Any:
+    """The patient's linked model: from the trial's :class:`LinkTemplate` once it is verified, else in full."""
+    from ..patients.link import link_patient
+
+    kw = {"escape_mechanisms": ctx.spec.model.escape, "coefficients": ctx.coefficients, "variability": variability}
+    key = ("link_template", variability, None if parameters is None else tuple(sorted(parameters)))
+    t = ctx.cache.get(key)
+    if t is not None and t.check.use():
+        return t.link(patient, parameters)
+    lp = link_patient(ctx.model, patient, **kw, parameters=parameters)
+    try:
+        if t is None:  # the first patient
+            t = ctx.cache[key] = LinkTemplate(lp, ctx, kw)
+        ok = t.reproduces(lp, parameters) if t.check.wanted else None
+    except Exception as exc:  # noqa: BLE001 - a template that cannot be built is not used; the patient is fine
+        ok = False
+        ctx.cache.setdefault("template_errors", []).append(f"link: {type(exc).__name__}: {exc}")
+        if t is None:
+            t = ctx.cache[key] = NoTemplate("linked-model")
+    if ok is not None:
+        t.check.record(ok, f"patient {patient.index}")
+    return lp
 
 
 def preflight(ctx: TrialContext, plan: TrialPlan) -> None:

@@ -23,6 +23,7 @@ from .assess import SurvivalInputs, assess, derive_outcomes, sld_from_cells_arra
 from .context import TrialContext
 from .plan import PlannedPatient
 from .sample import EventDraws, _covariates, drawn_patient, regimens, sample_patient
+from .templates import TemplateMismatch
 
 __all__ = ["TRIAL_ENGINES", "simulate_patient", "simulate_patients_batched"]
 
@@ -263,6 +264,44 @@ def _treated(ctx: TrialContext, model: Any, patient: Any, regs: Sequence[Any]) -
         return _Problem(tr.model, tr.model.compile(), tuple(tr.events))
 
 
+def _treated_from_template(
+    ctx: TrialContext, arm: str, sp: Any, regs: Sequence[Any] | None = None, *, shifted: bool = False
+) -> _Problem:
+    """A patient's treated problem, from the arm's :class:`~oncoimmune.trials.templates.TreatTemplate` where it
+    has reproduced the full treatment of two patients, else by treating the patient in full.
+
+    ``regs`` default to the arm's regimens; ``shifted`` (crossover: regimens that start on a day of the
+    patient's own) makes the events the patient's, never the template's.
+    """
+    from ..model.compile import _structure_key
+    from .templates import NoTemplate, TreatTemplate, flat_dosed
+
+    if regs is None:
+        regs = regimens(ctx, arm, sp.patient)
+    templates = ctx.cache.setdefault("treat_templates", {})
+    key = (arm, shifted, _structure_key(sp.model))
+    t = templates.get(key)
+    if t is not None and t.check.use():
+        with _stage(ctx, "treat"):
+            got = t.problem(sp.model, regs)
+        if got is not None:
+            return _Problem(t.model, got[0], got[1])
+    pb = _treated(ctx, sp.model, sp.patient, regs)
+    try:
+        if t is None:  # the first patient of this arm and structure
+            flat = flat_dosed(regs) and not shifted
+            t = templates[key] = TreatTemplate(pb.model, pb.events, flat=flat, until=ctx.horizon)
+        ok = t.reproduces(sp.model, regs, pb.cm, pb.events) if t.check.wanted else None
+    except Exception as exc:  # noqa: BLE001 - a template that cannot be built is not used; the patient is fine
+        ok = False
+        ctx.cache.setdefault("template_errors", []).append(f"{arm}: {_reason(exc)}")
+        if t is None:
+            t = templates[key] = NoTemplate("treatment")
+    if ok is not None:
+        t.check.record(ok, f"arm {arm!r}, patient {sp.planned.index}")
+    return pb
+
+
 def _solve_batches(ctx: TrialContext, problems: Sequence[_Problem]) -> tuple[np.ndarray, Any, np.ndarray, list[str]]:
     """Solve ``problems`` grouped by structure; burden (n, m), new-lesion hazard or None, nfev, reasons."""
     from ..engines.batched import solve_batch
@@ -346,7 +385,9 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
         try:
             with _stage(ctx, "sample"):
                 sp = sample_patient(ctx, pp)
-            pb = _treated(ctx, sp.model, sp.patient, regimens(ctx, pp.arm, sp.patient))
+            pb = _treated_from_template(ctx, pp.arm, sp)
+        except TemplateMismatch:
+            raise
         except Exception as exc:  # noqa: BLE001 - a failed patient never stops the trial
             recs[k] = _failure_record(ctx, pp, _reason(exc))
             continue
@@ -393,7 +434,9 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
                     regs = regimens(ctx, planned[k].arm, sp.patient) + regimens(
                         ctx, xo.to_arm, sp.patient, start=t_x
                     )
-                    xo_problems.append(_treated(ctx, sp.model, sp.patient, regs))
+                    xo_problems.append(_treated_from_template(ctx, f"{planned[k].arm}->{xo.to_arm}", sp, regs, shifted=True))
+                except TemplateMismatch:
+                    raise
                 except Exception as exc:  # noqa: BLE001
                     recs[k] = _failure_record(ctx, planned[k], _reason(exc))
                     continue
