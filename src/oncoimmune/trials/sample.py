@@ -89,12 +89,47 @@ def _shift(regimen: Any, days: float) -> Any:
 
 
 def regimens(ctx: TrialContext, arm: str, patient: Any, start: float = 0.0) -> list[Any]:
+    """The arm's regimens at the patient's weight and body surface, the first administration ``start`` days later."""
+    return [_shift(_parsed(ctx, text, patient.weight_kg, patient.bsa_m2), start) for text in ctx.spec.arm(arm).regimens]
+
+
+def _for_patient(template: Any, weight_kg: float, bsa_m2: float) -> Any:
+    """``template`` (a parsed therapy text) for another weight and body surface, without parsing again."""
+    from ..therapy.cytotoxic import CytotoxicCourse, PKCovariates
+    from ..therapy.regimen import ChemotherapyCourse, Regimen
+
+    if isinstance(template, Regimen):
+        return dataclasses.replace(template, weight_kg=weight_kg, bsa_m2=bsa_m2)
+    if isinstance(template, CytotoxicCourse):
+        cov = PKCovariates.from_patient(None, weight_kg=weight_kg, bsa_m2=bsa_m2)
+        return dataclasses.replace(template, covariates=cov)
+    if isinstance(template, ChemotherapyCourse):
+        return template
+    return None
+
+
+def _parsed(ctx: TrialContext, text: str, weight_kg: float, bsa_m2: float) -> Any:
+    """``parse_therapy(text, weight_kg=..., bsa_m2=...)``: from the text's first parse once that has reproduced
+    a fresh parse for other patients (:class:`~oncoimmune.trials.templates.TemplateCheck`), else parsed."""
     from ..therapy.regimen import parse_therapy
 
-    return [
-        _shift(parse_therapy(text, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2), start)
-        for text in ctx.spec.arm(arm).regimens
-    ]
+    cache = ctx.cache.setdefault("parsed_therapies", {})
+    hit = cache.get(text)
+    if hit is not None and hit[1].check.use():
+        got = _for_patient(hit[0], weight_kg, bsa_m2)
+        if got is not None:
+            return got
+    fresh = parse_therapy(text, weight_kg=weight_kg, bsa_m2=bsa_m2)
+    if hit is None:
+        hit = cache[text] = (fresh, NoTemplate("therapy-text") if _for_patient(fresh, 1.0, 1.0) is None else _Check())
+    if hit[1].check.wanted:
+        hit[1].check.record(_for_patient(hit[0], weight_kg, bsa_m2) == fresh, f"therapy {text!r}")
+    return fresh
+
+
+class _Check:
+    def __init__(self) -> None:
+        self.check = TemplateCheck("therapy-text")
 
 
 def _covariates(p: Any) -> dict[str, Any]:

@@ -354,12 +354,18 @@ def _solve_batches(ctx: TrialContext, problems: Sequence[_Problem]) -> tuple[np.
 def _parameters_over_time(cm: Any, P: np.ndarray, events: Sequence[Sequence[Any]], t: np.ndarray) -> np.ndarray:
     """Parameters in force at each save time, shape (n_params, n, len(t)) (events may set parameters)."""
     pt = np.repeat(P.T[:, :, None], t.size, axis=2)
+    index = {n: k for k, n in enumerate(cm.param_names)}
     for i, evs in enumerate(events):
         for e in evs:  # sorted by time, applied in order as the engines do
             if e.kind == "parameter":
-                j = cm.param_index(e.target)
-                after = t >= e.time
-                pt[j, i, after] = pt[j, i, after] + e.value if e.op == "add" else e.value
+                j = index[e.target] if e.target in index else cm.param_index(e.target)  # the latter raises
+                a = int(np.searchsorted(t, e.time, side="left"))  # t is sorted: t[a:] >= e.time
+                if a == t.size:
+                    continue
+                if e.op == "add":
+                    pt[j, i, a:] += e.value
+                else:
+                    pt[j, i, a:] = e.value
     return pt
 
 
