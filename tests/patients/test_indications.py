@@ -145,6 +145,17 @@ def test_docs_list_every_row():
     assert not missing, f"docs/eligibility.md lacks rows {missing}; regenerate the table"
 
 
+def test_docs_counts_are_those_of_the_table(table):
+    """The counts sentence of docs/eligibility.md is regenerated from the data (scripts/eligibility_docs.py)."""
+    if not DOCS.exists():
+        pytest.skip("docs/eligibility.md not present")
+    from oncoimmune.patients import counts_markdown
+
+    assert f"<!-- counts -->{counts_markdown(table)}<!-- /counts -->" in DOCS.read_text(), (
+        "docs/eligibility.md counts differ from the table; run scripts/eligibility_docs.py"
+    )
+
+
 def test_every_row_source_is_cited_and_well_formed(table):
     """Document id, publisher address and date for every row (issue 13)."""
     from oncoimmune.patients import source_problems

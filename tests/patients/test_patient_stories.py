@@ -370,3 +370,85 @@ def test_newly_diagnosed_myeloma_fit_for_transplant_uk():
     assert {"uk-daratumumab-vtd-1l-transplant", "uk-daratumumab-rd-1l"} <= ids(r)  # transplant fitness: to confirm
     row = next(a for a in r.eligible if a.indication.id == "uk-daratumumab-vtd-1l-transplant")
     assert "transplant suitable" in " ".join(row.indication.conditions)
+
+
+def test_anal_cancer_us_retifanlimab_first_line_and_after_platinum():
+    """FDA approval of 2025-05-15 (ZYNYZ): with carboplatin and paclitaxel first line; alone after platinum."""
+    first = check_eligibility("anal cancer", stage="IV", prior_lines=0, region="us", age=61)
+    assert "us-retifanlimab-scac-1l" in ids(first)
+    assert "us-retifanlimab-scac-after-platinum" not in ids(first)
+    later = check_eligibility("scac", stage="IV", prior_lines=1, prior=["carboplatin", "paclitaxel"], region="us",
+                              age=61)
+    assert "us-retifanlimab-scac-after-platinum" in ids(later)
+    uk = check_eligibility("anal cancer", stage="IV", prior_lines=0, age=61)
+    assert not uk.eligible and "WARNING" in uk.to_text()  # no UK rows: the report says so
+
+
+def test_ovarian_cancer_platinum_resistant_needs_cps_1_us():
+    """FDA approval of 2026-02-10 (KEYNOTE-B96): pembrolizumab with paclitaxel, CPS >= 1, 1-2 earlier regimens."""
+    r = check_eligibility("ovarian cancer", stage="IIIC", setting="advanced", prior_lines=1,
+                          prior=["carboplatin", "paclitaxel"], cps=3, region="us", age=63)
+    assert "us-pembrolizumab-ovarian-platinum-resistant" in ids(r)
+    neg = check_eligibility("fallopian tube cancer", stage="IV", prior_lines=2, prior=["carboplatin"], cps=0,
+                            region="us", age=63)
+    assert "us-pembrolizumab-ovarian-platinum-resistant" in ids(neg, "not-eligible")
+    third = check_eligibility("ovarian cancer", stage="IV", prior_lines=3, prior=["carboplatin"], cps=10,
+                              region="us", age=63)
+    assert "us-pembrolizumab-ovarian-platinum-resistant" in ids(third, "not-eligible")
+
+
+def test_follicular_lymphoma_relapsed_us_tafasitamab_with_r2():
+    """FDA approval of 2025-06-18 (MONJUVI 1.2, inMIND)."""
+    r = check_eligibility("follicular lymphoma", prior_lines=1, prior=["r-chop"], region="us", age=64)
+    assert {"us-tafasitamab-r2-fl", "us-epcoritamab-r2-fl"} <= ids(r)
+
+
+def test_resectable_stomach_cancer_us_perioperative_durvalumab():
+    """FDA approval of 2025-11-25 (MATTERHORN): durvalumab with FLOT around surgery."""
+    r = check_eligibility("stomach cancer", stage="III", setting="neoadjuvant", prior_lines=0, region="us", age=58)
+    assert "us-durvalumab-gastric-perioperative" in ids(r)
+
+
+def test_extensive_sclc_maintenance_after_atezolizumab_induction_us():
+    """FDA approval of 2025-10-02 (IMforte): lurbinectedin with atezolizumab as maintenance."""
+    r = check_eligibility("sclc", stage="extensive", prior_lines=1, prior=["carboplatin", "etoposide", "atezolizumab"],
+                          region="us", age=66)
+    assert "us-atezolizumab-lurbinectedin-sclc-maintenance" in ids(r)
+    untreated = check_eligibility("sclc", stage="extensive", prior_lines=0, region="us", age=66)
+    assert "us-atezolizumab-lurbinectedin-sclc-maintenance" not in ids(untreated)
+
+
+def test_nasopharyngeal_us_penpulimab_first_and_third_line():
+    """FDA approval of 2025-04-23 (penpulimab-kcqx 1.1 and 1.2)."""
+    first = check_eligibility("npc", stage="IVB", prior_lines=0, region="us", age=48)
+    assert {"us-penpulimab-npc-1l", "us-toripalimab-npc-1l"} <= ids(first)
+    second = check_eligibility("npc", stage="IVB", prior_lines=1, prior=["cisplatin", "gemcitabine"], region="us")
+    assert "us-penpulimab-npc-after-platinum" in ids(second, "not-eligible")  # needs one more line
+    third = check_eligibility("npc", stage="IVB", prior_lines=2, prior=["cisplatin", "gemcitabine", "capecitabine"],
+                              region="us")
+    assert "us-penpulimab-npc-after-platinum" in ids(third)
+
+
+def test_uk_sclc_third_line_tarlatamab_is_licensed_but_not_recommended():
+    """NICE TA1091: tarlatamab should not be used (licensed by the MHRA); SMC2816 likewise."""
+    r = check_eligibility("sclc", stage="extensive", prior_lines=2, prior=["carboplatin", "etoposide", "topotecan"],
+                          age=63)
+    row = next(a for a in r.eligible if a.indication.id == "uk-tarlatamab-sclc")
+    assert row.indication.access == "licensed-only" and "SMC2816" in row.indication.smc
+
+
+def test_uk_muscle_invasive_bladder_cancer_before_cystectomy_durvalumab_cdf():
+    """NHS England CDF form DUR8 (from 2026-02-10): durvalumab with gemcitabine and cisplatin around cystectomy."""
+    r = check_eligibility("bladder cancer", stage="II", setting="neoadjuvant", prior_lines=0, age=67)
+    row = next(a for a in r.eligible if a.indication.id == "uk-durvalumab-mibc-perioperative")
+    assert row.indication.access == "managed-access"
+
+
+def test_us_bile_duct_cancer_her2_3plus_after_gemcitabine_zanidatamab():
+    """FDA accelerated approval of 2024-11-20 (ZIIHERA, HERIZON-BTC-01): HER2 IHC 3+ after earlier treatment."""
+    r = check_eligibility("cholangiocarcinoma", stage="IV", prior_lines=1, prior=["gemcitabine", "cisplatin"],
+                          her2="3+", region="us", age=60)
+    assert "us-zanidatamab-btc-her2" in ids(r)
+    neg = check_eligibility("cholangiocarcinoma", stage="IV", prior_lines=1, prior=["gemcitabine"], her2="1+",
+                            region="us", age=60)
+    assert "us-zanidatamab-btc-her2" in ids(neg, "not-eligible")

@@ -21,7 +21,10 @@ Conventions
   k-sample test.
 * Hazard ratios come from a Cox proportional-hazards model with arm as the
   only covariate (one indicator per non-reference arm), Efron's method for
-  ties, Wald intervals [3]_.
+  ties, Wald intervals [3]_, fitted on event and risk-set counts
+  (:func:`oncoimmune.analysis.cox.fit_arm_cox`: the same estimate as
+  lifelines' ``CoxPHFitter`` to about 1e-9, in well under a second for a
+  million patients).
 
 References
 ----------
@@ -439,7 +442,6 @@ def hazard_ratios(
     .. [2] Peduzzi P, Concato J, Feinstein AR, Holford TR (1995). Importance of events per independent
        variable in proportional hazards regression analysis II. *J Clin Epidemiol* 48:1503-1510.
     """
-    lifelines = _lifelines()
     import pandas as pd
 
     if not (isinstance(alpha, float) and 0.0 < alpha < 1.0):
@@ -462,51 +464,32 @@ def hazard_ratios(
             f"{int(min_events) * (len(names) - 1)} ({int(min_events)} per comparison, Peduzzi 1995); enrol more "
             "patients or follow up longer"
         )
-    cols: dict[str, list[float]] = {"_t": [], "_e": []}
-    others = names[1:]
-    keys = [f"_arm{j}" for j in range(len(others))]
-    for k in keys:
-        cols[k] = []
-    for a, (d, e) in groups.items():
-        cols["_t"].extend(d.tolist())
-        cols["_e"].extend(e.tolist())
-        for k, o in zip(keys, others):
-            cols[k].extend([1.0 if a == o else 0.0] * d.size)
-    df = pd.DataFrame(cols)
-    cph = lifelines.CoxPHFitter(alpha=alpha)
-    # tighter than lifelines' defaults (which stop at a 1e-9 relative change of the log-likelihood, as R
-    # does): the estimate then agrees with the closed form to ~1e-9 instead of ~1e-6
-    import warnings
+    from scipy.stats import norm
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            cph.fit(
-                df, duration_col="_t", event_col="_e", fit_options={"precision": 1e-12, "r_precision": 1e-15}
-            )
-        except Exception as exc:  # lifelines raises ConvergenceError (and others) on separated data
-            raise TrialDataError(f"the Cox fit on {event!r} failed ({type(exc).__name__}); not estimable") from None
-    s = cph.summary
-    conf = f"{100 * (1 - alpha):g}%"
-    bad = [str(w.message).splitlines()[0] for w in caught if "converge" in type(w.category).__name__.lower()
-           or "converge" in str(w.message).lower()]
-    est = s[[f"exp(coef) lower {conf}", f"exp(coef) upper {conf}", "exp(coef)"]].to_numpy(dtype=float)
-    if bad or not np.all(np.isfinite(est)) or np.any(est <= 0):
-        why = bad[0] if bad else "a non-finite confidence interval"
+    from .cox import fit_arm_cox
+
+    others = names[1:]
+    fit = fit_arm_cox([groups[a][0] for a in names], [groups[a][1] for a in names])
+    z = float(norm.ppf(1.0 - alpha / 2.0))
+    with np.errstate(all="ignore"):
+        est = np.stack([np.exp(fit.coef - z * fit.se), np.exp(fit.coef + z * fit.se), np.exp(fit.coef)])
+        pval = 2.0 * norm.sf(np.abs(fit.coef / fit.se))
+    if not fit.converged or not np.all(np.isfinite(est)) or np.any(est <= 0):
+        why = "no convergence" if not fit.converged else "a non-finite confidence interval"
         raise TrialDataError(
             f"the hazard ratio on {event!r} is not estimable ({total} events; the Cox fit gave {why}); "
             "enrol more patients or follow up longer"
         )
     rows = []
-    for k, o in zip(keys, others):
+    for j, o in enumerate(others):
         rows.append(
             {
                 "arm": o,
                 "reference": ref,
-                "hr": float(s.loc[k, "exp(coef)"]),
-                "hr_lo": float(s.loc[k, f"exp(coef) lower {conf}"]),
-                "hr_hi": float(s.loc[k, f"exp(coef) upper {conf}"]),
-                "p": float(s.loc[k, "p"]),
+                "hr": float(est[2, j]),
+                "hr_lo": float(est[0, j]),
+                "hr_hi": float(est[1, j]),
+                "p": float(pval[j]),
                 "n": int(groups[o][0].size),
                 "events": int(groups[o][1].sum()),
             }

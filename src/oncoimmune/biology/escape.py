@@ -282,9 +282,14 @@ def lymphopenia(model: Model, strength: float, *, rescale_initial: bool = True) 
         ),
     ).scale_terms(roles.EFFECTOR_SUPPLY, 1.0 - Sym("lymphopenia_loss"))
     if rescale_initial:
-        fed = {s for t in model.terms_with_role(roles.EFFECTOR_SUPPLY) for s, c in t.effects.items() if c > 0}
-        out = out.with_initial({s: model.state(s).initial * (1.0 - f) for s in sorted(fed)})
+        out = out.with_initial(_lymphopenia_initial(model, f))
     return out
+
+
+def _lymphopenia_initial(model: Model, strength: float) -> dict[str, float]:
+    """Initial values :func:`lymphopenia` gives the states its supply terms feed (their value times ``1 - f``)."""
+    fed = {s for t in model.terms_with_role(roles.EFFECTOR_SUPPLY) for s, c in t.effects.items() if c > 0}
+    return {s: model.state(s).initial * (1.0 - float(strength)) for s in sorted(fed)}
 
 
 # ---------------------------------------------------------------------------
@@ -697,6 +702,18 @@ class EscapeMechanism:
     strength_meaning: str
     reversible_by_checkpoint_blockade: bool
     apply: Callable[[Model, float], Model]
+    initial_effect: Callable[[Model, float], Mapping[str, float]] | None = None
+
+    def values(self, model: Model, strength: float) -> tuple[dict[str, float], dict[str, float]]:
+        """The values :meth:`apply` gives ``model`` at ``strength``: ``({strength_parameter: strength}, initial values)``.
+
+        What a patient's model holds that depends on the strength; a trial that
+        applies the mechanism to many patients of one model structure applies it
+        once and sets these values on copies (checked against :meth:`apply`,
+        :class:`oncoimmune.trials.sample.LinkTemplate`).
+        """
+        init = dict(self.initial_effect(model, strength)) if self.initial_effect is not None else {}
+        return {self.strength_parameter: float(strength)}, init
 
     def __post_init__(self) -> None:
         lo, hi = self.strength_range
@@ -733,6 +750,7 @@ MECHANISMS: Mapping[str, EscapeMechanism] = MappingProxyType(
             strength_meaning="fraction of the normal effector supply lost",
             reversible_by_checkpoint_blockade=False,
             apply=lymphopenia,
+            initial_effect=_lymphopenia_initial,
         ),
         "pdl1_checkpoint": EscapeMechanism(
             name="pdl1_checkpoint",

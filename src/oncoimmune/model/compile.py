@@ -347,7 +347,21 @@ _LOCK = threading.Lock()
 
 
 def _structure_key(model: Any) -> tuple[Any, ...] | None:
-    """Everything :meth:`CompiledModel.from_model` reads except values; None if unhashable."""
+    """Everything :meth:`CompiledModel.from_model` reads except values; None if unhashable.
+
+    Kept on the model (``_structure_key`` in its ``__dict__``): value-only copies
+    (``Model._evolve``) share it, and drop it when they change a field it reads.
+    """
+    d = getattr(model, "__dict__", None)
+    if d is not None and "_structure_key" in d:
+        return d["_structure_key"]
+    key = _compute_structure_key(model)
+    if d is not None:
+        d["_structure_key"] = key
+    return key
+
+
+def _compute_structure_key(model: Any) -> tuple[Any, ...] | None:
     key = (
         model.id,
         tuple((s.name, s.nonnegative, s.units) for s in model.states),

@@ -8,6 +8,8 @@ so interventions are pure functions ``Model -> Model``.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import textwrap
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -108,7 +110,7 @@ class Model:
                     )
                 names[it.name] = kind
         term_names = [t.name for t in self.terms]
-        dup = {n for n in term_names if term_names.count(n) > 1}
+        dup = {n for n, c in Counter(term_names).items() if c > 1} if len(set(term_names)) < len(term_names) else ()
         if dup:
             raise ModelSpecError(f"Model {self.id!r}: duplicate term name(s) {sorted(dup)}")
         state_names = {s.name for s in self.states}
@@ -326,6 +328,11 @@ class Model:
         new.__dict__.update(self.__dict__)
         for k, v in values.items():
             object.__setattr__(new, k, tuple(v))
+        # the compiled-structure key (model/compile.py) survives value changes only: parameters and states
+        # are replaced here by copies with other values (same names, units and flags)
+        for k in values:
+            if k not in ("parameters", "states") and getattr(new, k) != getattr(self, k):
+                new.__dict__.pop("_structure_key", None)
         return new
 
     def with_values(self, values: Mapping[str, Any]) -> "Model":

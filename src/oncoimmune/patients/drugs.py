@@ -266,6 +266,7 @@ _TREATMENT_ALIASES = {
     "cemiplimab": "anti-pd-1",
     "tremelimumab": "anti-ctla-4",
     "pertuzumab": "anti-her2",
+    "zanidatamab": "anti-her2",
     "dabrafenib": "braf-mek-inhibitor",
     "vemurafenib": "braf-mek-inhibitor",
     "encorafenib": "braf-mek-inhibitor",
@@ -320,6 +321,9 @@ _TREATMENT_ALIASES = {
     "etoposide": "chemotherapy",
     "oxaliplatin": "platinum-chemotherapy",
     "irinotecan": "chemotherapy",
+    "topotecan": "chemotherapy",
+    "lurbinectedin": "chemotherapy",
+    "flot": "platinum-chemotherapy",
 }
 
 

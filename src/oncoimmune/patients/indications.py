@@ -28,6 +28,7 @@ __all__ = [
     "ALL_SOLID",
     "REGIONS",
     "source_problems",
+    "counts_markdown",
     "coverage_markdown",
     "SETTINGS",
     "ACCESS",
@@ -591,6 +592,26 @@ def source_problems(table: IndicationTable | None = None) -> list[str]:
         if r.evidence_date and r.evidence_date > checked:
             out.append(f"{r.id}: evidence_date {r.evidence_date} is after the table's checked date {checked}")
     return out
+
+
+def counts_markdown(table: IndicationTable | None = None) -> str:
+    """The size of the table in one sentence: rows per region, verified rows and how many name their copy.
+
+    What ``docs/eligibility.md`` shows between ``<!-- counts -->`` markers;
+    ``tests/patients/test_indications.py`` checks that the document carries
+    the sentence for the current table, so the counts cannot drift from the data.
+    """
+    tab = table or load_indications()
+    rows = list(tab.rows)
+    by = {reg: [r for r in rows if r.region == reg] for reg in REGIONS}
+    ver = [r for r in rows if r.verified]
+    named = [r for r in ver if r.evidence_url]
+    return (
+        f"{len(rows)} rows ({len(by['uk'])} UK, {len(by['us'])} US), {len(ver)} verified against a stored copy "
+        f"of the source ({len(named)} of them name the copy and its date: `evidence_url`, `evidence_date`); "
+        f"{sum(not r.verified for r in by['us'])} US and {sum(not r.verified for r in by['uk'])} UK rows not yet "
+        "verified"
+    )
 
 
 def coverage_markdown(table: IndicationTable | None = None) -> str:

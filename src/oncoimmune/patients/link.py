@@ -68,7 +68,7 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
 from typing import Any
@@ -89,6 +89,7 @@ __all__ = [
     "LinkedPatient",
     "antigen_loss_from_tmb",
     "initial_tumour",
+    "link_like",
     "link_patient",
     "lymphopenia_from_lymphocytes",
     "pdl1_engagement_from_tps",
@@ -527,17 +528,39 @@ def link_patient(
             f"is in {units!r}, not "
             "cells; set coefficients.with_values(tumour_scale=<model units per tumour cell>)"
         )
+    drawn, strengths, t0 = _link_inputs(model, patient, mechs, coefficients, variability, parameters)
+    m = model.with_parameters(drawn) if drawn else model
+    for name, s in strengths.items():
+        m = escape.get_mechanism(name)(m, s)
+    m = m.with_initial({model.tumour_state: t0})
+    return _linked(model, m, patient, strengths, drawn, t0, coefficients)
+
+
+def _link_inputs(
+    model: Model,
+    patient: VirtualPatient,
+    mechs: Sequence[str],
+    coefficients: LinkCoefficients,
+    variability: bool,
+    parameters: Mapping[str, float] | None,
+) -> tuple[dict[str, float], dict[str, float], float]:
+    """The patient's parameter draws, escape strengths and initial tumour (what :func:`link_patient` sets)."""
     drawn = sample_parameters(model, patient.trial_seed, patient.index) if variability else {}
     if parameters:
         drawn = {**drawn, **{str(k): float(v) for k, v in parameters.items()}}
-    m = model.with_parameters(drawn) if drawn else model
-    strengths: dict[str, float] = {}
-    for name in mechs:
-        s = _strength(name, patient, coefficients)
-        strengths[name] = s
-        m = escape.get_mechanism(name)(m, s)
-    t0 = initial_tumour(patient.tumour_cells, coefficients)
-    m = m.with_initial({model.tumour_state: t0})
+    strengths = {name: _strength(name, patient, coefficients) for name in mechs}
+    return drawn, strengths, initial_tumour(patient.tumour_cells, coefficients)
+
+
+def _linked(
+    model: Model,
+    m: Model,
+    patient: VirtualPatient,
+    strengths: dict[str, float],
+    drawn: dict[str, float],
+    t0: float,
+    coefficients: LinkCoefficients,
+) -> LinkedPatient:
     initial = {model.tumour_state: t0}
     for s in model.state_names:
         if s != model.tumour_state and m.state(s).initial != model.state(s).initial:
@@ -551,3 +574,35 @@ def link_patient(
         tumour_scale=coefficients.tumour_scale.value,
         coefficients=coefficients,
     )
+
+
+def link_like(
+    template: LinkedPatient,
+    model: Model,
+    patient: VirtualPatient,
+    *,
+    escape_mechanisms: Iterable[str] = DEFAULT_ESCAPE,
+    coefficients: LinkCoefficients = DEFAULT_COEFFICIENTS,
+    variability: bool = True,
+    parameters: Mapping[str, float] | None = None,
+) -> LinkedPatient:
+    """:func:`link_patient` by setting ``patient``'s values on a copy of another patient's linked model.
+
+    ``template`` is ``link_patient(model, other, ...)`` with the same arguments.
+    The escape mechanisms are not applied again: their values
+    (:meth:`~oncoimmune.biology.escape.EscapeMechanism.values`), the parameter
+    draws and the initial tumour are set on ``template.model``. That equals
+    :func:`link_patient` when the mechanisms add nothing else that depends on
+    the patient, which a caller should check on a second patient (the trial
+    runner does: :class:`oncoimmune.trials.sample.LinkTemplate`).
+    """
+    mechs = tuple(escape_mechanisms)
+    drawn, strengths, t0 = _link_inputs(model, patient, mechs, coefficients, variability, parameters)
+    params, inits = dict(drawn), {}
+    for name, s in strengths.items():
+        p, i = escape.get_mechanism(name).values(model, s)
+        params.update(p)
+        inits.update(i)
+    inits[model.tumour_state] = t0
+    m = template.model.with_parameters(params).with_initial(inits)
+    return _linked(model, m, patient, strengths, drawn, t0, coefficients)

@@ -288,7 +288,7 @@ class AbstractKinetics(abc.ABC):
 
 @dataclass(frozen=True)
 class MAbPK(AbstractKinetics):
-    """Two-compartment popPK of a monoclonal antibody (an entry of :mod:`oncoimmune.therapy.drugs`)."""
+    """Two- (or three-) compartment popPK of a monoclonal antibody (an entry of :mod:`oncoimmune.therapy.drugs`)."""
 
     pk: _pk.DrugPK
     checked: str = ""
@@ -322,9 +322,13 @@ class MAbPK(AbstractKinetics):
 
     def describe(self) -> str:
         hl = self.pk.half_lives()
+        third = (
+            f", Q3 {self.pk.Q3:.3g} L/day, V3 {self.pk.V3:.3g} L" if self.pk.Q3 is not None and self.pk.V3 else ""
+        )
+        n = "three" if third else "two"
         return (
-            f"two-compartment popPK: CL {self.pk.CL:.3g} L/day, V1 {self.pk.V1:.3g} L, Q {self.pk.Q:.3g} L/day, "
-            f"V2 {self.pk.V2:.3g} L ({self.pk.clearance.describe()}); terminal t1/2 {hl['late']:.1f} d"
+            f"{n}-compartment popPK: CL {self.pk.CL:.3g} L/day, V1 {self.pk.V1:.3g} L, Q {self.pk.Q:.3g} L/day, "
+            f"V2 {self.pk.V2:.3g} L{third} ({self.pk.clearance.describe()}); terminal t1/2 {hl['late']:.1f} d"
         )
 
     @property
@@ -1618,7 +1622,7 @@ _FROM_FILE: Mapping[str, Drug] = MappingProxyType({r["name"]: _drug_from_record(
 LABEL_ONLY: Mapping[str, Drug] = MappingProxyType({k: d for k, d in _FROM_FILE.items() if not d.simulable})
 
 #: Entries of ``data/label_drugs.toml`` whose popPK is encoded in :mod:`oncoimmune.therapy.drugs`
-#: (``pk.status = "encoded"``): durvalumab and cemiplimab.
+#: (``pk.status = "encoded"``): durvalumab, cemiplimab, dostarlimab, tremelimumab and tislelizumab.
 ENCODED_FROM_FILE: Mapping[str, Drug] = MappingProxyType({k: d for k, d in _FROM_FILE.items() if d.simulable})
 
 _ENCODED: tuple[Drug, ...] = (

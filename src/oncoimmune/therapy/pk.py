@@ -13,7 +13,11 @@ for a drug with prefix ``p`` (amounts in mg, volumes in L, time in days):
     \mathrm{RO} = \frac{C}{C + K_D}
 
 with states ``p_central`` (:math:`A_1`), ``p_peripheral`` (:math:`A_2`) and,
-for subcutaneous dosing, ``p_depot`` (:math:`A_d`); ``p_infusion_rate``
+for subcutaneous dosing, ``p_depot`` (:math:`A_d`). Given ``Q3`` and ``V3``
+the module has a second peripheral compartment ``p_peripheral2``
+(:math:`A_3`; a linear three-compartment model, as in NONMEM ADVAN11):
+:math:`dA_3/dt = (Q_3/V_1) A_1 - (Q_3/V_3) A_3`, with the opposite flux in
+:math:`dA_1/dt` (:func:`add_three_compartment_pk`); ``p_infusion_rate``
 (:math:`R`, mg/day) is the input parameter that infusion events switch on and
 off. :math:`\tau = \max(t - t_{\mathrm{first\,dose}}, 0)` is the time since the
 first dose. The clearance time course is one of
@@ -53,6 +57,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from .._errors import ModelSpecError, ParameterValueError, ScheduleError
 from ..model import Event, Model, Observable, Parameter, Source, State, Sym, Term, exp, positive
 from ..model.expr import Expr
@@ -68,9 +74,12 @@ __all__ = [
     "DecayingClearance",
     "PKNames",
     "SigmoidTimeClearance",
+    "add_three_compartment_pk",
     "add_two_compartment_pk",
+    "linear_half_lives",
     "pk_dose_events",
     "pk_names",
+    "three_compartment_half_lives",
     "two_compartment_half_lives",
 ]
 
@@ -295,6 +304,9 @@ class PKNames(NamedTuple):
     concentration: str
     clearance: str
     occupancy: str
+    peripheral2: str
+    Q3: str
+    V3: str
 
 
 def pk_names(prefix: str) -> PKNames:
@@ -320,6 +332,9 @@ def pk_names(prefix: str) -> PKNames:
         concentration=f"{p}_conc",
         clearance=f"{p}_clearance",
         occupancy=f"{p}_RO",
+        peripheral2=f"{p}_peripheral2",
+        Q3=f"{p}_Q3",
+        V3=f"{p}_V3",
     )
 
 
@@ -346,6 +361,8 @@ def _pk_parts(
     kd: float | None,
     kd_source: Source | None,
     drug_name: str,
+    Q3: float | None = None,
+    V3: float | None = None,
 ) -> _Parts:
     if not isinstance(source, Source):
         raise ModelSpecError(
@@ -353,10 +370,16 @@ def _pk_parts(
             f"and table of CL, V1, Q, V2; got {source!r}"
         )
     srcs = dict(sources or {})
-    unknown = set(srcs) - {"CL", "V1", "Q", "V2", "ka", "F"}
+    unknown = set(srcs) - {"CL", "V1", "Q", "V2", "Q3", "V3", "ka", "F"}
     if unknown:
         raise ModelSpecError(
-            f"add_two_compartment_pk: sources has unknown key(s) {sorted(unknown)}; valid: CL, V1, Q, V2, ka, F"
+            f"add_two_compartment_pk: sources has unknown key(s) {sorted(unknown)}; "
+            "valid: CL, V1, Q, V2, Q3, V3, ka, F"
+        )
+    if (Q3 is None) != (V3 is None):
+        raise ModelSpecError(
+            "a second peripheral compartment needs both Q3 (L/day) and V3 (L); "
+            f"got Q3={Q3!r}, V3={V3!r}: give both for a three-compartment model, or neither"
         )
     for k, s in srcs.items():
         if not isinstance(s, Source):
@@ -366,6 +389,9 @@ def _pk_parts(
     v1_v = _positive("V1 (L)", V1)
     q_v = _positive("Q (L/day)", Q)
     v2_v = _positive("V2 (L)", V2)
+    three = Q3 is not None
+    q3_v = _positive("Q3 (L/day)", Q3) if three else None
+    v3_v = _positive("V3 (L)", V3) if three else None
     clr = clearance if clearance is not None else ConstantClearance()
     if not isinstance(clr, AbstractClearance):
         raise ModelSpecError(
@@ -390,6 +416,22 @@ def _pk_parts(
         Parameter(n.V1, v1_v, "L", f"{what} central volume of distribution", srcs.get("V1", source)),
         Parameter(n.Q, q_v, "L/day", f"{what} inter-compartmental clearance", srcs.get("Q", source)),
         Parameter(n.V2, v2_v, "L", f"{what} peripheral volume of distribution", srcs.get("V2", source)),
+        *(
+            (
+                Parameter(
+                    n.Q3,
+                    q3_v,
+                    "L/day",
+                    f"{what} inter-compartmental clearance to the second peripheral compartment",
+                    srcs.get("Q3", source),
+                ),
+                Parameter(
+                    n.V3, v3_v, "L", f"{what} second peripheral volume of distribution", srcs.get("V3", source)
+                ),
+            )
+            if three
+            else ()
+        ),
         Parameter(
             n.infusion_rate,
             0.0,
@@ -404,6 +446,10 @@ def _pk_parts(
         State(n.central, 0.0, "mg", f"{what} amount in the central (plasma) compartment"),
         State(n.peripheral, 0.0, "mg", f"{what} amount in the peripheral (tissue) compartment"),
     ]
+    if three:
+        states.append(
+            State(n.peripheral2, 0.0, "mg", f"{what} amount in the second peripheral (tissue) compartment")
+        )
     if clr.time_varying:
         params.append(
             Parameter(
@@ -449,6 +495,24 @@ def _pk_parts(
             frozenset({DRUG_DISTRIBUTION}),
         ),
     ]
+    if three:
+        q3, v3, A3 = Sym(n.Q3), Sym(n.V3), Sym(n.peripheral2)
+        terms += [
+            Term(
+                f"{prefix}_distribution2",
+                q3 / v1 * A1,
+                {n.central: -1, n.peripheral2: 1},
+                f"{what} distributes into the second (slow) tissue compartment",
+                frozenset({DRUG_DISTRIBUTION}),
+            ),
+            Term(
+                f"{prefix}_redistribution2",
+                q3 / v3 * A3,
+                {n.peripheral2: -1, n.central: 1},
+                f"{what} returns from the second tissue compartment to blood",
+                frozenset({DRUG_DISTRIBUTION}),
+            ),
+        ]
     observables = [
         Observable(n.clearance, cl_expr, "L/day", f"{what} clearance at time t ({clr.describe()})"),
         Observable(n.concentration, A1 / v1, "ug/mL", f"{what} serum concentration (mg/L = ug/mL)"),
@@ -534,6 +598,8 @@ def add_two_compartment_pk(
     kd: float | None = None,
     kd_source: Source | None = None,
     drug_name: str = "",
+    Q3: float | None = None,
+    V3: float | None = None,
 ) -> Model:
     """A copy of ``model`` with a linear two-compartment PK module for one drug.
 
@@ -562,6 +628,11 @@ def add_two_compartment_pk(
         occupancy observable ``<prefix>_RO = C/(C + KD)``.
     drug_name : str
         Name used in descriptions (default: the prefix).
+    Q3, V3 : float, optional
+        Inter-compartmental clearance (L/day) and volume (L) of a second
+        peripheral compartment; both or neither. With them the module is the
+        linear three-compartment model (state ``<prefix>_peripheral2``; see
+        :func:`add_three_compartment_pk`).
 
     Returns
     -------
@@ -596,6 +667,8 @@ def add_two_compartment_pk(
         kd=kd,
         kd_source=kd_source,
         drug_name=drug_name,
+        Q3=Q3,
+        V3=V3,
     )
     taken = set(model.state_names) | set(model.parameter_names) | set(model.observable_names)
     clash = sorted(taken & {x.name for x in (*parts.states, *parts.parameters, *parts.observables)})
@@ -611,9 +684,58 @@ def add_two_compartment_pk(
         observables=parts.observables,
         references=parts.references,
         notes=(
-            f"{drug_name or drug_prefix}: linear two-compartment PK ({(clearance or ConstantClearance()).describe()})",
+            f"{drug_name or drug_prefix}: linear {'three' if Q3 is not None else 'two'}-compartment PK "
+            f"({(clearance or ConstantClearance()).describe()})",
         ),
     )
+
+
+def add_three_compartment_pk(
+    model: Model,
+    drug_prefix: str,
+    CL: float,
+    V1: float,
+    Q: float,
+    V2: float,
+    Q3: float,
+    V3: float,
+    **kwargs: Any,
+) -> Model:
+    """A copy of ``model`` with a linear three-compartment PK module for one drug.
+
+    The two-compartment module of :func:`add_two_compartment_pk` with a
+    second peripheral compartment ``<prefix>_peripheral2``:
+
+    .. math::
+
+        \\frac{dA_1}{dt} &= \\ldots - \\frac{Q_3}{V_1} A_1 + \\frac{Q_3}{V_3} A_3, \\qquad
+        \\frac{dA_3}{dt} = \\frac{Q_3}{V_1} A_1 - \\frac{Q_3}{V_3} A_3
+
+    Parameters
+    ----------
+    model, drug_prefix, CL, V1, Q, V2
+        As for :func:`add_two_compartment_pk` (``Q`` and ``V2``: the first
+        peripheral compartment).
+    Q3, V3 : float
+        Inter-compartmental clearance (L/day) and volume (L) of the second
+        peripheral compartment. All other keyword arguments (``source``,
+        ``sources`` with optional keys ``Q3`` and ``V3``, ``clearance``,
+        ``kd``, ...) are those of :func:`add_two_compartment_pk`.
+
+    Returns
+    -------
+    Model
+
+    References
+    ----------
+    .. [1] Gibaldi M, Perrier D (1982). Pharmacokinetics, 2nd ed., chapter 2
+       (multicompartment models).
+    .. [2] Budha N, Wu CY, Tang Z, et al. (2023). Model-based population
+       pharmacokinetic analysis of tislelizumab in patients with advanced
+       tumors. CPT Pharmacometrics Syst Pharmacol 12:95-109 (a three-compartment
+       antibody model). doi:10.1002/psp4.12880
+    """
+    return add_two_compartment_pk(model, drug_prefix, CL, V1, Q, V2, Q3=Q3, V3=V3, **kwargs)
 
 
 def pk_dose_events(
@@ -700,3 +822,60 @@ def two_compartment_half_lives(CL: float, V1: float, Q: float, V2: float) -> tup
     alpha = 0.5 * (s + disc)
     beta = (k10 * k21) / alpha  # product of the roots, stable for small beta
     return math.log(2.0) / alpha, math.log(2.0) / beta
+
+
+def linear_half_lives(
+    CL: float, V1: float, Q: float, V2: float, Q3: float | None = None, V3: float | None = None
+) -> tuple[float, ...]:
+    """Half-lives (days, shortest first) of the linear two- or three-compartment model.
+
+    They are ``ln 2 / lambda`` for the eigenvalues ``-lambda`` of the rate
+    matrix of the amounts ``(A1, A2[, A3])``. The matrix is similar to a
+    symmetric one (scale by the volumes), so every ``lambda`` is real and > 0.
+    The last entry is the terminal half-life. Without ``Q3``/``V3`` this equals
+    :func:`two_compartment_half_lives`.
+
+    References
+    ----------
+    .. [1] Gibaldi M, Perrier D (1982). Pharmacokinetics, 2nd ed., chapter 2.
+    """
+    if Q3 is None and V3 is None:
+        return two_compartment_half_lives(CL, V1, Q, V2)
+    if Q3 is None or V3 is None:
+        raise ParameterValueError(f"give both Q3 and V3 for three compartments; got Q3={Q3!r}, V3={V3!r}")
+    return three_compartment_half_lives(CL, V1, Q, V2, Q3, V3)
+
+
+def three_compartment_half_lives(
+    CL: float, V1: float, Q: float, V2: float, Q3: float, V3: float
+) -> tuple[float, float, float]:
+    """The three half-lives (days, shortest first) of a linear three-compartment model.
+
+    With ``k10 = CL/V1``, ``k12 = Q/V1``, ``k21 = Q/V2``, ``k13 = Q3/V1``,
+    ``k31 = Q3/V3``, the rate constants are the roots of
+    ``x^3 - a2 x^2 + a1 x - a0 = 0`` with ``a2 = k10 + k12 + k13 + k21 + k31``,
+    ``a1 = k10 k21 + k10 k31 + k12 k31 + k13 k21 + k21 k31`` and
+    ``a0 = k10 k21 k31`` (Gibaldi & Perrier 1982, ch. 2); they are computed
+    here as the eigenvalues of the symmetrised rate matrix.
+
+    Returns
+    -------
+    (t_half_alpha, t_half_beta, t_half_gamma) : tuple of float
+        ``t_half_gamma`` is the terminal half-life.
+    """
+    v1 = _positive("V1", V1)
+    v2 = _positive("V2", V2)
+    v3 = _positive("V3", V3)
+    cl, q, q3 = _positive("CL", CL), _positive("Q", Q), _positive("Q3", Q3)
+    # rate matrix of the concentrations scaled by sqrt(V): symmetric, same eigenvalues as d(A)/dt
+    s12 = q / math.sqrt(v1 * v2)
+    s13 = q3 / math.sqrt(v1 * v3)
+    m = np.array(
+        [
+            [(cl + q + q3) / v1, -s12, -s13],
+            [-s12, q / v2, 0.0],
+            [-s13, 0.0, q3 / v3],
+        ]
+    )
+    lam = np.sort(np.linalg.eigvalsh(m))[::-1]
+    return tuple(float(math.log(2.0) / x) for x in lam)  # type: ignore[return-value]

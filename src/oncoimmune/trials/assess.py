@@ -23,7 +23,7 @@ from .recist import DAYS_PER_MONTH
 from .sample import EventDraws
 from .survival_link import LinkCovariates, TGIOSLink, link_death_days
 
-__all__ = ["SurvivalInputs", "assess", "derive_outcomes", "endpoints", "sld_from_cells_array"]
+__all__ = ["SurvivalInputs", "assess", "derive_outcomes", "endpoints", "scan_matrix", "sld_from_cells_array"]
 
 #: ``death_cause`` of a death drawn from the TGI-OS link (deaths of any cause).
 LINK_DEATH_CAUSE = "tgi_os"
@@ -202,12 +202,20 @@ def assess(scan_days: np.ndarray, sums: np.ndarray, new_lesions: np.ndarray) -> 
     )
 
 
+def scan_matrix(column: Any, dtype: Any) -> np.ndarray:
+    """A column of per-patient scan lists (all of one length) as an array of shape (patients, scans)."""
+    values = list(column)
+    if not values:
+        return np.zeros((0, 0), dtype=dtype)
+    return np.stack([np.asarray(v, dtype=dtype) for v in values])
+
+
 def endpoints(frame: Any, scan_days: np.ndarray) -> tuple[Any, Any]:
     """RECIST and the endpoint table (one row per patient) of the shard records ``frame``."""
     from .endpoints import endpoint_table
 
-    sums = np.array([np.asarray(v, dtype=float) for v in frame["sld_mm"]])
-    nl = np.array([np.asarray(v, dtype=bool) for v in frame["new_lesion"]])
+    sums = scan_matrix(frame["sld_mm"], float)
+    nl = scan_matrix(frame["new_lesion"], bool)
     r = assess(scan_days, sums, nl)
     table = endpoint_table(
         r,
@@ -232,9 +240,8 @@ def endpoints(frame: Any, scan_days: np.ndarray) -> tuple[Any, Any]:
     if "follow_up_day" in frame:  # shards written before [accrual]/[survival] reached the runner lack these
         table["follow_up_months"] = frame["follow_up_day"].to_numpy(dtype=float) / DAYS_PER_MONTH
         table["kg_per_day"] = frame["kg_per_day"].to_numpy(dtype=float)
-    table["new_lesion_progression"] = [
-        bool(np.isfinite(tp) and flags[int(np.searchsorted(scan_days, tp))])
-        for tp, flags in zip(r.time_progression, nl)
-    ]
+    tp = np.asarray(r.time_progression, dtype=float)
+    k = np.minimum(np.searchsorted(scan_days, np.where(np.isfinite(tp), tp, scan_days[0])), nl.shape[1] - 1)
+    table["new_lesion_progression"] = np.isfinite(tp) & nl[np.arange(len(tp)), k] if len(tp) else np.zeros(0, bool)
     return table, r
 

@@ -149,19 +149,93 @@ def _screen(spec: TrialSpec, n_patients: int, seed: int, factors: Sequence[str])
         else:
             n_failed += 1
             counts.update({c for c, _ in r.failures})  # a criterion once per patient
-    summary = {
+    return enrolled, _screen_summary(enrolled, n_failed, counts, last, n_patients)
+
+
+def _screen_summary(enrolled: Sequence[Any], n_failed: int, counts: Mapping[str, int], last: int, target: int) -> dict[str, Any]:
+    return {
         "screened": last + 1,
         "enrolled": len(enrolled),
         "screen_failures": n_failed,
         "failures_by_criterion": dict(counts),
-        "target": n_patients,
-        "complete": len(enrolled) >= n_patients,
+        "target": target,
+        "complete": len(enrolled) >= target,
     }
-    return enrolled, summary
 
 
-def plan_trial(spec: TrialSpec, n_patients: int, seed: int) -> TrialPlan:
+#: Candidates per task when screening runs in several processes (:func:`_screen_parallel`).
+PARALLEL_SCREEN_CHUNK = 20_000
+#: Trials smaller than this are screened in one process (a pool costs more than it saves).
+PARALLEL_SCREEN_MIN = 50_000
+_SCREEN_CACHE: dict[str, Any] = {}
+
+
+def _screen_chunk(spec_toml: str, seed: int, start: int, stop: int, factors: tuple[str, ...]) -> list[tuple[int, Any, tuple[str, ...]]]:
+    """Screen candidates ``start <= index < stop``: ``(index, stratum or None, failed criteria)`` each."""
+    from ..patients.cohort import screen_range
+    pop = _SCREEN_CACHE.get(spec_toml)
+    if pop is None:
+        _SCREEN_CACHE.clear()
+        pop = _SCREEN_CACHE[spec_toml] = TrialSpec.from_toml(spec_toml).to_population()
+    out = []
+    for r in screen_range(pop, seed, start, stop):
+        if r.eligible:
+            out.append((r.index, _stratum(r.patient, factors), ()))
+        else:
+            out.append((r.index, None, tuple(sorted({c for c, _ in r.failures}))))
+    return out
+
+
+def _screen_parallel(
+    spec: TrialSpec, n_patients: int, seed: int, factors: Sequence[str], workers: int
+) -> tuple[list[tuple[int, str]], dict[str, Any]]:
+    """:func:`_screen` with chunks of candidates screened in ``workers`` processes, read in index order.
+
+    Each candidate's draws come from their own stream, so the enrolled patients,
+    strata and failure counts are those of :func:`_screen`; chunks are submitted
+    ahead of need (``2 * workers`` in flight) and the surplus is discarded.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    spec_toml = spec.to_toml()
+    limit = 1000 * n_patients + 1000  # as iter_screening
+    enrolled: list[tuple[int, str]] = []
+    counts: Counter[str] = Counter()
+    n_failed, last = 0, -1
+    starts = iter(range(0, limit, PARALLEL_SCREEN_CHUNK))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending = []
+
+        def submit() -> None:
+            a = next(starts, None)
+            if a is not None:
+                b = min(a + PARALLEL_SCREEN_CHUNK, limit)
+                pending.append(pool.submit(_screen_chunk, spec_toml, seed, a, b, tuple(factors)))
+
+        for _ in range(2 * workers):
+            submit()
+        while pending and len(enrolled) < n_patients:
+            chunk = pending.pop(0).result()
+            submit()
+            for index, stratum, failed in chunk:
+                if len(enrolled) >= n_patients:
+                    break
+                last = index
+                if stratum is not None:
+                    enrolled.append((index, stratum))
+                else:
+                    n_failed += 1
+                    counts.update(failed)
+        for f in pending:
+            f.cancel()
+    return enrolled, _screen_summary(enrolled, n_failed, counts, last, n_patients)
+
+
+def plan_trial(spec: TrialSpec, n_patients: int, seed: int, *, workers: int = 1) -> TrialPlan:
     """Screen, enrol and randomise ``n_patients`` (see the module docstring).
+
+    With ``workers > 1`` and at least :data:`PARALLEL_SCREEN_MIN` patients, screening
+    runs in that many processes (the same plan: each candidate has their own stream).
 
     Raises
     ------
@@ -169,7 +243,10 @@ def plan_trial(spec: TrialSpec, n_patients: int, seed: int) -> TrialPlan:
         If fewer than ``n_patients`` eligible patients are found.
     """
     factors = list(spec.randomisation.stratify) if spec.randomisation is not None else []
-    enrolled, summary = _screen(spec, n_patients, seed, factors)
+    if workers > 1 and n_patients >= PARALLEL_SCREEN_MIN:
+        enrolled, summary = _screen_parallel(spec, n_patients, seed, factors, workers)
+    else:
+        enrolled, summary = _screen(spec, n_patients, seed, factors)
     if not summary["complete"]:
         raise TrialRunError(
             f"population: only {len(enrolled)} of {n_patients} patients were eligible among {summary['screened']} "

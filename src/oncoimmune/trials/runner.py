@@ -350,7 +350,7 @@ def run_trial(
     # 1. plan: screen, enrol, randomise; check each arm can be treated
     spec_toml = spec.to_toml()
     ctx = context_for(spec_toml, s)
-    plan = plan_trial(spec, n, s)
+    plan = plan_trial(spec, n, s, workers=workers if executor == "local" else 1)
     preflight(ctx, plan)
     ref = resolve_reference(spec, reference)
     missing = reference_missing(spec) if ref is None and isinstance(reference, str) else None

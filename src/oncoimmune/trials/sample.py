@@ -24,9 +24,11 @@ import numpy as np
 from .._errors import OncoimmuneError
 from .context import TrialContext, TrialRunError
 from .plan import PlannedPatient, TrialPlan
+from .templates import NoTemplate, TemplateCheck
 
 __all__ = [
     "EventDraws",
+    "LinkTemplate",
     "SampledPatient",
     "event_draws",
     "preflight",
@@ -89,15 +91,13 @@ def _shift(regimen: Any, days: float) -> Any:
 
 
 def regimens(ctx: TrialContext, arm: str, patient: Any, start: float = 0.0) -> list[Any]:
-    """The regimens of ``arm`` at the patient's weight and body surface, starting ``start`` days later."""
-    return regimen_texts(ctx.spec.arm(arm).regimens, patient, start)
+    """The arm's regimens at the patient's weight and body surface, the first administration ``start`` days later."""
+    return [_shift(_parsed(ctx, text, patient.weight_kg, patient.bsa_m2), start) for text in ctx.spec.arm(arm).regimens]
 
-
-def regimen_texts(texts: Sequence[str], patient: Any, start: float = 0.0) -> list[Any]:
-    """Regimen strings parsed at the patient's weight and body surface, starting ``start`` days later."""
-    from ..therapy.regimen import parse_therapy
-
-    return [_shift(parse_therapy(text, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2), start) for text in texts]
+def regimen_texts(ctx: TrialContext, texts: Sequence[str], patient: Any, start: float = 0.0) -> list[Any]:
+    """Regimen strings at the patient's weight and body surface (parsed once per text, :func:`_parsed`),
+    the first administration ``start`` days later."""
+    return [_shift(_parsed(ctx, text, patient.weight_kg, patient.bsa_m2), start) for text in texts]
 
 
 def post_progression_regimens(ctx: TrialContext, arm: str, patient: Any, plan: Any) -> list[Any]:
@@ -106,8 +106,48 @@ def post_progression_regimens(ctx: TrialContext, arm: str, patient: Any, plan: A
     if plan.crossover_to is not None:
         regs += regimens(ctx, plan.crossover_to, patient, start=plan.start)
     if plan.subsequent:
-        regs += regimen_texts(plan.subsequent, patient, start=plan.start)
+        regs += regimen_texts(ctx, plan.subsequent, patient, start=plan.start)
     return regs
+
+
+
+def _for_patient(template: Any, weight_kg: float, bsa_m2: float) -> Any:
+    """``template`` (a parsed therapy text) for another weight and body surface, without parsing again."""
+    from ..therapy.cytotoxic import CytotoxicCourse, PKCovariates
+    from ..therapy.regimen import ChemotherapyCourse, Regimen
+
+    if isinstance(template, Regimen):
+        return dataclasses.replace(template, weight_kg=weight_kg, bsa_m2=bsa_m2)
+    if isinstance(template, CytotoxicCourse):
+        cov = PKCovariates.from_patient(None, weight_kg=weight_kg, bsa_m2=bsa_m2)
+        return dataclasses.replace(template, covariates=cov)
+    if isinstance(template, ChemotherapyCourse):
+        return template
+    return None
+
+
+def _parsed(ctx: TrialContext, text: str, weight_kg: float, bsa_m2: float) -> Any:
+    """``parse_therapy(text, weight_kg=..., bsa_m2=...)``: from the text's first parse once that has reproduced
+    a fresh parse for other patients (:class:`~oncoimmune.trials.templates.TemplateCheck`), else parsed."""
+    from ..therapy.regimen import parse_therapy
+
+    cache = ctx.cache.setdefault("parsed_therapies", {})
+    hit = cache.get(text)
+    if hit is not None and hit[1].check.use():
+        got = _for_patient(hit[0], weight_kg, bsa_m2)
+        if got is not None:
+            return got
+    fresh = parse_therapy(text, weight_kg=weight_kg, bsa_m2=bsa_m2)
+    if hit is None:
+        hit = cache[text] = (fresh, NoTemplate("therapy-text") if _for_patient(fresh, 1.0, 1.0) is None else _Check())
+    if hit[1].check.wanted:
+        hit[1].check.record(_for_patient(hit[0], weight_kg, bsa_m2) == fresh, f"therapy {text!r}")
+    return fresh
+
+
+class _Check:
+    def __init__(self) -> None:
+        self.check = TemplateCheck("therapy-text")
 
 
 def _covariates(p: Any) -> dict[str, Any]:
@@ -215,14 +255,7 @@ def sample_patient(ctx: TrialContext, planned: PlannedPatient) -> SampledPatient
         rows, vals = vpop_draw(ctx, [planned.index])
         fixed = {k: float(a[0]) for k, a in vals.items()}
         rec["vpop_row"] = int(rows[0])
-    lp = link_patient(
-        ctx.model,
-        patient,
-        escape_mechanisms=ctx.spec.model.escape,
-        coefficients=ctx.coefficients,
-        variability=vp is None or vp.others == "drawn",
-        parameters=fixed,
-    )
+    lp = _link(ctx, patient, variability=vp is None or vp.others == "drawn", parameters=fixed)
     model = lp.model
     hook = ctx.hooks.get("pretreatment_state")
     if hook is not None:
@@ -230,6 +263,69 @@ def sample_patient(ctx: TrialContext, planned: PlannedPatient) -> SampledPatient
     rec.update({f"strength_{k}": float(v) for k, v in lp.strengths.items()})
     rec.update({f"param_{k}": float(v) for k, v in lp.parameters.items()})
     return SampledPatient(planned=planned, patient=patient, model=model, record=rec, draws=draws)
+
+
+class LinkTemplate:
+    """One patient's linked model, reused for the others of a trial by setting their values on copies.
+
+    :func:`~oncoimmune.patients.link.link_like` gives a patient's linked model
+    without applying the escape mechanisms again. It is used for a trial only
+    after it has reproduced :func:`~oncoimmune.patients.link.link_patient`
+    exactly (structure, every parameter and initial value, strengths, draws)
+    for the first patients and in spot checks (:class:`~oncoimmune.trials.templates.TemplateCheck`);
+    otherwise every patient is linked in full.
+    """
+
+    def __init__(self, linked: Any, ctx: TrialContext, kw: dict[str, Any]) -> None:
+        self.linked = linked
+        self.model = ctx.model
+        self.kw = kw
+        self.check = TemplateCheck("linked-model")
+
+    def link(self, patient: Any, parameters: dict[str, float] | None) -> Any:
+        """``patient`` linked with ``parameters`` (their virtual-population values, if any)."""
+        from ..patients.link import link_like
+
+        return link_like(self.linked, self.model, patient, **self.kw, parameters=parameters)
+
+    def reproduces(self, full: Any, parameters: dict[str, float] | None) -> bool:
+        """Whether :meth:`link` gives exactly ``full`` (a :func:`link_patient` result) for its patient."""
+        from ..model.compile import _structure_key
+
+        fast = self.link(full.patient, parameters)
+        a, b = fast.model, full.model
+        return (
+            _structure_key(a) == _structure_key(b)
+            and a.parameter_values == b.parameter_values
+            and a.initial_values == b.initial_values
+            and dict(fast.strengths) == dict(full.strengths)
+            and dict(fast.parameters) == dict(full.parameters)
+            and dict(fast.initial) == dict(full.initial)
+        )
+
+
+def _link(ctx: TrialContext, patient: Any, *, variability: bool, parameters: dict[str, float] | None) -> Any:
+    """The patient's linked model: from the trial's :class:`LinkTemplate` once it is verified, else in full."""
+    from ..patients.link import link_patient
+
+    kw = {"escape_mechanisms": ctx.spec.model.escape, "coefficients": ctx.coefficients, "variability": variability}
+    key = ("link_template", variability, None if parameters is None else tuple(sorted(parameters)))
+    t = ctx.cache.get(key)
+    if t is not None and t.check.use():
+        return t.link(patient, parameters)
+    lp = link_patient(ctx.model, patient, **kw, parameters=parameters)
+    try:
+        if t is None:  # the first patient
+            t = ctx.cache[key] = LinkTemplate(lp, ctx, kw)
+        ok = t.reproduces(lp, parameters) if t.check.wanted else None
+    except Exception as exc:  # noqa: BLE001 - a template that cannot be built is not used; the patient is fine
+        ok = False
+        ctx.cache.setdefault("template_errors", []).append(f"link: {type(exc).__name__}: {exc}")
+        if t is None:
+            t = ctx.cache[key] = NoTemplate("linked-model")
+    if ok is not None:
+        t.check.record(ok, f"patient {patient.index}")
+    return lp
 
 
 def preflight(ctx: TrialContext, plan: TrialPlan) -> None:
@@ -273,7 +369,7 @@ def preflight(ctx: TrialContext, plan: TrialPlan) -> None:
             ) from None
         if arm.subsequent is not None:
             try:
-                regs = regimens(ctx, p.arm, patient) + regimen_texts(arm.subsequent.regimens, patient, start=1.0)
+                regs = regimens(ctx, p.arm, patient) + regimen_texts(ctx, arm.subsequent.regimens, patient, start=1.0)
                 treat_regimens(m, *regs, until=ctx.horizon, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2)
             except OncoimmuneError as exc:
                 raise TrialRunError(

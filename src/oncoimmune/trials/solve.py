@@ -24,6 +24,7 @@ from .context import TrialContext
 from .plan import PlannedPatient
 from .rules import dose_days, dose_targets, plan_post_progression, rule_draws, toxicity_stop_day, withhold
 from .sample import EventDraws, _covariates, drawn_patient, post_progression_regimens, regimens, sample_patient
+from .templates import TemplateMismatch
 
 __all__ = ["TRIAL_ENGINES", "simulate_patient", "simulate_patients_batched"]
 
@@ -289,6 +290,44 @@ def _treated(ctx: TrialContext, model: Any, patient: Any, regs: Sequence[Any]) -
         return _Problem(tr.model, tr.model.compile(), tuple(tr.events))
 
 
+def _treated_from_template(
+    ctx: TrialContext, arm: str, sp: Any, regs: Sequence[Any] | None = None, *, shifted: bool = False
+) -> _Problem:
+    """A patient's treated problem, from the arm's :class:`~oncoimmune.trials.templates.TreatTemplate` where it
+    has reproduced the full treatment of two patients, else by treating the patient in full.
+
+    ``regs`` default to the arm's regimens; ``shifted`` (crossover: regimens that start on a day of the
+    patient's own) makes the events the patient's, never the template's.
+    """
+    from ..model.compile import _structure_key
+    from .templates import NoTemplate, TreatTemplate, flat_dosed
+
+    if regs is None:
+        regs = regimens(ctx, arm, sp.patient)
+    templates = ctx.cache.setdefault("treat_templates", {})
+    key = (arm, shifted, _structure_key(sp.model))
+    t = templates.get(key)
+    if t is not None and t.check.use():
+        with _stage(ctx, "treat"):
+            got = t.problem(sp.model, regs)
+        if got is not None:
+            return _Problem(t.model, got[0], got[1])
+    pb = _treated(ctx, sp.model, sp.patient, regs)
+    try:
+        if t is None:  # the first patient of this arm and structure
+            flat = flat_dosed(regs) and not shifted
+            t = templates[key] = TreatTemplate(pb.model, pb.events, flat=flat, until=ctx.horizon)
+        ok = t.reproduces(sp.model, regs, pb.cm, pb.events) if t.check.wanted else None
+    except Exception as exc:  # noqa: BLE001 - a template that cannot be built is not used; the patient is fine
+        ok = False
+        ctx.cache.setdefault("template_errors", []).append(f"{arm}: {_reason(exc)}")
+        if t is None:
+            t = templates[key] = NoTemplate("treatment")
+    if ok is not None:
+        t.check.record(ok, f"arm {arm!r}, patient {sp.planned.index}")
+    return pb
+
+
 def _solve_batches(ctx: TrialContext, problems: Sequence[_Problem]) -> tuple[np.ndarray, Any, np.ndarray, list[str]]:
     """Solve ``problems`` grouped by structure; burden (n, m), new-lesion hazard or None, nfev, reasons."""
     from ..engines.batched import solve_batch
@@ -341,12 +380,18 @@ def _solve_batches(ctx: TrialContext, problems: Sequence[_Problem]) -> tuple[np.
 def _parameters_over_time(cm: Any, P: np.ndarray, events: Sequence[Sequence[Any]], t: np.ndarray) -> np.ndarray:
     """Parameters in force at each save time, shape (n_params, n, len(t)) (events may set parameters)."""
     pt = np.repeat(P.T[:, :, None], t.size, axis=2)
+    index = {n: k for k, n in enumerate(cm.param_names)}
     for i, evs in enumerate(events):
         for e in evs:  # sorted by time, applied in order as the engines do
             if e.kind == "parameter":
-                j = cm.param_index(e.target)
-                after = t >= e.time
-                pt[j, i, after] = pt[j, i, after] + e.value if e.op == "add" else e.value
+                j = index[e.target] if e.target in index else cm.param_index(e.target)  # the latter raises
+                a = int(np.searchsorted(t, e.time, side="left"))  # t is sorted: t[a:] >= e.time
+                if a == t.size:
+                    continue
+                if e.op == "add":
+                    pt[j, i, a:] += e.value
+                else:
+                    pt[j, i, a:] = e.value
     return pt
 
 
@@ -373,11 +418,13 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
         try:
             with _stage(ctx, "sample"):
                 sp = sample_patient(ctx, pp)
-            pb = _treated(ctx, sp.model, sp.patient, regimens(ctx, pp.arm, sp.patient))
+            pb = _treated_from_template(ctx, pp.arm, sp)
             days, targets = dose_days(pb.events), dose_targets(pb.events)
             rd = rule_draws(ctx.seed, [pp.index], spec.arm(pp.arm))
             tox = toxicity_stop_day(days, float(rd.cycles[0]))
             pb.events = withhold(pb.events, tox, targets)
+        except TemplateMismatch:
+            raise
         except Exception as exc:  # noqa: BLE001 - a failed patient never stops the trial
             recs[k] = _failure_record(ctx, pp, _reason(exc))
             continue
@@ -424,10 +471,13 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
                     continue
                 sp = sampled[k]
                 try:
-                    pb = _treated(ctx, sp.model, sp.patient, post_progression_regimens(ctx, planned[k].arm,
-                                                                                       sp.patient, plan))
+                    regs = post_progression_regimens(ctx, planned[k].arm, sp.patient, plan)
+                    label = f"{planned[k].arm}->{plan.crossover_to or '+'.join(plan.subsequent) or 'stop'}"
+                    pb = _treated_from_template(ctx, label, sp, regs, shifted=True)
                     pb.events = withhold(pb.events, plan.arm_stop, targets)
                     xo_problems.append(pb)
+                except TemplateMismatch:
+                    raise
                 except Exception as exc:  # noqa: BLE001
                     recs[k] = _failure_record(ctx, planned[k], _reason(exc))
                     continue

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .._errors import ResultsFileError
 from .._version import __version__
 from ..io.results import atomic_write
@@ -302,7 +304,7 @@ class TrialStore:
             frames.append(pd.read_parquet(path))
         if not frames:
             raise ResultsFileError("no shards were written")
-        return pd.concat(frames, ignore_index=True)
+        return _shared_strings(pd.concat(frames, ignore_index=True))
 
     def write_output(self, name: str, data: bytes) -> Path:
         """Write an output file atomically and record its checksum in the manifest."""
@@ -338,3 +340,28 @@ def write_shard_file(root: str | os.PathLike[str], relpath: str, frame: Any) -> 
 
 
 __all__ += ["write_shard_file"]
+
+
+def _shared_strings(frame: Any) -> Any:
+    """``frame`` with each text column's repeated values held once (same dtype and values).
+
+    Parquet gives every row its own string object; a column such as ``arm`` or
+    ``status`` has a handful of distinct values, so a million-patient table
+    would hold millions of copies of them (about 60 bytes each, per column).
+    """
+    import pandas as pd
+
+    for col in frame.columns:
+        c = frame[col]
+        if c.dtype != object or len(c) == 0 or not isinstance(c.iloc[0], str):
+            continue
+        codes, uniques = pd.factorize(c, use_na_sentinel=True)
+        if len(uniques) > len(c) // 4:  # mostly distinct: nothing to share
+            continue
+        vals = np.asarray(uniques, dtype=object)
+        out = np.empty(len(c), dtype=object)
+        ok = codes >= 0
+        out[ok] = vals[codes[ok]]
+        out[~ok] = c.to_numpy()[~ok]
+        frame[col] = out
+    return frame

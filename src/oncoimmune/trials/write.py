@@ -51,13 +51,29 @@ def parquet_bytes(df: Any) -> bytes:
 
 
 def scans_long(frame: Any, scan_days: np.ndarray) -> Any:
+    """One row per patient and scheduled scan (``patient_id``, ``arm``, ``day``, ``sld_mm``, ``new_lesion``).
+
+    Built from whole arrays (no per-scan Python objects), so a million patients' scans take
+    the memory of their numbers.
+    """
     import pandas as pd
 
-    rows = []
-    for pid, arm, sums, nl in zip(frame["patient_id"], frame["arm"], frame["sld_mm"], frame["new_lesion"]):
-        for d, v, f in zip(scan_days, sums, nl):
-            rows.append((int(pid), str(arm), float(d), float(v), bool(f)))
-    return pd.DataFrame(rows, columns=["patient_id", "arm", "day", "sld_mm", "new_lesion"])
+    from .assess import scan_matrix
+
+    sums = scan_matrix(frame["sld_mm"], float)
+    flags = scan_matrix(frame["new_lesion"], bool)
+    n, m = sums.shape if sums.ndim == 2 else (len(frame), 0)
+    days = np.asarray(scan_days, dtype=float)[:m]
+    return pd.DataFrame(
+        {
+            "patient_id": np.repeat(frame["patient_id"].to_numpy(dtype=np.int64), m),
+            # categorical: written dictionary-encoded (one copy of each arm name, not one per scan)
+            "arm": pd.Categorical(np.repeat(frame["arm"].astype(str).to_numpy(dtype=object), m)),
+            "day": np.tile(days, n),
+            "sld_mm": sums.reshape(-1),
+            "new_lesion": flags.reshape(-1),
+        }
+    )
 
 
 def jsonable(x: Any) -> Any:
@@ -107,11 +123,12 @@ def write_outputs(
     """
     reference_arm = summary.get("reference_arm")
     patients = frame.drop(columns=["sld_mm", "new_lesion"])
-    scans = scans_long(frame, scan_days)
     files = []
-    for name, df in (("patients.parquet", patients), ("endpoints.parquet", table), ("scans.parquet", scans)):
+    for name, df in (("patients.parquet", patients), ("endpoints.parquet", table)):
         store.write_output(name, parquet_bytes(df))
         files.append(name)
+    store.write_output("scans.parquet", parquet_bytes(scans_long(frame, scan_days)))  # built, written, freed
+    files.append("scans.parquet")
     if figures_on or report_on:
         import matplotlib
 
