@@ -611,6 +611,13 @@ class SP142Relation:
     shares : tuple of 4 floats
         Share of each level in a PD-L1-unselected population (normalised).
     source : Source
+
+    References
+    ----------
+    .. [1] Rittmeyer A et al. (2017). Lancet 389:255-265 (OAK, Table 1: SP142 subgroups).
+       doi:10.1016/S0140-6736(16)32517-X
+    .. [2] Xu H et al. (2017). Sci Rep 7:16956 (22C3 vs SP142 concordance). doi:10.1038/s41598-017-17034-5
+    .. [3] Hirsch FR et al. (2017). J Thorac Oncol 12:208-222 (Blueprint). doi:10.1016/j.jtho.2016.11.2228
     """
 
     correlation: float
