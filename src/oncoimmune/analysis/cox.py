@@ -98,6 +98,7 @@ def fit_arm_cox(
     durations: Sequence[np.ndarray],
     events: Sequence[np.ndarray],
     *,
+    ties: str = "efron",
     tol: float = 1e-12,
     max_iter: int = 100,
 ) -> ArmCoxFit:
@@ -108,6 +109,9 @@ def fit_arm_cox(
     durations, events : sequence of ndarray
         One array of follow-up times and one of event flags per group; group 0
         is the reference.
+    ties : {"efron", "breslow"}
+        Efron's approximation (lifelines' and R's default) or Breslow's (every tied
+        event sees the whole risk set: the ``l / d`` terms are 0) [3]_.
     tol : float
         Stop when the largest Newton step in the log hazard ratios is below ``tol``.
     max_iter : int
@@ -120,7 +124,11 @@ def fit_arm_cox(
     References
     ----------
     .. [1] Efron B 1977, *J Am Stat Assoc* 72:557-565.
+    .. [2] Breslow NE 1974, *Biometrics* 30:89-99. doi:10.2307/2529620
+    .. [3] Therneau TM, Grambsch PM 2000, *Modeling Survival Data*, section 3.3.
     """
+    if ties not in ("efron", "breslow"):
+        raise ValueError(f"ties must be 'efron' or 'breslow'; got {ties!r}")
     if len(durations) != len(events) or len(durations) < 2:
         raise ValueError(f"durations and events must give the same number (>= 2) of groups; got "
                          f"{len(durations)} and {len(events)}")
@@ -128,7 +136,7 @@ def fit_arm_cox(
     d = n_event.sum(axis=1).astype(np.int64)
     rows = np.repeat(np.arange(d.size), d)
     start = np.cumsum(d) - d
-    frac = (np.arange(rows.size) - start[rows]) / d[rows]
+    frac = (np.arange(rows.size) - start[rows]) / d[rows] if ties == "efron" else np.zeros(rows.size)
     k = len(durations) - 1
     beta = np.zeros(k)
     ll, grad, hess = _efron(beta, n_risk, n_event, rows, frac)

@@ -621,9 +621,9 @@ def cox_hr(t1: Any, e1: Any, t0: Any, e0: Any, ci: bool = False, ties: str = "ef
            tol: float = 1e-10, max_iter: int = 50) -> Any:
     r"""Cox proportional-hazards hazard ratio of group 1 vs group 0 (one binary covariate).
 
-    The maximum partial-likelihood estimate by Newton's method, vectorised over the distinct event
-    times (and, for Efron's method, over the tied events of each time), so a million patients cost
-    one pass of array arithmetic per iteration. Ties are handled by Efron's approximation (the
+    The maximum partial-likelihood estimate of :func:`oncoimmune.analysis.cox.fit_arm_cox` (Newton's
+    method on event and risk-set counts, so a million patients cost one pass of array arithmetic per
+    iteration), with NaN where it is not estimable. Ties are handled by Efron's approximation (the
     default, as lifelines and R's ``coxph``) or Breslow's. With a binary covariate ``x`` and, at
     the event time ``t_j``, ``n_j`` at risk (``n1_j`` in group 1) and ``d_j`` events (``d1_j`` in
     group 1), Efron's log partial likelihood is
@@ -658,58 +658,22 @@ def cox_hr(t1: Any, e1: Any, t0: Any, e0: Any, ci: bool = False, ties: str = "ef
     .. [2] Efron B (1977). J Am Stat Assoc 72:557-565. doi:10.1080/01621459.1977.10480613
     .. [3] Breslow NE (1974). Biometrics 30:89-99. doi:10.2307/2529620
     """
+    from ..analysis.cox import fit_arm_cox
+
     if ties not in ("efron", "breslow"):
         raise OncoimmuneError(f"ties must be 'efron' or 'breslow'; got {ties!r}")
     nan = (math.nan, math.nan, math.nan) if ci else math.nan
     t1, e1, t0, e0 = (np.asarray(x, dtype=float).ravel() for x in (t1, e1, t0, e0))
     k1, k0 = ~np.isnan(t1), ~np.isnan(t0)
     t1, e1, t0, e0 = t1[k1], e1[k1] > 0, t0[k0], e0[k0] > 0
-    times, d_all = np.unique(np.concatenate([t1[e1], t0[e0]]), return_counts=True)
-    if times.size == 0:
+    if not e1.any() or not e0.any():  # no events, or every event in one group
         return nan
-    ev1 = np.sort(t1[e1])
-    d1 = (np.searchsorted(ev1, times, side="right") - np.searchsorted(ev1, times, side="left")).astype(float)
-    every, in1 = np.sort(np.concatenate([t1, t0])), np.sort(t1)
-    n = (every.size - np.searchsorted(every, times, side="left")).astype(float)
-    n1 = (in1.size - np.searchsorted(in1, times, side="left")).astype(float)
-    d = d_all.astype(float)
-    if d1.sum() == 0 or d1.sum() == d.sum():
-        return nan
-    n0, d0 = n - n1, d - d1
-    # one row per event (Efron's l = 0 .. d_j - 1), as arrays over all events at once
-    rows = np.repeat(np.arange(times.size), d_all)
-    first = np.repeat(np.cumsum(d_all) - d_all, d_all)
-    frac = (np.arange(rows.size) - first) / d[rows] if ties == "efron" else np.zeros(rows.size)
-    N0, N1, D0, D1 = n0[rows], n1[rows], d0[rows], d1[rows]
-    target = float(d1.sum())
-    beta = 0.0
-    for _ in range(max_iter):
-        eb = math.exp(beta)
-        num = (N1 - frac * D1) * eb
-        den = N0 - frac * D0 + num
-        p = num / den
-        score = target - float(p.sum())
-        info = float((p * (1.0 - p)).sum())
-        if not (info > 0 and math.isfinite(info)):
-            return nan
-        step = score / info
-        if abs(step) > 5.0:  # a damped step keeps exp(beta) finite far from the optimum
-            step = math.copysign(5.0, step)
-        beta += step
-        if abs(beta) > _MAX_LOG_HR:  # (quasi-)separation: the estimate runs off to 0 or infinity
-            return nan
-        if abs(step) < tol:
-            break
-    else:
-        return nan
-    eb = math.exp(beta)
-    num = (N1 - frac * D1) * eb
-    p = num / (N0 - frac * D0 + num)
-    info = float((p * (1.0 - p)).sum())
-    if not (info > 0 and math.isfinite(beta)):
-        return nan
+    fit = fit_arm_cox([t0, t1], [e0, e1], ties=ties, tol=tol, max_iter=max_iter)
+    beta, se = float(fit.coef[0]), float(fit.se[0])
+    if not fit.converged or abs(beta) > _MAX_LOG_HR or not (se > 0 and math.isfinite(se)):
+        return nan  # (quasi-)separation: the estimate runs off to 0 or infinity
     if ci:
-        h = _Z975 / math.sqrt(info)
+        h = _Z975 * se
         return (math.exp(beta), math.exp(beta - h), math.exp(beta + h))
     return float(math.exp(beta))
 
