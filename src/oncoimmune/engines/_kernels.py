@@ -242,6 +242,38 @@ def fast_exp(y):
 
 
 # tape interpreters -----------------------------------------------------------
+@njit(**_INLINE)
+def _function(op, a):
+    """The elementary functions of ``tape.FUNCTIONS`` (opcodes 13-26; libm, no fastmath)."""
+    if op == 13:
+        return np.sin(a)
+    if op == 14:
+        return np.cos(a)
+    if op == 15:
+        return np.tan(a)
+    if op == 16:
+        return np.arcsin(a)
+    if op == 17:
+        return np.arccos(a)
+    if op == 18:
+        return np.arctan(a)
+    if op == 19:
+        return np.sinh(a)
+    if op == 20:
+        return np.cosh(a)
+    if op == 21:
+        return np.tanh(a)
+    if op == 22:
+        return np.arcsinh(a)
+    if op == 23:
+        return np.arccosh(a)
+    if op == 24:
+        return np.arctanh(a)
+    if op == 25:
+        return np.floor(a)
+    return np.ceil(a)
+
+
 @njit(**_JIT)
 def eval_col(code, reg, l):
     """Run a tape on column ``l`` of the register file ``reg`` (n_regs, L)."""
@@ -273,8 +305,10 @@ def eval_col(code, reg, l):
             r = a if (a <= b or a != a) else b
         elif op == 11:
             r = 1.0 if a > 0.0 else 0.0
-        else:
+        elif op == 12:
             r = a * a
+        else:
+            r = _function(op, a)
         reg[code[k, 1], l] = r
 
 
@@ -309,8 +343,10 @@ def eval_col_range(code, reg, l, k0, k1):
             r = a if (a <= b or a != a) else b
         elif op == 11:
             r = 1.0 if a > 0.0 else 0.0
-        else:
+        elif op == 12:
             r = a * a
+        else:
+            r = _function(op, a)
         reg[code[k, 1], l] = r
 
 
@@ -373,10 +409,13 @@ def eval_lanes_from(code, k0, k1, reg, lo, L):
         elif op == 11:
             for l in range(lo, L):
                 reg[d, l] = 1.0 if reg[ia, l] > 0.0 else 0.0
-        else:
+        elif op == 12:
             for l in range(lo, L):
                 a = reg[ia, l]
                 reg[d, l] = a * a
+        else:
+            for l in range(lo, L):
+                reg[d, l] = _function(op, reg[ia, l])
 
 
 @njit(**_JIT)

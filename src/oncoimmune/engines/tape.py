@@ -60,6 +60,7 @@ from ..model.expr import EXTENDED, Expr, Num, Op, Sym, maximum, step
 __all__ = [
     "Tape",
     "OPCODES",
+    "FUNCTIONS",
     "build_tape",
     "rhs_tape",
     "jacobian_tape",
@@ -69,6 +70,27 @@ __all__ = [
 
 #: opcode numbers shared with the compiled kernels (``engines/batched.py``)
 OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG, OP_POW, OP_EXP, OP_LOG, OP_SQRT, OP_MAX, OP_MIN, OP_STEP, OP_SQUARE = range(13)
+#: elementary functions of MathML (SBML), e.g. the periodic forcing of PEtab's Chen 2009 problem; the kernels
+#: interpret them in one inlined helper after the arithmetic opcodes, so these never slow a model without them
+(OP_SIN, OP_COS, OP_TAN, OP_ASIN, OP_ACOS, OP_ATAN, OP_SINH, OP_COSH, OP_TANH, OP_ASINH, OP_ACOSH, OP_ATANH,
+ OP_FLOOR, OP_CEIL) = range(13, 27)
+#: the unary functions of the previous line by their name in :data:`~oncoimmune.model.expr.OPERATIONS`
+FUNCTIONS: dict[str, int] = {
+    "sin": OP_SIN,
+    "cos": OP_COS,
+    "tan": OP_TAN,
+    "asin": OP_ASIN,
+    "acos": OP_ACOS,
+    "atan": OP_ATAN,
+    "sinh": OP_SINH,
+    "cosh": OP_COSH,
+    "tanh": OP_TANH,
+    "asinh": OP_ASINH,
+    "acosh": OP_ACOSH,
+    "atanh": OP_ATANH,
+    "floor": OP_FLOOR,
+    "ceil": OP_CEIL,
+}
 
 #: expression operation -> opcode
 OPCODES: dict[str, int] = {
@@ -85,8 +107,9 @@ OPCODES: dict[str, int] = {
     "min": OP_MIN,
     "step": OP_STEP,
     "square": OP_SQUARE,
+    **FUNCTIONS,
 }
-_UNARY = {OP_NEG, OP_EXP, OP_LOG, OP_SQRT, OP_STEP, OP_SQUARE}
+_UNARY = {OP_NEG, OP_EXP, OP_LOG, OP_SQRT, OP_STEP, OP_SQUARE, *FUNCTIONS.values()}
 _COMMUTATIVE = {OP_ADD, OP_MUL, OP_MAX, OP_MIN}
 
 
@@ -231,7 +254,7 @@ def build_tape(exprs: Sequence[Expr], index: Mapping[str, tuple[str, int]], n_st
             op = node.op
             if op == "pow" and isinstance(node.args[1], Num) and node.args[1].value == 2.0:
                 v = emit(OP_SQUARE, args[0], args[0])
-            elif op in ("neg", "exp", "log", "sqrt", "step"):
+            elif op in ("neg", "exp", "log", "sqrt", "step") or op in FUNCTIONS:
                 v = emit(OPCODES[op], args[0], args[0])
             elif op in OPCODES:
                 v = emit(OPCODES[op], args[0], args[1])
@@ -334,13 +357,16 @@ _BOOLEAN = {"lt", "le", "gt", "ge", "eq", "ne", "and", "or", "xor", "not"}
 def lower_extended(e: Expr, memo: dict[int, Expr] | None = None) -> Expr:
     """Rewrite relations, logic, ``select`` and ``abs`` with the tape's operations.
 
+    The elementary functions of :data:`FUNCTIONS` (trigonometric, hyperbolic and
+    their inverses, ``floor``, ``ceil``) have opcodes of their own and pass through.
+
     ``a > b`` is ``step(a - b)``, ``a >= b`` is ``1 - step(b - a)``, logic works on
     0/1 values, ``abs(x)`` is ``max(x, -x)`` and ``select(c, a, b)`` is
     ``c*a + (1 - c)*b``; the last is exact only where both branches are finite
     (a branch that is infinite or NaN where it is not chosen, e.g. a guard
     against division by zero, gives NaN: the batched engine then reports the
-    patient failed, never a wrong value). Other functions (trigonometric,
-    ``floor``, ``factorial``, ...) have no opcode and are refused.
+    patient failed, never a wrong value). The remaining functions
+    (``factorial``, ``rem``, ``quotient``) have no opcode and are refused.
 
     Raises
     ------
@@ -363,7 +389,7 @@ def lower_extended(e: Expr, memo: dict[int, Expr] | None = None) -> Expr:
         if hit is not None:
             return hit
         op = node.op
-        if op not in EXTENDED:
+        if op not in EXTENDED or op in FUNCTIONS:
             args = tuple(go(a) for a in node.args)
             out = node if all(x is y for x, y in zip(args, node.args)) else Op(op, args)
         elif op in ("lt", "gt", "le", "ge", "eq", "ne"):
@@ -420,6 +446,24 @@ def jacobian_tape(cm: CompiledModel) -> Tape:
 def observables_tape(cm: CompiledModel) -> Tape:
     """Tape of the observables (with observables inlined)."""
     return _cached(cm, "obs", cm.observable_exprs)
+
+
+_NUMPY_FUNCTIONS = {
+    OP_SIN: np.sin,
+    OP_COS: np.cos,
+    OP_TAN: np.tan,
+    OP_ASIN: np.arcsin,
+    OP_ACOS: np.arccos,
+    OP_ATAN: np.arctan,
+    OP_SINH: np.sinh,
+    OP_COSH: np.cosh,
+    OP_TANH: np.tanh,
+    OP_ASINH: np.arcsinh,
+    OP_ACOSH: np.arccosh,
+    OP_ATANH: np.arctanh,
+    OP_FLOOR: np.floor,
+    OP_CEIL: np.ceil,
+}
 
 
 def eval_tape(tape: Tape, t: Any, y: Any, p: Any) -> np.ndarray:
@@ -479,6 +523,8 @@ def eval_tape(tape: Tape, t: Any, y: Any, p: Any) -> np.ndarray:
                 r = np.where(x > 0, 1.0, 0.0)
             elif opcode == OP_SQUARE:
                 r = x * x
+            elif opcode in _NUMPY_FUNCTIONS:
+                r = _NUMPY_FUNCTIONS[opcode](x)
             else:  # pragma: no cover
                 raise ModelSpecError(f"eval_tape: unknown opcode {opcode}")
             reg[dst] = r
