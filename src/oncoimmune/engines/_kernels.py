@@ -172,6 +172,9 @@ HMIN_ULPS = 2.2e-15
 MAX_FORCED = 200
 STIFF_COUNT = 15
 NONSTIFF_RESET = 6
+#: a lane group (Dormand-Prince or Rosenbrock) with fewer patients than this waits while the other
+#: group has at least as many (one AVX-512 vector of doubles); see solve_chunk
+GATHER = 8
 
 
 # logarithm and exponential of the step-size controller -------------------------
@@ -771,11 +774,12 @@ def solve_chunk(
         # compaction: when the lanes in use are sparse (a chunk draining, or in "auto" the few
         # patients not with Rosenbrock), the highest active lanes move down into free ones so that the
         # vector loops run over fewer lanes. A lane's whole state moves, so results do not change.
+        dp_n = 0  # Dormand-Prince lanes in use
+        for l in range(width):
+            if active[l]:
+                dp_n += 1
         if width >= 8:
-            nact = 0
-            for l in range(width):
-                if active[l]:
-                    nact += 1
+            nact = dp_n
             if 4 * nact <= 3 * width:
                 lo = 0
                 hi = width - 1
@@ -822,16 +826,24 @@ def solve_chunk(
             for l in range(L):
                 if ri[RI_ACTIVE, l] != 0:
                     rwidth = l + 1
-        if rwidth > 0:
+        # a group with fewer than GATHER patients waits while the other group runs full: one
+        # iteration's fixed cost (the tape interpreter's dispatch, the loops over states) is about
+        # the same for one lane as for eight, so a few patients returning to Dormand-Prince (or a
+        # few turning stiff) would otherwise add an almost empty iteration to every full one.
+        # Waiting patients keep their state; a result does not depend on when its steps are taken.
+        ros_go = rwidth > 0 and (nact >= GATHER or dp_n < GATHER)
+        dp_wait = dp_n < GATHER and nact >= GATHER
+        if ros_go:
             ros_iterate(
                 rwidth, method, start, rf, ri, rreg, rjreg, ry, ryn, rf0, rk, rJ, rdfdt, rW, rdiag, rpiv, rb,
                 pk_y, pk_par, pk_f, pk_i, qs, queue,
                 rhs_code, rhs_out, rhs_ninv, jac_code, jac_out, jac_ninv,
                 t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
-                rtol, atol, max_steps, max_nfev, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, ys, fs,
+                rtol, atol, max_steps, max_nfev, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, ys, fs, wy, wf,
             )
-        if not any_active:
-            if rwidth == 0 and _queue_len(qs, 0) == 0 and _queue_len(qs, 1) == 0 and nxt >= stop:
+        if not any_active or dp_wait:
+            if not any_active and rwidth == 0 and _queue_len(qs, 0) == 0 and _queue_len(qs, 1) == 0 \
+                    and nxt >= stop:
                 break
             continue
 
@@ -1539,7 +1551,7 @@ def ros_iterate(
     pk_y, pk_par, pk_f, pk_i, qs, queue,
     rhs_code, rhs_out, rhs_ninv, jac_code, jac_out, jac_ninv,
     t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
-    rtol, atol, max_steps, max_nfev, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, ys, fs,
+    rtol, atol, max_steps, max_nfev, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, ys, fs, wy, wf,
 ):
     """One Rodas4 step (attempt) for every active Rosenbrock lane ``0..width-1``.
 
@@ -1625,6 +1637,7 @@ def ros_iterate(
         for l in range(width):
             if ri[RI_NEEDJ, l] != 0:
                 ri[RI_NJEV, l] += 1
+                ri[RI_NEEDJ, l] = 0  # a rejected step retries with this Jacobian
                 if rf[RF_ACC, l] != 0.0:
                     _ros_finish(l, STATUS_NONFINITE, rf[RF_T, l], ri, status, t_fail, nsteps, nfev, njev, nlu)
                     rf[RF_H, l] = 1.0
@@ -1887,7 +1900,15 @@ def ros_iterate(
                 ri[RI_NFEV, l] += 1
                 for i in range(ns):
                     rf0[i, l] = fs[i]
-                rf[RF_H, l] = min(hnew, te - tn)
+                # the jump restarts the integration: Hairer's starting step from f at the jump (one
+                # evaluation) caps the step from before it, and the first step after it takes no
+                # predictive factor (h_old/h would be the pre-dose step over the restart step). Carrying
+                # the pre-dose step over cost 4 rejected steps at every dose of the stiff cohort and
+                # the predictive factor then cut the accepted step 5x (measured, issue 14).
+                h0, ok = _hinit(rhs_code, rhs_ninv, rhs_out, rreg, l, tn, ys, fs, 3.0, te - tn, atol, rtol, wy, wf)
+                ri[RI_NFEV, l] += 1
+                rf[RF_H, l] = min(hnew, h0) if ok else min(hnew, te - tn)
+                ri[RI_FIRST, l] = 1
             elif method == METHOD_AUTO:
                 # back to the explicit method once the problem has stopped being stiff
                 if h * rf[RF_RHO, l] <= NONSTIFF_HRHO:
