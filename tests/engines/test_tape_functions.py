@@ -136,3 +136,19 @@ def test_functions_without_an_opcode_are_refused_naming_the_fix():
 
     with pytest.raises(ModelSpecError, match=r"operation 'factorial' is not available .* use engine='scipy'"):
         build_tape([call("factorial", Sym("x"))], {"x": ("y", 0)}, 1, 0)
+
+
+def test_division_by_a_parameter_becomes_a_multiplication_by_a_prelude_reciprocal():
+    from oncoimmune.engines.tape import OP_DIV
+
+    x, V = Sym("x"), Sym("V")
+    index = {"x": ("y", 0), "V": ("p", 0)}
+    exprs = [x / V, (x + 1.0) / (2.0 * V), V / x, call("sin", x) / V]
+    tape = build_tape(exprs, index, 1, 1)
+    plain = build_tape(exprs, index, 1, 1, reciprocal_divisors=False)
+    # only V / x is still a division outside the prelude (1/V and 1/(2V) are computed once per patient)
+    assert int((tape.code[tape.n_invariant:, 0] == OP_DIV).sum()) == 1
+    assert int((plain.code[plain.n_invariant:, 0] == OP_DIV).sum()) == 4
+    xs = np.linspace(0.1, 5.0, 50)[None, :]
+    Vs = np.full((1, 50), 3.7)
+    np.testing.assert_allclose(eval_tape(tape, 0.0, xs, Vs), eval_tape(plain, 0.0, xs, Vs), rtol=4e-16, atol=0)
