@@ -1385,8 +1385,9 @@ R_GROWTH = 1e3
 NONSTIFF_HRHO = 2.0
 
 # per-lane float fields of the Rosenbrock lanes (rows of ``rf``)
-RF_T, RF_H, RF_TEND, RF_HOLD, RF_LERROLD, RF_ERR, RF_HNEW, RF_RHO, RF_INV, RF_INVH, RF_ACC, RF_ACC2 = range(12)
-N_RF = 12
+(RF_T, RF_H, RF_TEND, RF_HOLD, RF_LERROLD, RF_ERR, RF_HNEW, RF_RHO, RF_INV, RF_INVH, RF_ACC, RF_ACC2,
+ RF_TH) = range(13)
+N_RF = 13
 # per-lane int fields (rows of ``ri``); counters as in the Dormand-Prince lanes
 (RI_PAT, RI_EVP, RI_ISAVE, RI_ACTIVE, RI_NEEDJ, RI_REJECT, RI_FIRST, RI_NONST, RI_HITS, RI_NFORCED, RI_FORCE,
  RI_PIV, RI_BAD, RI_STEPS, RI_NFEV, RI_NJEV, RI_NACC, RI_NLU) = range(18)
@@ -1688,14 +1689,12 @@ def ros_iterate(
                 for k in range(ns):
                     rdiag[k, l] = 0.0
     # the six stages ----------------------------------------------------------------------
-    # stage 1
+    # stage 1 (each stage's right-hand side is built in rk[s] and solved in place there)
+    k0 = rk[0]
     for i in range(ns):
         for l in range(width):
-            rb[i, l] = rf0[i, l] + rf[RF_H, l] * RD1 * rdfdt[i, l]
-    _lu_solve_lanes(rW, rdiag, rpiv, ri, rb, width, anypiv)
-    for i in range(ns):
-        for l in range(width):
-            rk[0, i, l] = rb[i, l]
+            k0[i, l] = rf0[i, l] + rf[RF_H, l] * RD1 * rdfdt[i, l]
+    _lu_solve_lanes(rW, rdiag, rpiv, ri, k0, width, anypiv)
     for s in range(1, 6):
         if s == 1:
             c = RC2
@@ -1732,31 +1731,29 @@ def ros_iterate(
         for l in range(width):
             rreg[0, l] = rf[RF_T, l] + c * rf[RF_H, l]
         eval_lanes_from(rhs_code, rhs_ninv, ncode, rreg, 0, width)
+        ks = rk[s]
         for i in range(ns):
             o = rhs_out[i]
             if s == 1:
                 for l in range(width):
-                    rb[i, l] = rreg[o, l] + rf[RF_H, l] * RD2 * rdfdt[i, l] + RC21 * rk[0, i, l] * rf[RF_INVH, l]
+                    ks[i, l] = rreg[o, l] + rf[RF_H, l] * RD2 * rdfdt[i, l] + RC21 * rk[0, i, l] * rf[RF_INVH, l]
             elif s == 2:
                 for l in range(width):
-                    rb[i, l] = rreg[o, l] + rf[RF_H, l] * RD3 * rdfdt[i, l] + (
+                    ks[i, l] = rreg[o, l] + rf[RF_H, l] * RD3 * rdfdt[i, l] + (
                         RC31 * rk[0, i, l] + RC32 * rk[1, i, l]) * rf[RF_INVH, l]
             elif s == 3:
                 for l in range(width):
-                    rb[i, l] = rreg[o, l] + rf[RF_H, l] * RD4 * rdfdt[i, l] + (
+                    ks[i, l] = rreg[o, l] + rf[RF_H, l] * RD4 * rdfdt[i, l] + (
                         RC41 * rk[0, i, l] + RC42 * rk[1, i, l] + RC43 * rk[2, i, l]) * rf[RF_INVH, l]
             elif s == 4:
                 for l in range(width):
-                    rb[i, l] = rreg[o, l] + (RC51 * rk[0, i, l] + RC52 * rk[1, i, l] + RC53 * rk[2, i, l]
+                    ks[i, l] = rreg[o, l] + (RC51 * rk[0, i, l] + RC52 * rk[1, i, l] + RC53 * rk[2, i, l]
                                              + RC54 * rk[3, i, l]) * rf[RF_INVH, l]
             else:
                 for l in range(width):
-                    rb[i, l] = rreg[o, l] + (RC61 * rk[0, i, l] + RC62 * rk[1, i, l] + RC63 * rk[2, i, l]
+                    ks[i, l] = rreg[o, l] + (RC61 * rk[0, i, l] + RC62 * rk[1, i, l] + RC63 * rk[2, i, l]
                                              + RC64 * rk[3, i, l] + RC65 * rk[4, i, l]) * rf[RF_INVH, l]
-        _lu_solve_lanes(rW, rdiag, rpiv, ri, rb, width, anypiv)
-        for i in range(ns):
-            for l in range(width):
-                rk[s, i, l] = rb[i, l]
+        _lu_solve_lanes(rW, rdiag, rpiv, ri, ks, width, anypiv)
     # new solution, error (the last increment), controller --------------------------------
     for i in range(ns):
         for l in range(width):
@@ -1791,6 +1788,33 @@ def ros_iterate(
             fp = R_FACMIN if fp < R_FACMIN else (R_FACMAX if fp > R_FACMAX else fp)
             fac = fp if fp > fac else fac
         rf[RF_HNEW, l] = rf[RF_H, l] / fac
+    # the first save point inside each accepted step, all lanes at once (as in the Dormand-Prince
+    # lanes): its place (2.0 = at the step's end, where the value is ryn itself; < 0: none) and the
+    # continuous extension there, into rb; further save points of a long step are done lane by lane
+    for l in range(width):
+        tv = -1.0
+        el = rf[RF_ERR, l]
+        isv = ri[RI_ISAVE, l]
+        if ri[RI_ACTIVE, l] != 0 and ri[RI_BAD, l] == 0 and np.isfinite(el) and (el <= 1.0 or ri[RI_FORCE, l] != 0) \
+                and isv < nsave:
+            hits = ri[RI_HITS, l] != 0
+            tn = rf[RF_TEND, l] if hits else rf[RF_T, l] + rf[RF_H, l]
+            sv = save[isv]
+            if sv == tn and ((not hits) or rf[RF_TEND, l] >= t1):
+                tv = 2.0
+            elif sv < tn:
+                tv = (sv - rf[RF_T, l]) / rf[RF_H, l]
+        rf[RF_TH, l] = tv
+    for i in range(ns):
+        for l in range(width):
+            th = rf[RF_TH, l]
+            th1 = 1.0 - th
+            c3 = (RH21 * rk[0, i, l] + RH22 * rk[1, i, l] + RH23 * rk[2, i, l] + RH24 * rk[3, i, l]
+                  + RH25 * rk[4, i, l])
+            c4 = (RH31 * rk[0, i, l] + RH32 * rk[1, i, l] + RH33 * rk[2, i, l] + RH34 * rk[3, i, l]
+                  + RH35 * rk[4, i, l])
+            yd = ry[i, l] * th1 + th * (ryn[i, l] + th1 * (c3 + th * c4))
+            rb[i, l] = ryn[i, l] if th == 2.0 else yd
     # per-lane decisions ----------------------------------------------------------------------
     for l in range(width):
         if ri[RI_ACTIVE, l] == 0:
@@ -1824,6 +1848,17 @@ def ros_iterate(
             # save points in this step: the continuous extension of order 3
             own_end = (not hits) or te >= t1
             isv = ri[RI_ISAVE, l]
+            if rf[RF_TH, l] >= 0.0:
+                for i in range(ns):
+                    v = rb[i, l]
+                    if v < ymin[p_, i]:
+                        ymin[p_, i] = v
+                for q in range(nsel):
+                    v = rb[sel[q], l]
+                    if nonneg[sel[q]] and v < 0.0:
+                        v = 0.0
+                    out[p_, isv, q] = v
+                isv += 1
             while isv < nsave and (save[isv] < tn or (own_end and save[isv] == tn)):
                 sv = save[isv]
                 if sv == tn:
