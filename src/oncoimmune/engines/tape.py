@@ -33,7 +33,8 @@ The builder
 * writes a division by such a value (``A1 / V1``) as a multiplication by its
   reciprocal, computed once in the prelude (a division costs several
   multiplications in the lane loops: the stiff cohort's right-hand side runs
-  25 % faster); such an output may differ from :func:`~oncoimmune.model.expr.compile_expr`
+  25 % faster), and a denominator shared by several divisions as one reciprocal;
+  such an output may differ from :func:`~oncoimmune.model.expr.compile_expr`
   in the last bit (``reciprocal_divisors=False`` keeps the divisions).
 
 :func:`eval_tape` is a plain NumPy interpreter used to validate tapes against
@@ -188,7 +189,9 @@ def build_tape(exprs: Sequence[Expr], index: Mapping[str, tuple[str, int]], n_st
     reciprocal_divisors : bool
         Write a division by a value that depends only on parameters and
         constants (``A1 / V1``) as a multiplication by its reciprocal, which
-        the prelude computes once per patient. Outputs then agree with
+        the prelude computes once per patient, and a denominator shared by
+        several divisions (``p E T/(g + T)``, ``k E T/(g + T)``) as one
+        reciprocal and multiplications. Outputs then agree with
         :func:`~oncoimmune.model.expr.compile_expr` to about one unit in the
         last place per such division instead of bit for bit.
 
@@ -201,6 +204,20 @@ def build_tape(exprs: Sequence[Expr], index: Mapping[str, tuple[str, int]], n_st
         raise ModelSpecError(f"n_states and n_params must be >= 0; got {n_states}, {n_params}")
     lowered: dict[int, Expr] = {}
     exprs = [lower_extended(e, lowered) for e in exprs]
+    tape, shared = _build_lowered(exprs, index, n_states, n_params, reciprocal_divisors, frozenset())
+    if shared:
+        # a denominator shared by several divisions (E*T/(g + T) and k_ex*E*T/(g + T)): one
+        # reciprocal and a multiplication each (a second build, knowing which)
+        tape, _ = _build_lowered(exprs, index, n_states, n_params, reciprocal_divisors, shared)
+    return tape
+
+
+def _build_lowered(exprs: Sequence[Expr], index: Mapping[str, tuple[str, int]], n_states: int, n_params: int,
+                   reciprocal_divisors: bool, shared: frozenset[int]) -> tuple[Tape, frozenset[int]]:
+    """:func:`build_tape` on lowered trees; ``shared``: ids of denominator nodes to invert once.
+
+    Returns the tape and, when ``reciprocal_divisors``, the ids of the denominator nodes whose value
+    divides two or more different numerators."""
     # values: ("in", reg) for inputs, ("const", k) for constants, ("tmp", k) for instruction results
     const_vals: list[float] = []
     const_ids: dict[bytes, int] = {}
@@ -208,6 +225,8 @@ def build_tape(exprs: Sequence[Expr], index: Mapping[str, tuple[str, int]], n_st
     numbering: dict[tuple, tuple[str, int]] = {}
     memo: dict[int, tuple[str, int]] = {}
     keep: list[Expr] = []  # keeps ids in memo valid
+    div_numerators: dict[tuple[str, int], set[tuple[str, int]]] = {}  # denominator value -> numerators
+    div_nodes: dict[tuple[str, int], set[int]] = {}  # denominator value -> ids of its nodes
 
     def const(v: float) -> tuple[str, int]:
         k = _const_key(v)
@@ -280,7 +299,13 @@ def build_tape(exprs: Sequence[Expr], index: Mapping[str, tuple[str, int]], n_st
                 v = emit(OP_SQUARE, args[0], args[0])
             elif op in ("neg", "exp", "log", "sqrt", "step") or op in FUNCTIONS:
                 v = emit(OPCODES[op], args[0], args[0])
+            elif op == "div" and id(node.args[1]) in shared:
+                r = emit(OP_DIV, const(1.0), args[1])
+                v = r if args[0] == const(1.0) else emit(OP_MUL, args[0], r)
             elif op in OPCODES:
+                if op == "div" and reciprocal_divisors:
+                    div_numerators.setdefault(args[1], set()).add(args[0])
+                    div_nodes.setdefault(args[1], set()).add(id(node.args[1]))
                 v = emit(OPCODES[op], args[0], args[1])
             else:  # pragma: no cover - Op refuses unknown operations when built
                 raise ModelSpecError(f"operation {op!r} has no opcode")
@@ -364,7 +389,7 @@ def build_tape(exprs: Sequence[Expr], index: Mapping[str, tuple[str, int]], n_st
             free.append(dst)  # pragma: no cover
         code[k] = (opcode, dst, ra, rb)
     outputs = np.array([reg(v) for v in out_values], dtype=np.int32)
-    return Tape(
+    tape = Tape(
         n_states=n_states,
         n_params=n_params,
         consts=np.array(const_vals, dtype=np.float64),
@@ -373,6 +398,10 @@ def build_tape(exprs: Sequence[Expr], index: Mapping[str, tuple[str, int]], n_st
         n_regs=tmp_base + n_tmp,
         n_invariant=n_invariant,
     )
+    again = frozenset(
+        i for b, nums in div_numerators.items() if len(nums) >= 2 and not param_only(b) for i in div_nodes[b]
+    )
+    return tape, again
 
 
 _BOOLEAN = {"lt", "le", "gt", "ge", "eq", "ne", "and", "or", "xor", "not"}
