@@ -23,7 +23,9 @@ once per accepted step and reused when a step is rejected), the iteration
 matrix ``I/(gamma h) - J`` is factorised once per step for all lanes at once
 (no pivoting; a lane whose multipliers grow beyond ``R_GROWTH`` is refactorised
 with partial pivoting) and the factorisation serves all six stages and the
-dense output. Patients move between the groups through two queues of parked
+dense output. A jump (a dose) restarts a Rosenbrock lane's step control:
+Hairer's starting step from ``f`` after the jump caps the step from before it,
+and the first step after it takes no predictive factor. Patients move between the groups through two queues of parked
 states: with method ``"auto"`` a Dormand-Prince lane whose problem turns stiff
 (Hairer's ``h*|lambda|`` test in the error-weighted norm, 15 of the recent accepted steps above 2.8)
 parks its patient for a Rosenbrock lane, and a Rosenbrock lane whose steps stay
@@ -33,7 +35,9 @@ switches between Adams and BDF. ``"rosenbrock"`` sends every patient to the
 Rosenbrock lanes; ``"dopri5"`` never switches (a stiff patient runs until the
 work budget is spent and is reported as stiff). When the lanes of a group are
 sparse (the chunk drains) the highest active lanes move into free low ones
-(whole state, so results do not change) to keep the vector loops short.
+(whole state, so results do not change) to keep the vector loops short, and
+while patients still enter the chunk fewer than ``GATHER`` Rosenbrock patients
+wait for company rather than run a nearly empty iteration beside every full one.
 
 Status codes are listed in ``STATUS_*``; ``batched.py`` turns them into
 one-line reasons.
