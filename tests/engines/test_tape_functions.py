@@ -54,18 +54,20 @@ def test_value_in_numpy_interpreter_and_kernels(name):
     xs = np.linspace(lo, hi, 37) if name not in ("floor", "ceil") else np.linspace(-3.0, 3.0, 37)
     f = NUMPY[name](xs)
     want = np.stack([0.5 + f, f * xs])
-    np.testing.assert_allclose(eval_tape(tape, 0.0, xs[None, :], np.full((1, xs.size), 0.5)), want, rtol=1e-14, atol=1e-15)  # libm and NumPy may differ in the last bit
+    # (libm and NumPy may differ in the last bit)
+    tol = dict(rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(eval_tape(tape, 0.0, xs[None, :], np.full((1, xs.size), 0.5)), want, **tol)
     # compiled: one column per point (eval_col) ...
     out = np.empty((xs.size, 2))
     eval_tape_batch(tape.code, tape.outputs, tape.initial_registers(), np.zeros(xs.size), xs[:, None],
                     np.full((xs.size, 1), 0.5), out)
-    np.testing.assert_allclose(out.T, want, rtol=1e-14, atol=1e-15)  # libm and NumPy may differ in the last bit
+    np.testing.assert_allclose(out.T, want, **tol)
     # ... and all lanes at once (eval_lanes, the solvers' interpreter)
     reg = np.repeat(tape.initial_registers()[:, None], xs.size, axis=1)
     reg[1] = xs
     reg[2] = 0.5
     eval_lanes(tape.code, reg)
-    np.testing.assert_allclose(reg[tape.outputs], want, rtol=1e-14, atol=1e-15)  # libm and NumPy may differ in the last bit
+    np.testing.assert_allclose(reg[tape.outputs], want, **tol)
 
 
 @pytest.mark.parametrize("name", sorted(NUMPY))
@@ -82,7 +84,8 @@ def test_derivative_against_central_differences(name):
 
 
 def forced_model() -> Model:
-    """``x' = k (1 + A sin(w t)) - d x - c tanh(x y)``, ``y' = atan(x) cos(w t)^2 - e sinh(y/4) + asinh(y)/10``."""
+    """``x' = k (1 + A sin(w t)) - d x - c tanh(x y)``,
+    ``y' = atan(x) cos(w t)^2 - e sinh(y/4) + asinh(y)/10``."""
     x, y, t = Sym("x"), Sym("y"), Sym("t")
     k, A, w, d, c, e = (Sym(n) for n in ("k", "A", "w", "d", "c", "e"))
     return Model(
@@ -95,7 +98,8 @@ def forced_model() -> Model:
             Term("source", k * (1.0 + A * call("sin", w * t)), {"x": 1}, "forced source"),
             Term("decay", d * x, {"x": -1}, "decay"),
             Term("binding", c * call("tanh", x * y), {"x": -1}, "fast saturating loss (stiff for large c)"),
-            Term("gain", call("atan", x) * call("cos", w * t) ** 2 + call("asinh", y) / 10.0, {"y": 1}, "gain"),
+            Term("gain", call("atan", x) * call("cos", w * t) ** 2 + call("asinh", y) / 10.0, {"y": 1},
+                 "gain"),
             Term("loss", e * call("sinh", y / 4.0), {"y": -1}, "loss"),
         ),
     )
@@ -151,4 +155,5 @@ def test_division_by_a_parameter_becomes_a_multiplication_by_a_prelude_reciproca
     assert int((plain.code[plain.n_invariant:, 0] == OP_DIV).sum()) == 4
     xs = np.linspace(0.1, 5.0, 50)[None, :]
     Vs = np.full((1, 50), 3.7)
-    np.testing.assert_allclose(eval_tape(tape, 0.0, xs, Vs), eval_tape(plain, 0.0, xs, Vs), rtol=4e-16, atol=0)
+    np.testing.assert_allclose(eval_tape(tape, 0.0, xs, Vs), eval_tape(plain, 0.0, xs, Vs), rtol=4e-16,
+                               atol=0)

@@ -543,7 +543,8 @@ def test_bad_input_errors_are_model_spec_errors(tmp_path):
 
 
 def test_trigonometric_rate_rule_runs_in_the_batched_engine():
-    """x' = sin(t) + cos(2 t) (MathML <sin/>, <cos/>, as PEtab's Chen 2009 uses): x = 1 - cos t + sin(2 t)/2."""
+    """x' = sin(t) + cos(2 t) (MathML <sin/>, <cos/>, as PEtab's Chen 2009 uses):
+    x = 1 - cos t + sin(2 t)/2."""
     pytest.importorskip("numba")
     body = (
         '<listOfParameters><parameter id="x" value="0" constant="false"/></listOfParameters>'

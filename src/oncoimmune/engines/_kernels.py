@@ -25,7 +25,8 @@ matrix ``I/(gamma h) - J`` is factorised once per step for all lanes at once
 with partial pivoting) and the factorisation serves all six stages and the
 dense output. A jump (a dose) restarts a Rosenbrock lane's step control:
 Hairer's starting step from ``f`` after the jump caps the step from before it,
-and the first step after it takes no predictive factor. Patients move between the groups through two queues of parked
+and the first step after it takes no predictive factor.
+Patients move between the groups through two queues of parked
 states: with method ``"auto"`` a Dormand-Prince lane whose problem turns stiff
 (Hairer's ``h*|lambda|`` test in the error-weighted norm, 15 of the recent accepted steps above 2.8)
 parks its patient for a Rosenbrock lane, and a Rosenbrock lane whose steps stay
@@ -845,7 +846,8 @@ def solve_chunk(
                 pk_y, pk_par, pk_f, pk_i, qs, queue,
                 rhs_code, rhs_out, rhs_ninv, jac_code, jac_out, jac_ninv,
                 t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
-                rtol, atol, max_steps, max_nfev, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, ys, fs, wy, wf,
+                rtol, atol, max_steps, max_nfev, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, ys, fs,
+                wy, wf,
             )
         if not any_active:
             if rwidth == 0 and _queue_len(qs, 0) == 0 and _queue_len(qs, 1) == 0 and nxt >= stop:
@@ -1557,7 +1559,8 @@ def ros_iterate(
     pk_y, pk_par, pk_f, pk_i, qs, queue,
     rhs_code, rhs_out, rhs_ninv, jac_code, jac_out, jac_ninv,
     t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
-    rtol, atol, max_steps, max_nfev, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, ys, fs, wy, wf,
+    rtol, atol, max_steps, max_nfev, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, ys, fs,
+    wy, wf,
 ):
     """One Rodas4 step (attempt) for every active Rosenbrock lane ``0..width-1``.
 
@@ -1799,8 +1802,8 @@ def ros_iterate(
         tv = -1.0
         el = rf[RF_ERR, l]
         isv = ri[RI_ISAVE, l]
-        if ri[RI_ACTIVE, l] != 0 and ri[RI_BAD, l] == 0 and np.isfinite(el) and (el <= 1.0 or ri[RI_FORCE, l] != 0) \
-                and isv < nsave:
+        accepted = ri[RI_BAD, l] == 0 and np.isfinite(el) and (el <= 1.0 or ri[RI_FORCE, l] != 0)
+        if ri[RI_ACTIVE, l] != 0 and accepted and isv < nsave:
             hits = ri[RI_HITS, l] != 0
             tn = rf[RF_TEND, l] if hits else rf[RF_T, l] + rf[RF_H, l]
             sv = save[isv]
@@ -1945,7 +1948,8 @@ def ros_iterate(
                 # predictive factor (h_old/h would be the pre-dose step over the restart step). Carrying
                 # the pre-dose step over cost 4 rejected steps at every dose of the stiff cohort and
                 # the predictive factor then cut the accepted step 5x (measured, issue 14).
-                h0, ok = _hinit(rhs_code, rhs_ninv, rhs_out, rreg, l, tn, ys, fs, 3.0, te - tn, atol, rtol, wy, wf)
+                h0, ok = _hinit(rhs_code, rhs_ninv, rhs_out, rreg, l, tn, ys, fs, 3.0, te - tn, atol, rtol,
+                                wy, wf)
                 ri[RI_NFEV, l] += 1
                 rf[RF_H, l] = min(hnew, h0) if ok else min(hnew, te - tn)
                 ri[RI_FIRST, l] = 1
