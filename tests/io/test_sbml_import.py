@@ -540,3 +540,20 @@ def test_bad_input_errors_are_model_spec_errors(tmp_path):
         from_sbml(tmp_path / "missing.xml")
     with pytest.raises(SBMLImportError, match="not readable SBML"):
         from_sbml("<sbml>")
+
+
+def test_trigonometric_rate_rule_runs_in_the_batched_engine():
+    """x' = sin(t) + cos(2 t) (MathML <sin/>, <cos/>, as PEtab's Chen 2009 uses):
+    x = 1 - cos t + sin(2 t)/2."""
+    pytest.importorskip("numba")
+    body = (
+        '<listOfParameters><parameter id="x" value="0" constant="false"/></listOfParameters>'
+        '<listOfRules><rateRule variable="x">'
+        + mathml(f"<apply><plus/><apply><sin/>{T_SYM}</apply>"
+                 f"<apply><cos/><apply><times/><cn>2</cn>{T_SYM}</apply></apply></apply>")
+        + "</rateRule></listOfRules>"
+    )
+    m = from_sbml(doc(body))
+    t = np.linspace(0.0, 10.0, 21)
+    ds = simulate(m, 10.0, saveat=t, engine="batched", rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(ds.x.values, 1.0 - np.cos(t) + np.sin(2.0 * t) / 2.0, atol=1e-8)

@@ -23,7 +23,10 @@ once per accepted step and reused when a step is rejected), the iteration
 matrix ``I/(gamma h) - J`` is factorised once per step for all lanes at once
 (no pivoting; a lane whose multipliers grow beyond ``R_GROWTH`` is refactorised
 with partial pivoting) and the factorisation serves all six stages and the
-dense output. Patients move between the groups through two queues of parked
+dense output. A jump (a dose) restarts a Rosenbrock lane's step control:
+Hairer's starting step from ``f`` after the jump caps the step from before it,
+and the first step after it takes no predictive factor.
+Patients move between the groups through two queues of parked
 states: with method ``"auto"`` a Dormand-Prince lane whose problem turns stiff
 (Hairer's ``h*|lambda|`` test in the error-weighted norm, 15 of the recent accepted steps above 2.8)
 parks its patient for a Rosenbrock lane, and a Rosenbrock lane whose steps stay
@@ -33,7 +36,9 @@ switches between Adams and BDF. ``"rosenbrock"`` sends every patient to the
 Rosenbrock lanes; ``"dopri5"`` never switches (a stiff patient runs until the
 work budget is spent and is reported as stiff). When the lanes of a group are
 sparse (the chunk drains) the highest active lanes move into free low ones
-(whole state, so results do not change) to keep the vector loops short.
+(whole state, so results do not change) to keep the vector loops short, and
+while patients still enter the chunk fewer than ``GATHER`` Rosenbrock patients
+wait for company rather than run a nearly empty iteration beside every full one.
 
 Status codes are listed in ``STATUS_*``; ``batched.py`` turns them into
 one-line reasons.
@@ -172,6 +177,9 @@ HMIN_ULPS = 2.2e-15
 MAX_FORCED = 200
 STIFF_COUNT = 15
 NONSTIFF_RESET = 6
+#: fewer Rosenbrock patients than this wait while the Dormand-Prince lanes run full and patients still
+#: enter the chunk (one AVX-512 vector of doubles); see solve_chunk
+GATHER = 8
 
 
 # logarithm and exponential of the step-size controller -------------------------
@@ -242,6 +250,38 @@ def fast_exp(y):
 
 
 # tape interpreters -----------------------------------------------------------
+@njit(**_INLINE)
+def _function(op, a):
+    """The elementary functions of ``tape.FUNCTIONS`` (opcodes 13-26; libm, no fastmath)."""
+    if op == 13:
+        return np.sin(a)
+    if op == 14:
+        return np.cos(a)
+    if op == 15:
+        return np.tan(a)
+    if op == 16:
+        return np.arcsin(a)
+    if op == 17:
+        return np.arccos(a)
+    if op == 18:
+        return np.arctan(a)
+    if op == 19:
+        return np.sinh(a)
+    if op == 20:
+        return np.cosh(a)
+    if op == 21:
+        return np.tanh(a)
+    if op == 22:
+        return np.arcsinh(a)
+    if op == 23:
+        return np.arccosh(a)
+    if op == 24:
+        return np.arctanh(a)
+    if op == 25:
+        return np.floor(a)
+    return np.ceil(a)
+
+
 @njit(**_JIT)
 def eval_col(code, reg, l):
     """Run a tape on column ``l`` of the register file ``reg`` (n_regs, L)."""
@@ -273,8 +313,10 @@ def eval_col(code, reg, l):
             r = a if (a <= b or a != a) else b
         elif op == 11:
             r = 1.0 if a > 0.0 else 0.0
-        else:
+        elif op == 12:
             r = a * a
+        else:
+            r = _function(op, a)
         reg[code[k, 1], l] = r
 
 
@@ -309,8 +351,10 @@ def eval_col_range(code, reg, l, k0, k1):
             r = a if (a <= b or a != a) else b
         elif op == 11:
             r = 1.0 if a > 0.0 else 0.0
-        else:
+        elif op == 12:
             r = a * a
+        else:
+            r = _function(op, a)
         reg[code[k, 1], l] = r
 
 
@@ -373,10 +417,13 @@ def eval_lanes_from(code, k0, k1, reg, lo, L):
         elif op == 11:
             for l in range(lo, L):
                 reg[d, l] = 1.0 if reg[ia, l] > 0.0 else 0.0
-        else:
+        elif op == 12:
             for l in range(lo, L):
                 a = reg[ia, l]
                 reg[d, l] = a * a
+        else:
+            for l in range(lo, L):
+                reg[d, l] = _function(op, reg[ia, l])
 
 
 @njit(**_JIT)
@@ -732,11 +779,12 @@ def solve_chunk(
         # compaction: when the lanes in use are sparse (a chunk draining, or in "auto" the few
         # patients not with Rosenbrock), the highest active lanes move down into free ones so that the
         # vector loops run over fewer lanes. A lane's whole state moves, so results do not change.
+        dp_n = 0  # Dormand-Prince lanes in use
+        for l in range(width):
+            if active[l]:
+                dp_n += 1
         if width >= 8:
-            nact = 0
-            for l in range(width):
-                if active[l]:
-                    nact += 1
+            nact = dp_n
             if 4 * nact <= 3 * width:
                 lo = 0
                 hi = width - 1
@@ -783,13 +831,23 @@ def solve_chunk(
             for l in range(L):
                 if ri[RI_ACTIVE, l] != 0:
                     rwidth = l + 1
-        if rwidth > 0:
+        # while new patients still enter the chunk, fewer than GATHER Rosenbrock patients wait for
+        # more to turn stiff as long as the Dormand-Prince lanes run full: one iteration's fixed
+        # cost (the tape interpreter's dispatch, the loops over states) is about the same for one
+        # lane as for eight, so a few stiff patients would otherwise add an almost empty iteration
+        # to every full one (Kimmel 2021: 3 % of patients turn stiff). Waiting patients keep their
+        # state; a result does not depend on when its steps are taken. (The Dormand-Prince lanes
+        # never wait: they are refilled while patients enter, and once none enter, waiting would
+        # only move their steps to the end of the chunk.)
+        ros_go = rwidth > 0 and (nact >= GATHER or dp_n < GATHER or nxt >= stop)
+        if ros_go:
             ros_iterate(
                 rwidth, method, start, rf, ri, rreg, rjreg, ry, ryn, rf0, rk, rJ, rdfdt, rW, rdiag, rpiv, rb,
                 pk_y, pk_par, pk_f, pk_i, qs, queue,
                 rhs_code, rhs_out, rhs_ninv, jac_code, jac_out, jac_ninv,
                 t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
                 rtol, atol, max_steps, max_nfev, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, ys, fs,
+                wy, wf,
             )
         if not any_active:
             if rwidth == 0 and _queue_len(qs, 0) == 0 and _queue_len(qs, 1) == 0 and nxt >= stop:
@@ -1333,8 +1391,9 @@ R_GROWTH = 1e3
 NONSTIFF_HRHO = 2.0
 
 # per-lane float fields of the Rosenbrock lanes (rows of ``rf``)
-RF_T, RF_H, RF_TEND, RF_HOLD, RF_LERROLD, RF_ERR, RF_HNEW, RF_RHO, RF_INV, RF_INVH, RF_ACC, RF_ACC2 = range(12)
-N_RF = 12
+(RF_T, RF_H, RF_TEND, RF_HOLD, RF_LERROLD, RF_ERR, RF_HNEW, RF_RHO, RF_INV, RF_INVH, RF_ACC, RF_ACC2,
+ RF_TH) = range(13)
+N_RF = 13
 # per-lane int fields (rows of ``ri``); counters as in the Dormand-Prince lanes
 (RI_PAT, RI_EVP, RI_ISAVE, RI_ACTIVE, RI_NEEDJ, RI_REJECT, RI_FIRST, RI_NONST, RI_HITS, RI_NFORCED, RI_FORCE,
  RI_PIV, RI_BAD, RI_STEPS, RI_NFEV, RI_NJEV, RI_NACC, RI_NLU) = range(18)
@@ -1501,6 +1560,7 @@ def ros_iterate(
     rhs_code, rhs_out, rhs_ninv, jac_code, jac_out, jac_ninv,
     t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
     rtol, atol, max_steps, max_nfev, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, ys, fs,
+    wy, wf,
 ):
     """One Rodas4 step (attempt) for every active Rosenbrock lane ``0..width-1``.
 
@@ -1586,6 +1646,7 @@ def ros_iterate(
         for l in range(width):
             if ri[RI_NEEDJ, l] != 0:
                 ri[RI_NJEV, l] += 1
+                ri[RI_NEEDJ, l] = 0  # a rejected step retries with this Jacobian
                 if rf[RF_ACC, l] != 0.0:
                     _ros_finish(l, STATUS_NONFINITE, rf[RF_T, l], ri, status, t_fail, nsteps, nfev, njev, nlu)
                     rf[RF_H, l] = 1.0
@@ -1635,14 +1696,12 @@ def ros_iterate(
                 for k in range(ns):
                     rdiag[k, l] = 0.0
     # the six stages ----------------------------------------------------------------------
-    # stage 1
+    # stage 1 (each stage's right-hand side is built in rk[s] and solved in place there)
+    k0 = rk[0]
     for i in range(ns):
         for l in range(width):
-            rb[i, l] = rf0[i, l] + rf[RF_H, l] * RD1 * rdfdt[i, l]
-    _lu_solve_lanes(rW, rdiag, rpiv, ri, rb, width, anypiv)
-    for i in range(ns):
-        for l in range(width):
-            rk[0, i, l] = rb[i, l]
+            k0[i, l] = rf0[i, l] + rf[RF_H, l] * RD1 * rdfdt[i, l]
+    _lu_solve_lanes(rW, rdiag, rpiv, ri, k0, width, anypiv)
     for s in range(1, 6):
         if s == 1:
             c = RC2
@@ -1679,31 +1738,29 @@ def ros_iterate(
         for l in range(width):
             rreg[0, l] = rf[RF_T, l] + c * rf[RF_H, l]
         eval_lanes_from(rhs_code, rhs_ninv, ncode, rreg, 0, width)
+        ks = rk[s]
         for i in range(ns):
             o = rhs_out[i]
             if s == 1:
                 for l in range(width):
-                    rb[i, l] = rreg[o, l] + rf[RF_H, l] * RD2 * rdfdt[i, l] + RC21 * rk[0, i, l] * rf[RF_INVH, l]
+                    ks[i, l] = rreg[o, l] + rf[RF_H, l] * RD2 * rdfdt[i, l] + RC21 * rk[0, i, l] * rf[RF_INVH, l]
             elif s == 2:
                 for l in range(width):
-                    rb[i, l] = rreg[o, l] + rf[RF_H, l] * RD3 * rdfdt[i, l] + (
+                    ks[i, l] = rreg[o, l] + rf[RF_H, l] * RD3 * rdfdt[i, l] + (
                         RC31 * rk[0, i, l] + RC32 * rk[1, i, l]) * rf[RF_INVH, l]
             elif s == 3:
                 for l in range(width):
-                    rb[i, l] = rreg[o, l] + rf[RF_H, l] * RD4 * rdfdt[i, l] + (
+                    ks[i, l] = rreg[o, l] + rf[RF_H, l] * RD4 * rdfdt[i, l] + (
                         RC41 * rk[0, i, l] + RC42 * rk[1, i, l] + RC43 * rk[2, i, l]) * rf[RF_INVH, l]
             elif s == 4:
                 for l in range(width):
-                    rb[i, l] = rreg[o, l] + (RC51 * rk[0, i, l] + RC52 * rk[1, i, l] + RC53 * rk[2, i, l]
+                    ks[i, l] = rreg[o, l] + (RC51 * rk[0, i, l] + RC52 * rk[1, i, l] + RC53 * rk[2, i, l]
                                              + RC54 * rk[3, i, l]) * rf[RF_INVH, l]
             else:
                 for l in range(width):
-                    rb[i, l] = rreg[o, l] + (RC61 * rk[0, i, l] + RC62 * rk[1, i, l] + RC63 * rk[2, i, l]
+                    ks[i, l] = rreg[o, l] + (RC61 * rk[0, i, l] + RC62 * rk[1, i, l] + RC63 * rk[2, i, l]
                                              + RC64 * rk[3, i, l] + RC65 * rk[4, i, l]) * rf[RF_INVH, l]
-        _lu_solve_lanes(rW, rdiag, rpiv, ri, rb, width, anypiv)
-        for i in range(ns):
-            for l in range(width):
-                rk[s, i, l] = rb[i, l]
+        _lu_solve_lanes(rW, rdiag, rpiv, ri, ks, width, anypiv)
     # new solution, error (the last increment), controller --------------------------------
     for i in range(ns):
         for l in range(width):
@@ -1738,6 +1795,33 @@ def ros_iterate(
             fp = R_FACMIN if fp < R_FACMIN else (R_FACMAX if fp > R_FACMAX else fp)
             fac = fp if fp > fac else fac
         rf[RF_HNEW, l] = rf[RF_H, l] / fac
+    # the first save point inside each accepted step, all lanes at once (as in the Dormand-Prince
+    # lanes): its place (2.0 = at the step's end, where the value is ryn itself; < 0: none) and the
+    # continuous extension there, into rb; further save points of a long step are done lane by lane
+    for l in range(width):
+        tv = -1.0
+        el = rf[RF_ERR, l]
+        isv = ri[RI_ISAVE, l]
+        accepted = ri[RI_BAD, l] == 0 and np.isfinite(el) and (el <= 1.0 or ri[RI_FORCE, l] != 0)
+        if ri[RI_ACTIVE, l] != 0 and accepted and isv < nsave:
+            hits = ri[RI_HITS, l] != 0
+            tn = rf[RF_TEND, l] if hits else rf[RF_T, l] + rf[RF_H, l]
+            sv = save[isv]
+            if sv == tn and ((not hits) or rf[RF_TEND, l] >= t1):
+                tv = 2.0
+            elif sv < tn:
+                tv = (sv - rf[RF_T, l]) / rf[RF_H, l]
+        rf[RF_TH, l] = tv
+    for i in range(ns):
+        for l in range(width):
+            th = rf[RF_TH, l]
+            th1 = 1.0 - th
+            c3 = (RH21 * rk[0, i, l] + RH22 * rk[1, i, l] + RH23 * rk[2, i, l] + RH24 * rk[3, i, l]
+                  + RH25 * rk[4, i, l])
+            c4 = (RH31 * rk[0, i, l] + RH32 * rk[1, i, l] + RH33 * rk[2, i, l] + RH34 * rk[3, i, l]
+                  + RH35 * rk[4, i, l])
+            yd = ry[i, l] * th1 + th * (ryn[i, l] + th1 * (c3 + th * c4))
+            rb[i, l] = ryn[i, l] if th == 2.0 else yd
     # per-lane decisions ----------------------------------------------------------------------
     for l in range(width):
         if ri[RI_ACTIVE, l] == 0:
@@ -1771,6 +1855,17 @@ def ros_iterate(
             # save points in this step: the continuous extension of order 3
             own_end = (not hits) or te >= t1
             isv = ri[RI_ISAVE, l]
+            if rf[RF_TH, l] >= 0.0:
+                for i in range(ns):
+                    v = rb[i, l]
+                    if v < ymin[p_, i]:
+                        ymin[p_, i] = v
+                for q in range(nsel):
+                    v = rb[sel[q], l]
+                    if nonneg[sel[q]] and v < 0.0:
+                        v = 0.0
+                    out[p_, isv, q] = v
+                isv += 1
             while isv < nsave and (save[isv] < tn or (own_end and save[isv] == tn)):
                 sv = save[isv]
                 if sv == tn:
@@ -1848,7 +1943,16 @@ def ros_iterate(
                 ri[RI_NFEV, l] += 1
                 for i in range(ns):
                     rf0[i, l] = fs[i]
-                rf[RF_H, l] = min(hnew, te - tn)
+                # the jump restarts the integration: Hairer's starting step from f at the jump (one
+                # evaluation) caps the step from before it, and the first step after it takes no
+                # predictive factor (h_old/h would be the pre-dose step over the restart step). Carrying
+                # the pre-dose step over cost 4 rejected steps at every dose of the stiff cohort and
+                # the predictive factor then cut the accepted step 5x (measured, issue 14).
+                h0, ok = _hinit(rhs_code, rhs_ninv, rhs_out, rreg, l, tn, ys, fs, 3.0, te - tn, atol, rtol,
+                                wy, wf)
+                ri[RI_NFEV, l] += 1
+                rf[RF_H, l] = min(hnew, h0) if ok else min(hnew, te - tn)
+                ri[RI_FIRST, l] = 1
             elif method == METHOD_AUTO:
                 # back to the explicit method once the problem has stopped being stiff
                 if h * rf[RF_RHO, l] <= NONSTIFF_HRHO:

@@ -412,9 +412,12 @@ def iter_solve_batch(
         Pc = _owned(np.broadcast_to(Pm if Pm.shape[0] == 1 else Pm[lo:hi], (m, cm.n_params)))
         ev = evt.rows(lo, hi)
         L = int(min(int(lanes), 1 << max(0, (m - 1).bit_length())))
-        # jobs for the thread pool: about 4 per thread (the last ones balance the load), but never
-        # fewer than 8 lanes' worth of patients, since a job's last patients run with idle lanes
-        per = max(8 * L, -(-m // (4 * nthreads)))
+        # jobs for the thread pool: about 2 per thread (the last ones balance the load), but never
+        # fewer than 16 lanes' worth of patients: a job starts and ends with idle lanes, and with
+        # method "auto" its two lane groups fill and drain at different times (stiff cohort of
+        # issue 14, one thread, 2,048 patients: jobs of 512 / 1,024 / 2,048 patients gave auto 0.223 /
+        # 0.206 / 0.204 and rosenbrock 0.204 / 0.194 / 0.195 CPU ms per patient)
+        per = max(16 * L, -(-m // (2 * nthreads)))
         bounds = np.unique(np.r_[np.arange(0, m, per), m]).astype(np.int64)
         out = np.empty((m, save.size, sel.size))  # the kernel writes every row (NaN where not reached)
         status = np.full(m, STATUS_NOT_RUN, dtype=np.int64)
