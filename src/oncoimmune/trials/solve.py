@@ -149,8 +149,8 @@ def _simulate_patient_core(ctx: TrialContext, planned: PlannedPatient) -> dict[s
     rec.update(fields)
     rec.update(
         {
-            "sld_mm": [float(v) for v in out["sums"][0]],
-            "new_lesion": [bool(v) for v in out["new_lesions"][0]],
+            "sld_mm": np.asarray(out["sums"][0], dtype=float).tolist(),
+            "new_lesion": np.asarray(out["new_lesions"][0], dtype=bool).tolist(),
             "death_day": float(out["death_day"][0]),
             "death_cause": str(out["death_cause"][0]),
             "dropout_day": float(out["dropout_day"][0]),
@@ -506,8 +506,8 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
             rec = dict(sampled[k].record)
             rec.update(
                 {
-                    "sld_mm": [float(v) for v in out["sums"][j]],
-                    "new_lesion": [bool(v) for v in out["new_lesions"][j]],
+                    "sld_mm": np.asarray(out["sums"][j], dtype=float).tolist(),
+                    "new_lesion": np.asarray(out["new_lesions"][j], dtype=bool).tolist(),
                     "death_day": float(out["death_day"][j]),
                     "death_cause": str(out["death_cause"][j]),
                     "dropout_day": float(out["dropout_day"][j]),
