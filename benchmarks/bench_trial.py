@@ -111,9 +111,9 @@ def report(rows: list[dict], meta: dict) -> str:
         L.append(
             "- Where the batched path spends its time, ms per patient: "
             + ", ".join(f"{k} {v:.2f}" for k, v in top)
-            + ". Sampling (the per-patient Python model building: covariates, link, pre-treatment state) and "
-            "treating (adding the regimens and compiling each patient's model) now dominate; the solve is no "
-            "longer the bottleneck."
+            + " (plan: screening and randomisation in the driver; shard_sample: covariates, parameter draws, "
+            "linked model and pre-treatment state; shard_treat: regimens and the treated problem; shard_solve: "
+            "the batched engine)."
         )
     L += ["", END]
     return "\n".join(L)

@@ -163,10 +163,12 @@ def _screen_summary(enrolled: Sequence[Any], n_failed: int, counts: Mapping[str,
     }
 
 
-#: Candidates per task when screening runs in several processes (:func:`_screen_parallel`).
+#: Most candidates per task when screening runs in several processes (:func:`_screen_parallel`).
 PARALLEL_SCREEN_CHUNK = 20_000
+#: Fewest candidates per task.
+PARALLEL_SCREEN_CHUNK_MIN = 1_000
 #: Trials smaller than this are screened in one process (a pool costs more than it saves).
-PARALLEL_SCREEN_MIN = 50_000
+PARALLEL_SCREEN_MIN = 2_000
 _SCREEN_CACHE: dict[str, Any] = {}
 
 
@@ -202,14 +204,16 @@ def _screen_parallel(
     enrolled: list[tuple[int, str]] = []
     counts: Counter[str] = Counter()
     n_failed, last = 0, -1
-    starts = iter(range(0, limit, PARALLEL_SCREEN_CHUNK))
+    # tasks of about n / (2 workers) candidates (screening needs more candidates than patients), within bounds
+    size = min(PARALLEL_SCREEN_CHUNK, max(PARALLEL_SCREEN_CHUNK_MIN, n_patients // (2 * workers)))
+    starts = iter(range(0, limit, size))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending = []
 
         def submit() -> None:
             a = next(starts, None)
             if a is not None:
-                b = min(a + PARALLEL_SCREEN_CHUNK, limit)
+                b = min(a + size, limit)
                 pending.append(pool.submit(_screen_chunk, spec_toml, seed, a, b, tuple(factors)))
 
         for _ in range(2 * workers):
