@@ -197,7 +197,7 @@ def _screen_parallel(
     strata and failure counts are those of :func:`_screen`; chunks are submitted
     ahead of need (``2 * workers`` in flight) and the surplus is discarded.
     """
-    from concurrent.futures import ProcessPoolExecutor
+    from .pool import _pool
 
     spec_toml = spec.to_toml()
     limit = 1000 * n_patients + 1000  # as iter_screening
@@ -207,7 +207,7 @@ def _screen_parallel(
     # tasks of about n / (2 workers) candidates (screening needs more candidates than patients), within bounds
     size = min(PARALLEL_SCREEN_CHUNK, max(PARALLEL_SCREEN_CHUNK_MIN, n_patients // (2 * workers)))
     starts = iter(range(0, limit, size))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with _pool(workers) as pool:  # fork or spawn as the shards' pool; workers die with the driver
         pending = []
 
         def submit() -> None:

@@ -244,8 +244,6 @@ def sample_patient(ctx: TrialContext, planned: PlannedPatient) -> SampledPatient
     (and the other parameters keep their typical values with ``others =
     "nominal"``); the row is recorded as ``vpop_row``.
     """
-    from ..patients.link import link_patient
-
     patient = drawn_patient(ctx, planned.index)
     rec: dict[str, Any] = _covariates(patient)
     draws = event_draws(ctx.seed, [planned.index])
