@@ -254,6 +254,18 @@ class AbstractKinetics(abc.ABC):
     def add_to(self, model: Model, prefix: str, *, weight_kg: float | None = None) -> Model:
         """``model`` with this drug's kinetics added (names start with ``prefix``)."""
 
+    def values(self, prefix: str, *, weight_kg: float | None = None) -> dict[str, float]:
+        """The parameter and initial values :meth:`add_to` gives a model, by name.
+
+        Read from the kinetics added to a one-state stand-in model; kinetics whose
+        values are a formula of the patient override it (:class:`MAbPK`). A trial
+        builds many patients of one structure from these (``trials/templates.py``).
+        """
+        m = self.add_to(_stand_in(), prefix, weight_kg=weight_kg)
+        out = dict(m.parameter_values)
+        out.update({k: v for k, v in m.initial_values.items() if k != _STAND_IN_STATE})
+        return out
+
     @abc.abstractmethod
     def exposure(self, prefix: str) -> str:
         """Name of the observable or state passed to the mechanism as its ``exposure``."""
@@ -286,6 +298,24 @@ class AbstractKinetics(abc.ABC):
         return "see source"
 
 
+_STAND_IN_STATE = "kinetics_stand_in_x"
+#: (id of a kinetics object, prefix) -> (the object, its values added to the stand-in model)
+_VALUES: dict[tuple[int, str], tuple[Any, dict[str, float]]] = {}
+
+
+@functools.lru_cache(maxsize=1)
+def _stand_in() -> Model:
+    """A one-state model to add kinetics to alone (:meth:`AbstractKinetics.values`)."""
+    src = Source(citation="stand-in model for kinetics values (oncoimmune.therapy.catalogue)")
+    return Model(
+        id="kinetics_stand_in",
+        title="stand-in",
+        states=(State(_STAND_IN_STATE, 0.0, "1", "stand-in state", src),),
+        parameters=(),
+        terms=(),
+    )
+
+
 @dataclass(frozen=True)
 class MAbPK(AbstractKinetics):
     """Two- (or three-) compartment popPK of a monoclonal antibody (an entry of :mod:`oncoimmune.therapy.drugs`)."""
@@ -297,6 +327,17 @@ class MAbPK(AbstractKinetics):
     @property
     def source(self) -> Source:
         return self.pk.citation
+
+    def values(self, prefix: str, *, weight_kg: float | None = None) -> dict[str, float]:
+        """:meth:`AbstractKinetics.values`: the typical values at ``weight_kg`` (``DrugPK.typical``) over the rest."""
+        key = (id(self), prefix)
+        hit = _VALUES.get(key)
+        if hit is None or hit[0] is not self:
+            hit = _VALUES[key] = (self, super().values(prefix))
+        names = pk_names(prefix)
+        out = dict(hit[1])
+        out.update({getattr(names, k): v for k, v in self.pk.typical(weight_kg).items()})
+        return out
 
     def add_to(self, model: Model, prefix: str, *, weight_kg: float | None = None) -> Model:
         return self.pk.add_to(model, prefix=prefix, weight_kg=weight_kg)

@@ -109,45 +109,9 @@ def flat_dosed(regs: Sequence[Any]) -> bool:
     return True
 
 
-_STUB: Any = None
-
-
-def _stub() -> Any:
-    """A one-state model for adding a regimen's kinetics alone."""
-    global _STUB
-    if _STUB is None:
-        from ..model import Model, Source, State
-
-        src = Source(citation="stand-in model for kinetics values (oncoimmune.trials.templates)")
-        _STUB = Model(
-            id="kinetics_stand_in",
-            title="stand-in",
-            states=(State("stand_in_x", 0.0, "1", "stand-in state", src),),
-            parameters=(),
-            terms=(),
-        )
-    return _STUB
-
-
-#: (id of the kinetics, prefix) -> (the kinetics, values added to the stand-in, {typical key: parameter name})
-_POPPK: dict[tuple[int, str], tuple[Any, dict[str, float], dict[str, str]]] = {}
-
-
-def _stub_values(r: Any) -> dict[str, float]:
-    m = r.kinetics_model(_stub())
-    out = dict(m.parameter_values)
-    out.update({k: v for k, v in m.initial_values.items() if k != "stand_in_x"})
-    return out
-
-
 def kinetics_values(regs: Sequence[Any]) -> dict[str, float] | None:
-    """Parameter and initial values each regimen's kinetics adds, or None if a regimen's cannot be had alone.
-
-    A two-compartment popPK model (``MAbPK``) carries the patient only in its
-    typical values (``DrugPK.typical(weight_kg)``), so those are recomputed and
-    the rest kept from one addition to a stand-in model; other kinetics are
-    added to the stand-in for every patient.
-    """
+    """Parameter and initial values each regimen's kinetics adds (``AbstractKinetics.values``), or None when a
+    regimen's kinetics cannot be had alone (a cell or virus product whose mechanism creates its state)."""
     from ..therapy.regimen import Regimen
 
     out: dict[str, float] = {}
@@ -155,23 +119,9 @@ def kinetics_values(regs: Sequence[Any]) -> dict[str, float] | None:
         if not isinstance(r, Regimen):
             continue
         k = r.drug.kinetics
-        if getattr(k, "mechanism_creates_state", False):
+        if k.mechanism_creates_state:
             return None
-        pk = getattr(k, "pk", None)
-        if pk is None or not hasattr(pk, "typical"):
-            out.update(_stub_values(r))
-            continue
-        key = (id(k), r.drug.prefix)
-        hit = _POPPK.get(key)
-        if hit is None or hit[0] is not k:
-            base = _stub_values(r)
-            names = {q: f"{r.drug.prefix}_{q}" for q in pk.typical(None)}
-            if not all(n in base for n in names.values()):
-                return None
-            hit = _POPPK[key] = (k, base, names)
-        _, base, names = hit
-        out.update(base)
-        out.update({names[q]: v for q, v in pk.typical(r.weight_kg).items()})
+        out.update(k.values(r.drug.prefix, weight_kg=r.weight_kg))
     return out
 
 
