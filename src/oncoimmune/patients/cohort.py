@@ -821,6 +821,11 @@ class Screening:
         }
 
 
+def screening_limit(n_enrol: int) -> int:
+    """Candidates screened at most for ``n_enrol`` patients (then screening stops, incomplete)."""
+    return 1000 * int(n_enrol) + 1000
+
+
 def iter_screening(
     population: Population | Mapping[str, Any],
     trial_seed: int,
@@ -836,7 +841,7 @@ def iter_screening(
     trial keeps only the enrolled indices) holds one chunk at a time. Arguments
     as :func:`screen` (not validated here).
     """
-    limit = max_screened if max_screened is not None else 1000 * n_enrol + 1000
+    limit = max_screened if max_screened is not None else screening_limit(n_enrol)
     n_eligible, i = 0, start
     while n_eligible < n_enrol and i < start + limit:
         stop = min(i + chunk, start + limit)

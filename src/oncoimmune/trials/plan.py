@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,41 +129,67 @@ def allocate(spec: TrialSpec, strata: Sequence[str]) -> list[str]:
 SCREEN_CHUNK = 4096
 
 
-def _screen(spec: TrialSpec, n_patients: int, seed: int, factors: Sequence[str]) -> tuple[list[tuple[int, str]], dict[str, Any]]:
+#: A screened candidate as the plan keeps it: (index, stratum or None if not eligible, failed criteria).
+_Outcome = tuple[int, Any, tuple[str, ...]]
+
+
+def _outcome(r: Any, factors: Sequence[str]) -> _Outcome:
+    if r.eligible:
+        return r.index, _stratum(r.patient, factors), ()
+    return r.index, None, tuple(sorted({c for c, _ in r.failures}))  # a criterion once per patient
+
+
+def _screen(
+    spec: TrialSpec, n_patients: int, seed: int, factors: Sequence[str], workers: int = 1
+) -> tuple[list[tuple[int, str]], dict[str, Any]]:
     """Screen in index order until ``n_patients`` are eligible, keeping only what the plan needs.
 
-    The same patients as :func:`oncoimmune.patients.cohort.screen` (both walk
-    :func:`~oncoimmune.patients.cohort.iter_screening`), but where ``screen`` keeps
-    every candidate, tested (several GB for a million-patient trial that screens
-    three million), this keeps the enrolled indices and strata and the failure counts.
+    The same patients as :func:`oncoimmune.patients.cohort.screen` (candidates come
+    in index order, each from their own stream), but where ``screen`` keeps every
+    candidate, tested (several GB for a million-patient trial that screens three
+    million), this keeps the enrolled indices and strata and the failure counts.
+    With ``workers > 1`` the candidates are screened in that many processes
+    (:func:`_parallel_outcomes`) and read here in the same order.
     """
-    from ..patients.cohort import iter_screening
-
+    source = (
+        _parallel_outcomes(spec, n_patients, seed, factors, workers)
+        if workers > 1
+        else _serial_outcomes(spec, n_patients, seed, factors)
+    )
     enrolled: list[tuple[int, str]] = []
     counts: Counter[str] = Counter()
     n_failed, last = 0, -1
-    for r in iter_screening(spec.to_population(), seed, n_patients, chunk=SCREEN_CHUNK):
-        last = r.index
-        if r.eligible:
-            enrolled.append((r.index, _stratum(r.patient, factors)))
-        else:
-            n_failed += 1
-            counts.update({c for c, _ in r.failures})  # a criterion once per patient
-    return enrolled, _screen_summary(enrolled, n_failed, counts, last, n_patients)
-
-
-def _screen_summary(enrolled: Sequence[Any], n_failed: int, counts: Mapping[str, int], last: int, target: int) -> dict[str, Any]:
-    return {
+    try:
+        for index, stratum, failed in source:
+            if len(enrolled) >= n_patients:
+                break
+            last = index
+            if stratum is not None:
+                enrolled.append((index, stratum))
+            else:
+                n_failed += 1
+                counts.update(failed)
+    finally:
+        source.close()  # stops a worker pool at once
+    summary = {
         "screened": last + 1,
         "enrolled": len(enrolled),
         "screen_failures": n_failed,
         "failures_by_criterion": dict(counts),
-        "target": target,
-        "complete": len(enrolled) >= target,
+        "target": n_patients,
+        "complete": len(enrolled) >= n_patients,
     }
+    return enrolled, summary
 
 
-#: Most candidates per task when screening runs in several processes (:func:`_screen_parallel`).
+def _serial_outcomes(spec: TrialSpec, n_patients: int, seed: int, factors: Sequence[str]) -> Iterator[_Outcome]:
+    from ..patients.cohort import iter_screening
+
+    for r in iter_screening(spec.to_population(), seed, n_patients, chunk=SCREEN_CHUNK):
+        yield _outcome(r, factors)
+
+
+#: Most candidates per task when screening runs in several processes (:func:`_parallel_outcomes`).
 PARALLEL_SCREEN_CHUNK = 20_000
 #: Fewest candidates per task.
 PARALLEL_SCREEN_CHUNK_MIN = 1_000
@@ -172,38 +198,30 @@ PARALLEL_SCREEN_MIN = 2_000
 _SCREEN_CACHE: dict[str, Any] = {}
 
 
-def _screen_chunk(spec_toml: str, seed: int, start: int, stop: int, factors: tuple[str, ...]) -> list[tuple[int, Any, tuple[str, ...]]]:
-    """Screen candidates ``start <= index < stop``: ``(index, stratum or None, failed criteria)`` each."""
+def _screen_chunk(spec_toml: str, seed: int, start: int, stop: int, factors: tuple[str, ...]) -> list[_Outcome]:
+    """The outcomes of candidates ``start <= index < stop`` (a worker's task)."""
     from ..patients.cohort import screen_range
+
     pop = _SCREEN_CACHE.get(spec_toml)
     if pop is None:
         _SCREEN_CACHE.clear()
         pop = _SCREEN_CACHE[spec_toml] = TrialSpec.from_toml(spec_toml).to_population()
-    out = []
-    for r in screen_range(pop, seed, start, stop):
-        if r.eligible:
-            out.append((r.index, _stratum(r.patient, factors), ()))
-        else:
-            out.append((r.index, None, tuple(sorted({c for c, _ in r.failures}))))
-    return out
+    return [_outcome(r, factors) for r in screen_range(pop, seed, start, stop)]
 
 
-def _screen_parallel(
+def _parallel_outcomes(
     spec: TrialSpec, n_patients: int, seed: int, factors: Sequence[str], workers: int
-) -> tuple[list[tuple[int, str]], dict[str, Any]]:
-    """:func:`_screen` with chunks of candidates screened in ``workers`` processes, read in index order.
+) -> Iterator[_Outcome]:
+    """Candidates' outcomes in index order, screened in chunks by ``workers`` processes.
 
-    Each candidate's draws come from their own stream, so the enrolled patients,
-    strata and failure counts are those of :func:`_screen`; chunks are submitted
-    ahead of need (``2 * workers`` in flight) and the surplus is discarded.
+    Chunks are submitted ahead of need (``2 * workers`` in flight); the reader
+    stops when it has enough patients and the surplus is discarded.
     """
+    from ..patients.cohort import screening_limit
     from .pool import _pool
 
     spec_toml = spec.to_toml()
-    limit = 1000 * n_patients + 1000  # as iter_screening
-    enrolled: list[tuple[int, str]] = []
-    counts: Counter[str] = Counter()
-    n_failed, last = 0, -1
+    limit = screening_limit(n_patients)
     # tasks of about n / (2 workers) candidates (screening needs more candidates than patients), within bounds
     size = min(PARALLEL_SCREEN_CHUNK, max(PARALLEL_SCREEN_CHUNK_MIN, n_patients // (2 * workers)))
     starts = iter(range(0, limit, size))
@@ -213,26 +231,18 @@ def _screen_parallel(
         def submit() -> None:
             a = next(starts, None)
             if a is not None:
-                b = min(a + size, limit)
-                pending.append(pool.submit(_screen_chunk, spec_toml, seed, a, b, tuple(factors)))
+                pending.append(pool.submit(_screen_chunk, spec_toml, seed, a, min(a + size, limit), tuple(factors)))
 
         for _ in range(2 * workers):
             submit()
-        while pending and len(enrolled) < n_patients:
-            chunk = pending.pop(0).result()
-            submit()
-            for index, stratum, failed in chunk:
-                if len(enrolled) >= n_patients:
-                    break
-                last = index
-                if stratum is not None:
-                    enrolled.append((index, stratum))
-                else:
-                    n_failed += 1
-                    counts.update(failed)
-        for f in pending:
-            f.cancel()
-    return enrolled, _screen_summary(enrolled, n_failed, counts, last, n_patients)
+        try:
+            while pending:
+                chunk = pending.pop(0).result()
+                submit()
+                yield from chunk
+        finally:
+            for f in pending:
+                f.cancel()
 
 
 def plan_trial(spec: TrialSpec, n_patients: int, seed: int, *, workers: int = 1) -> TrialPlan:
@@ -247,10 +257,7 @@ def plan_trial(spec: TrialSpec, n_patients: int, seed: int, *, workers: int = 1)
         If fewer than ``n_patients`` eligible patients are found.
     """
     factors = list(spec.randomisation.stratify) if spec.randomisation is not None else []
-    if workers > 1 and n_patients >= PARALLEL_SCREEN_MIN:
-        enrolled, summary = _screen_parallel(spec, n_patients, seed, factors, workers)
-    else:
-        enrolled, summary = _screen(spec, n_patients, seed, factors)
+    enrolled, summary = _screen(spec, n_patients, seed, factors, workers if n_patients >= PARALLEL_SCREEN_MIN else 1)
     if not summary["complete"]:
         raise TrialRunError(
             f"population: only {len(enrolled)} of {n_patients} patients were eligible among {summary['screened']} "
