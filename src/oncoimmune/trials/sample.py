@@ -132,22 +132,17 @@ def _parsed(ctx: TrialContext, text: str, weight_kg: float, bsa_m2: float) -> An
     from ..therapy.regimen import parse_therapy
 
     cache = ctx.cache.setdefault("parsed_therapies", {})
-    hit = cache.get(text)
-    if hit is not None and hit[1].check.use():
-        got = _for_patient(hit[0], weight_kg, bsa_m2)
-        if got is not None:
-            return got
+    hit = cache.get(text)  # (first parse, its TemplateCheck)
+    if hit is not None and hit[1].use():
+        return _for_patient(hit[0], weight_kg, bsa_m2)
     fresh = parse_therapy(text, weight_kg=weight_kg, bsa_m2=bsa_m2)
     if hit is None:
-        hit = cache[text] = (fresh, NoTemplate("therapy-text") if _for_patient(fresh, 1.0, 1.0) is None else _Check())
-    if hit[1].check.wanted:
-        hit[1].check.record(_for_patient(hit[0], weight_kg, bsa_m2) == fresh, f"therapy {text!r}")
+        check = TemplateCheck("therapy-text")
+        check.failed = _for_patient(fresh, 1.0, 1.0) is None  # a kind of therapy it cannot re-dose: parse always
+        hit = cache[text] = (fresh, check)
+    if hit[1].wanted:
+        hit[1].record(_for_patient(hit[0], weight_kg, bsa_m2) == fresh, f"therapy {text!r}")
     return fresh
-
-
-class _Check:
-    def __init__(self) -> None:
-        self.check = TemplateCheck("therapy-text")
 
 
 def _covariates(p: Any) -> dict[str, Any]:
