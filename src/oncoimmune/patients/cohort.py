@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import math
 import warnings
-import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -69,6 +68,7 @@ import numpy as np
 from .._errors import PatientInputError, UnknownNameError
 from .biomarkers import ASSAYS, Assay, AssayResult, categorise, get_assay, test
 from .cancers import CANCERS, normalise_name, resolve_cancer
+from .streams import STREAMS, patient_rng, patient_seed_sequence  # noqa: F401 - re-exported
 from .virtual import BURDEN_MEASURES, CancerProfile, VirtualPatient, draw_patient, get_profile
 
 __all__ = [
@@ -91,58 +91,11 @@ __all__ = [
 ]
 
 #: Named per-patient streams and their spawn keys (see the module notes).
-STREAMS: Mapping[str, tuple[int, ...]] = MappingProxyType(
-    {"covariates": (), "assays": (1,), "parameters": (2,), "events": (3,)}
-)
-
-
 def _field_error(field_name: str, message: str) -> PatientInputError:
     err = PatientInputError(f"{field_name}: {message}")
     err.field = field_name  # type: ignore[attr-defined]
     err.reason = message  # type: ignore[attr-defined]
     return err
-
-
-def _check_seed(what: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise _field_error(what, f"must be a whole number >= 0 (e.g. {what}=2024); got {value!r}")
-    return int(value)
-
-
-def patient_seed_sequence(
-    trial_seed: int, index: int, stream: str = "covariates", *subkeys: int | str
-) -> np.random.SeedSequence:
-    """The :class:`~numpy.random.SeedSequence` of one patient stream.
-
-    Parameters
-    ----------
-    trial_seed, index : int
-        Whole numbers >= 0.
-    stream : {"covariates", "assays", "parameters", "events"}
-    *subkeys : int or str
-        Further keys (a string is turned into its CRC-32, e.g. a parameter name).
-
-    Returns
-    -------
-    numpy.random.SeedSequence
-        ``SeedSequence([trial_seed, index], spawn_key=STREAMS[stream] + subkeys)``.
-    """
-    s = _check_seed("trial_seed", trial_seed)
-    i = _check_seed("index", index)
-    if stream not in STREAMS:
-        raise UnknownNameError("patient stream", str(stream), tuple(STREAMS))
-    keys = tuple(zlib.crc32(k.encode("utf-8")) if isinstance(k, str) else int(k) for k in subkeys)
-    spawn_key = STREAMS[stream] + keys
-    if not spawn_key:
-        return np.random.SeedSequence([s, i])
-    return np.random.SeedSequence([s, i], spawn_key=spawn_key)
-
-
-def patient_rng(
-    trial_seed: int, index: int, stream: str = "covariates", *subkeys: int | str
-) -> np.random.Generator:
-    """A fresh :class:`~numpy.random.Generator` on one patient stream (see :func:`patient_seed_sequence`)."""
-    return np.random.default_rng(patient_seed_sequence(trial_seed, index, stream, *subkeys))
 
 
 # ---------------------------------------------------------------------------

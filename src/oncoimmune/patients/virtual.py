@@ -74,6 +74,7 @@ from ..biology.observables import CELLS_PER_CM3
 from ..model.components import Source
 from .biomarkers import ASSAYS, AssayResult
 from .cancers import CANCERS, resolve_cancer
+from .streams import patient_rng
 
 __all__ = [
     "BURDEN_MEASURES",
@@ -1191,21 +1192,9 @@ DESIGN_STREAM = "design"
 
 
 def _side_rng(trial_seed: int, index: int, name: str) -> np.random.Generator:
-    """The patient's own stream for covariates added after the fixed draw order.
-
-    ``SeedSequence([trial_seed, index], spawn_key=(crc32(name),))``: the same generator as
-    ``oncoimmune.patients.cohort.patient_rng(trial_seed, index, "covariates", name)`` (the
-    ``covariates`` stream has no spawn key of its own; tested).
-    """
-    key = _CRC.get(name)
-    if key is None:
-        import zlib
-
-        key = _CRC[name] = zlib.crc32(name.encode("utf-8"))
-    return np.random.default_rng(np.random.SeedSequence([int(trial_seed), int(index)], spawn_key=(key,)))
-
-
-_CRC: dict[str, int] = {}
+    """The patient's own stream for covariates added after the fixed draw order:
+    ``patient_rng(trial_seed, index, "covariates", name)``."""
+    return patient_rng(trial_seed, index, "covariates", name)
 
 
 def _categorical_at(probabilities: Mapping[Any, float], u: float) -> Any:
