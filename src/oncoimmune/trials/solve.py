@@ -283,10 +283,9 @@ class _Problem:
 
 
 def _treated(ctx: TrialContext, model: Any, patient: Any, regs: Sequence[Any]) -> _Problem:
-    from ..therapy.regimen import treat_regimens
-
+    """:func:`_treat`, compiled for the batched engine."""
+    tr = _treat(ctx, model, patient, regs)
     with _stage(ctx, "treat"):
-        tr = treat_regimens(model, *regs, until=ctx.horizon, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2)
         return _Problem(tr.model, tr.model.compile(), tuple(tr.events))
 
 
