@@ -1,0 +1,515 @@
+r"""Screening a block of candidates at once, with the patients :func:`~oncoimmune.patients.cohort.screen_patient` draws.
+
+A million-patient trial screens about four million candidates; drawing each
+one as a :class:`~oncoimmune.patients.virtual.VirtualPatient` costs about
+0.1 ms of Python. :func:`screen_block` draws a whole block of candidates
+column by column instead: every patient keeps their own random streams
+(:class:`~oncoimmune.patients._pcg64.LaneStreams`, bit for bit NumPy's), every
+covariate is drawn in the order of :func:`~oncoimmune.patients.virtual.draw_patient`,
+implausible candidates are redrawn from the same streams, the assays report
+and the inclusion criteria are applied as :meth:`~oncoimmune.patients.cohort.Inclusion.check`
+does. The result for each candidate is what screening keeps: eligible or the
+criteria failed, and the values of the stratification factors.
+
+Exactness: arithmetic follows the scalar code operation by operation;
+``exp`` runs in compiled code that calls the C library, as :func:`math.exp`
+does (NumPy's vectorised ``exp`` differs in the last bit for a few per cent of
+arguments); the body-mass index, whose scalar form uses ``pow``, is recomputed
+the scalar way wherever it lies within 1e-9 of a plausibility bound.
+:func:`supported` says when a population needs the one-by-one path (a
+distribution without a lane form, such as ``Beta``; a paediatric body model;
+an ``indication`` criterion); callers use the scalar path then.
+``tests/patients/test_lanes.py`` compares the two on every cancer profile.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from ._pcg64 import LaneStreams
+from .biomarkers import categorise
+from .cancers import CANCERS
+from .cohort import MEASURABLE, Population
+from .streams import patient_seed_sequence
+from .virtual import (
+    DESIGN_STREAM,
+    AbstractCovariate,
+    Bernoulli,
+    Categorical,
+    ConditionalOn,
+    Fixed,
+    LogNormal,
+    Normal,
+    PiecewiseUniform,
+    _categorical_at,
+    _expand_classes,
+)
+
+__all__ = ["BlockOutcome", "screen_block", "supported"]
+
+_LANE_KINDS = (Fixed, Normal, LogNormal, Categorical, Bernoulli, PiecewiseUniform, ConditionalOn)
+
+
+@njit(cache=True, nogil=True)
+def _scaled_exp(median, sigma, z, out):  # median * exp(sigma * z), with the C library's exp
+    for i in range(z.shape[0]):
+        out[i] = median * math.exp(sigma * z[i])
+
+
+def _lognormal(median: float, sigma: float, z: np.ndarray) -> np.ndarray:
+    out = np.empty(z.shape[0])
+    _scaled_exp(float(median), float(sigma), np.ascontiguousarray(z, dtype=np.float64), out)
+    return out
+
+
+def _dist_supported(d: Any) -> bool:
+    if isinstance(d, ConditionalOn):
+        return all(_dist_supported(c) for c in d.cases.values())
+    return isinstance(d, _LANE_KINDS)
+
+
+def supported(pop: Population) -> str | None:
+    """Why ``pop`` must be screened one patient at a time (``None``: it can be screened in lanes)."""
+    prof = pop.profile
+    if prof is None:
+        return "no profile"
+    if prof.body.paediatric:
+        return "paediatric body-size model"
+    dists: dict[str, Any] = {
+        "age": prof.age,
+        "sex": prof.male,
+        "ecog": prof.ecog,
+        "lymphocytes": prof.lymphocytes,
+        "prior lines": prof.prior.lines,
+        **{f"biomarker {k}": d for k, d in prof.biomarkers.items()},
+        **{f"driver {k}": d for k, d in prof.drivers.items()},
+    }
+    if prof.histology is not None:
+        dists["histology"] = prof.histology
+    if prof.burden is not None:
+        dists["burden"] = prof.burden
+    for name, d in dists.items():
+        if not _dist_supported(d):
+            return f"{name} is a {type(d).__name__} distribution"
+    if pop.inclusion.indication is not None:
+        return "an indication criterion"
+    return None
+
+
+def _categorical(probabilities: Mapping[Any, float], u: np.ndarray) -> np.ndarray:
+    """Categories of uniforms ``u`` by :meth:`Categorical.sample`'s cumulative rule (object array)."""
+    keys = list(probabilities)
+    acc, cum = 0.0, []
+    for k in keys:
+        acc += probabilities[k]
+        cum.append(acc)
+    pos = np.minimum(np.searchsorted(np.asarray(cum), u, side="right"), len(keys) - 1)
+    return np.asarray(keys + [None], dtype=object)[:-1][pos]
+
+
+def _sample(d: AbstractCovariate, st: LaneStreams, lanes: np.ndarray, ctx: Mapping[str, np.ndarray]) -> np.ndarray:
+    """One draw of ``d`` for each lane in ``lanes`` (the scalar ``d.sample`` lane by lane)."""
+    if isinstance(d, Fixed):
+        return np.full(lanes.size, d.value, dtype=object if not isinstance(d.value, (int, float)) else None)
+    if isinstance(d, Normal):
+        return d.mean + d.sd * st.standard_normal(lanes)
+    if isinstance(d, LogNormal):
+        return _lognormal(d.median, d.sigma, st.standard_normal(lanes))
+    if isinstance(d, Categorical):
+        return _categorical(d.probabilities, st.random(lanes))
+    if isinstance(d, Bernoulli):
+        return st.random(lanes) < d.p
+    if isinstance(d, PiecewiseUniform):
+        u, v = st.random(lanes), st.random(lanes)
+        probs = {k: p for k, (_, _, p) in enumerate(d.bins)}
+        b = _categorical(probs, u).astype(np.int64)
+        lo = np.array([a for a, _, _ in d.bins])[b]
+        hi = np.array([h for _, h, _ in d.bins])[b]
+        return lo + (hi - lo) * v
+    if isinstance(d, ConditionalOn):
+        key = ctx.get(d.key)
+        if key is None:
+            raise KeyError(d.key)
+        out = np.empty(lanes.size, dtype=object)
+        for case, sub in d.cases.items():
+            sel = np.array([k == case for k in key], dtype=bool)
+            if sel.any():
+                out[sel] = list(_sample(sub, st, lanes[sel], {k: v[sel] for k, v in ctx.items()}))
+        if any(k not in d.cases for k in key):
+            raise KeyError(d.key)
+        return out
+    raise TypeError(type(d).__name__)  # pragma: no cover - supported() guards
+
+
+@dataclass
+class _Block:
+    """Covariates of a block of candidates (one entry per lane)."""
+
+    stage: np.ndarray
+    sex: np.ndarray
+    age: np.ndarray
+    weight: np.ndarray
+    height: np.ndarray
+    ecog: np.ndarray
+    histology: np.ndarray
+    drivers: dict[str, np.ndarray]
+    lines: np.ndarray
+    classes: np.ndarray  # object: tuple of class names
+    lymphocytes: np.ndarray
+    burden: np.ndarray
+    markers: dict[str, np.ndarray]
+    region: np.ndarray
+    eps_sp142: np.ndarray
+
+
+def _attempt(pop: Population, st: LaneStreams, lanes: np.ndarray, design: dict[str, np.ndarray]) -> _Block:
+    """One candidate draw for each lane in ``lanes`` (draw_patient's order)."""
+    prof = pop.profile
+    assert prof is not None
+    c = CANCERS[prof.cancer]
+    n = lanes.size
+    if not pop.stages:
+        stage = np.full(n, None, dtype=object)
+    elif len(pop.stages) == 1:
+        stage = np.full(n, pop.stages[0], dtype=object)
+    else:
+        w = np.asarray(pop.stage_weights if pop.stage_weights is not None else [1.0] * len(pop.stages))
+        cum = np.cumsum(w / w.sum())
+        k = np.minimum(np.searchsorted(cum, st.random(lanes), side="right"), len(pop.stages) - 1)
+        stage = np.asarray(pop.stages, dtype=object)[k]
+    male = st.random(lanes) < prof.male.p
+    sex = np.where(male, "male", "female").astype(object)
+    age = np.asarray(_sample(prof.age, st, lanes, {}), dtype=float)
+    z1, z2 = st.standard_normal(lanes), st.standard_normal(lanes)
+    body = prof.body
+    w_med = np.where(male, body.weight_median["male"], body.weight_median["female"])
+    h_mean = np.where(male, body.height_mean["male"], body.height_mean["female"])
+    weight = np.empty(n)
+    for s, sel in (("male", male), ("female", ~male)):
+        if sel.any():
+            weight[sel] = _lognormal(body.weight_median[s], body.weight_sigma, z1[sel])
+    ratio = np.where(male, body.height_sd / body.height_mean["male"], body.height_sd / body.height_mean["female"])
+    height = h_mean * (1.0 + ratio * z2)
+    del w_med
+    ecog = np.array([int(e) for e in _categorical(prof.ecog.probabilities, st.random(lanes))], dtype=np.int64)
+    histology = (
+        _categorical(prof.histology.probabilities, st.random(lanes))
+        if prof.histology is not None
+        else np.full(n, None, dtype=object)
+    )
+    drivers = {k: np.asarray(_sample(d, st, lanes, {}), dtype=bool) for k, d in prof.drivers.items()}
+    lines_drawn = _categorical(prof.prior.lines.probabilities, st.random(lanes))
+    if pop.prior_lines is None:
+        lines = lines_drawn.astype(np.int64)
+    elif isinstance(pop.prior_lines, Mapping):
+        lines = design["lines"]
+    else:
+        lines = np.full(n, int(pop.prior_lines), dtype=np.int64)
+    had = np.zeros((n, len(prof.prior.classes)), dtype=bool)
+    for j, p in enumerate(prof.prior.classes.values()):
+        had[:, j] = (st.random(lanes) < p) & (lines > 0)
+    class_names = list(prof.prior.classes)
+    codes = had @ (1 << np.arange(len(class_names), dtype=np.int64)) if class_names else np.zeros(n, np.int64)
+    classes = np.empty(n, dtype=object)
+    alc = np.asarray(_sample(prof.lymphocytes, st, lanes, {}), dtype=float)
+    for code in np.unique(codes):
+        sel = codes == code
+        drawn = tuple(name for j, name in enumerate(class_names) if code >> j & 1)
+        expanded = _expand_classes((*drawn, *pop.prior))
+        for k in np.flatnonzero(sel):
+            classes[k] = expanded
+        for k in expanded:  # the scalar code multiplies in this order
+            alc[sel] = alc[sel] * prof.lymphocyte_factors.get(k, 1.0)
+    if prof.burden is not None:
+        raw = np.asarray(_sample(prof.burden, st, lanes, {}), dtype=float)
+    else:
+        raw = np.full(n, math.nan)
+    if c.has_stages and pop.stages:
+        factor = np.array([1.0 if s is None else prof.stage_factors.get(c.ancestors(s)[-1], 1.0) for s in stage])
+        raw = raw * factor
+    markers: dict[str, np.ndarray] = {}
+    for name, d in prof.biomarkers.items():
+        v = _sample(d, st, lanes, markers)
+        a = pop.assay(name) if name in pop.assays else None
+        from .biomarkers import ASSAYS
+
+        base = ASSAYS[name]
+        if base.kind == "continuous":
+            lo, hi = base.value_range
+            v = np.minimum(np.maximum(np.asarray(v, dtype=float), lo), hi)
+        del a
+        markers[name] = v
+    if prof.burden is None:
+        raw = np.asarray(markers["jak2"], dtype=float).copy()
+    if prof.burden_measure in ("marrow_blasts", "jak2_vaf"):
+        raw = np.minimum(raw, 100.0)
+    return _Block(
+        stage, sex, age, weight, height, ecog, histology, drivers, lines, classes, alc, raw, markers,
+        design["region"], design["eps"],
+    )
+
+
+def _design(pop: Population, seed: int, indices: np.ndarray) -> dict[str, np.ndarray]:
+    """The stream of late-added covariates: prior-lines uniform, region uniform, SP142 normal."""
+    key = patient_seed_sequence(seed, 0, "covariates", DESIGN_STREAM).spawn_key
+    st = LaneStreams(seed, indices, key)
+    u_lines, u_region, eps = st.random(), st.random(), st.standard_normal()
+    prof = pop.profile
+    assert prof is not None
+    out: dict[str, np.ndarray] = {"eps": eps}
+    if isinstance(pop.prior_lines, Mapping):
+        out["lines"] = np.array([int(_categorical_at(dict(pop.prior_lines), u)) for u in u_lines], dtype=np.int64)
+    if pop.regions is not None:
+        out["region"] = np.array([str(_categorical_at(dict(pop.regions), u)) for u in u_region], dtype=object)
+    elif prof.region is not None:
+        probs = dict(prof.region.probabilities)
+        out["region"] = np.array([str(_categorical_at(probs, u)) for u in u_region], dtype=object)
+    else:
+        out["region"] = np.full(indices.size, None, dtype=object)
+    return out
+
+
+def _implausible(pop: Population, b: _Block) -> np.ndarray:
+    """Lanes :meth:`Plausibility.check` rejects."""
+    pl = pop.plausibility
+    prof = pop.profile
+    assert pl is not None and prof is not None
+
+    def out_of(v: np.ndarray, rng: tuple[float, float]) -> np.ndarray:
+        v = np.asarray(v, dtype=float)
+        return ~(np.isfinite(v) & (rng[0] <= v) & (v <= rng[1]))
+
+    bad = out_of(b.age, pl.age) | out_of(b.weight, pl.weight_kg) | out_of(b.height, pl.height_cm)
+    h = b.height / 100.0
+    bmi = b.weight / (h * h)
+    near = np.zeros(bmi.shape, dtype=bool)
+    for bound in pl.bmi:
+        near |= np.abs(bmi - bound) <= 1e-9 * abs(bound)
+    for k in np.flatnonzero(near):  # the scalar form: weight / (height / 100) ** 2 with C pow
+        bmi[k] = float(b.weight[k]) / (float(b.height[k]) / 100.0) ** 2
+    bad |= out_of(bmi, pl.bmi) | out_of(b.lymphocytes, pl.lymphocytes)
+    bad |= out_of(b.burden, pl.burden[prof.burden_measure])
+    if "tmb" in b.markers:
+        bad |= out_of(b.markers["tmb"], pl.tmb)
+    return bad
+
+
+def _draw(pop: Population, seed: int, indices: np.ndarray) -> tuple[_Block, np.ndarray]:
+    """Plausible candidates for ``indices``: the block and a mask of lanes that found none."""
+    st = LaneStreams(seed, indices)
+    design = _design(pop, seed, indices)
+    n = indices.size
+    lanes = np.arange(n)
+    block: _Block | None = None
+    exhausted = np.zeros(n, dtype=bool)
+    for _ in range(pop.max_draws):
+        sub = {k: v[lanes] for k, v in design.items()}
+        cand = _attempt(pop, st, lanes, sub)
+        bad = _implausible(pop, cand)
+        if block is None:
+            block = cand
+        else:
+            _assign(block, cand, lanes)
+        lanes = lanes[bad]
+        if lanes.size == 0:
+            break
+    else:
+        exhausted[lanes] = True
+    assert block is not None
+    return block, exhausted
+
+
+def _assign(block: _Block, cand: _Block, lanes: np.ndarray) -> None:
+    for name in ("stage", "sex", "age", "weight", "height", "ecog", "histology", "lines", "classes",
+                 "lymphocytes", "burden", "region", "eps_sp142"):
+        getattr(block, name)[lanes] = getattr(cand, name)
+    for group in ("drivers", "markers"):
+        for k, v in getattr(cand, group).items():
+            arr = getattr(block, group)[k]
+            if arr.dtype != v.dtype and arr.dtype != object:
+                arr = arr.astype(object)
+                getattr(block, group)[k] = arr
+            arr[lanes] = v
+
+
+@dataclass(frozen=True)
+class BlockOutcome:
+    """Screening outcomes of candidates ``indices``.
+
+    ``failed[k]``: the criteria candidate ``k`` failed (sorted; empty if eligible);
+    ``strata[k]``: the stratum label for eligible candidates (``None`` otherwise);
+    ``scalar``: lanes that must be screened one by one (no plausible candidate
+    within ``max_draws``: the scalar path raises the error that says so).
+    """
+
+    indices: np.ndarray
+    failed: list[tuple[str, ...]]
+    strata: list[str | None]
+    scalar: np.ndarray
+
+
+def _sp142(pop: Population, b: _Block, lanes: np.ndarray) -> np.ndarray:
+    prof = pop.profile
+    assert prof is not None
+    pdl1 = prof.biomarkers.get("pdl1")
+    out = np.full(b.age.size, None, dtype=object)
+    if prof.sp142 is None or "pdl1" not in b.markers or not isinstance(pdl1, PiecewiseUniform):
+        return out
+    for k in lanes:
+        out[k] = prof.sp142.level(pdl1.cdf(float(b.markers["pdl1"][k])), float(b.eps_sp142[k]))
+    return out
+
+
+def _reported(pop: Population, seed: int, indices: np.ndarray, b: _Block, sp142: np.ndarray) -> dict[str, np.ndarray]:
+    """Reported assay categories per biomarker (run_assays: errors drawn from the assays stream in order)."""
+    markers = dict(b.markers)
+    if any(v is not None for v in sp142):
+        markers["pdl1_sp142"] = sp142
+    names = list(markers)
+    st: LaneStreams | None = None
+    if any(pop.assay(n).error is not None for n in names):
+        st = LaneStreams(seed, indices, patient_seed_sequence(seed, 0, "assays").spawn_key)
+    out: dict[str, np.ndarray] = {}
+    lanes = np.arange(indices.size)
+    for name in names:
+        a = pop.assay(name)
+        v = markers[name]
+        has = np.array([x is not None for x in v], dtype=bool) if v.dtype == object else np.ones(v.size, bool)
+        cats = np.full(v.size, None, dtype=object)
+        if a.kind == "continuous":
+            x = np.asarray(np.where(has, v, 0.0), dtype=float)
+            if a.error is not None:
+                from .biomarkers import MeasurementError
+
+                assert isinstance(a.error, MeasurementError)
+                z = st.standard_normal(lanes[has]) if st is not None else None
+                sd = a.error.sd * np.abs(x[has]) if a.error.relative else np.full(int(has.sum()), a.error.sd)
+                lo, hi = a.value_range
+                meas = x.copy()
+                meas[has] = np.minimum(np.maximum(x[has] + (0.0 + sd * z), lo), hi)
+                x = meas
+            cat = np.full(v.size, a.below, dtype=object)
+            for cut, lab in a.cutoffs:
+                cat[x >= cut] = lab
+            cats[has] = cat[has]
+        else:
+            cache: dict[Any, str] = {}
+            true = np.array([cache.setdefault(x, categorise(a, x)) if x is not None else None for x in v], dtype=object)
+            if a.error is not None:
+                err = a.error
+                neg = [c for c in a.categories if c != a.positive][0]
+                u = st.random(lanes[has]) if st is not None else None
+                tc = true[has]
+                pos = tc == a.positive
+                rep = np.where(pos, np.where(u < err.sensitivity, a.positive, neg), np.where(u < err.specificity, neg, a.positive))
+                true = true.copy()
+                true[has] = rep
+            cats[has] = true[has]
+        out[name] = cats
+    return out
+
+
+def _failures(pop: Population, b: _Block, reported: Mapping[str, np.ndarray]) -> list[list[str]]:
+    """The criteria each lane fails (Inclusion.check's keys)."""
+    inc = pop.inclusion
+    prof = pop.profile
+    assert prof is not None
+    n = b.age.size
+    flags: list[tuple[str, np.ndarray]] = []
+    if inc.min_age is not None:
+        flags.append(("age", b.age < inc.min_age))
+    if inc.max_age is not None:
+        flags.append(("age", b.age > inc.max_age))
+    if inc.max_ecog is not None:
+        flags.append(("ecog", b.ecog > inc.max_ecog))
+    if inc.histology:
+        flags.append(("histology", np.array([h not in inc.histology for h in b.histology], dtype=bool)))
+    if inc.min_prior_lines is not None:
+        flags.append(("prior_lines", b.lines < inc.min_prior_lines))
+    if inc.max_prior_lines is not None:
+        flags.append(("prior_lines", b.lines > inc.max_prior_lines))
+    for name, accepted in inc.biomarkers.items():
+        r = reported.get(name)
+        if r is None:
+            flags.append((f"biomarker:{name}", np.ones(n, dtype=bool)))
+        else:
+            flags.append((f"biomarker:{name}", np.array([c is None or c not in accepted for c in r], dtype=bool)))
+    for d in inc.exclude_drivers:
+        if d in b.drivers:
+            flags.append((f"driver:{d}", np.asarray(b.drivers[d], dtype=bool)))
+    for t in inc.excludes_prior:
+        flags.append((f"prior:{t}", np.array([t in c for c in b.classes], dtype=bool)))
+    for t in inc.requires_prior:
+        flags.append((f"prior:{t}", np.array([t not in c for c in b.classes], dtype=bool)))
+    if inc.measurable_disease:
+        flags.append(("measurable", b.burden < MEASURABLE[prof.burden_measure]))
+    if inc.min_lymphocytes is not None:
+        flags.append(("lymphocytes", b.lymphocytes < inc.min_lymphocytes))
+    out: list[list[str]] = [[] for _ in range(n)]
+    for key, f in flags:
+        for k in np.flatnonzero(f):
+            out[k].append(key)
+    return out
+
+
+_ATTR = {"ecog": "ecog", "histology": "histology", "sex": "sex", "stage": "stage", "prior_lines": "lines",
+         "region": "region"}
+
+
+def screen_block(
+    pop: Population, seed: int, indices: Sequence[int] | np.ndarray, factors: Sequence[str] = ()
+) -> BlockOutcome:
+    """Screen candidates ``indices`` of ``pop`` (trial seed ``seed``) in lanes.
+
+    Parameters
+    ----------
+    pop : Population
+        One that :func:`supported` accepts.
+    seed : int
+    indices : sequence of int
+    factors : sequence of str
+        Stratification factors (``ecog``, ``histology``, ``sex``, ``stage``,
+        ``prior_lines``, ``region``, ``pdl1``, ``pdl1_sp142``): the stratum label
+        of an eligible candidate is ``"f1=v1|f2=v2"`` as
+        :func:`oncoimmune.trials.plan.stratum_of` reads it (``"all"`` without factors).
+
+    Returns
+    -------
+    BlockOutcome
+    """
+    why = supported(pop)
+    if why is not None:
+        raise ValueError(f"population cannot be screened in lanes ({why}); use cohort.screen_patient")
+    idx = np.asarray(indices, dtype=np.int64)
+    b, exhausted = _draw(pop, seed, idx)
+    all_lanes = np.arange(idx.size)
+    sp142 = _sp142(pop, b, all_lanes)
+    reported = _reported(pop, seed, idx, b, sp142)
+    fails = _failures(pop, b, reported)
+    failed: list[tuple[str, ...]] = []
+    strata: list[str | None] = []
+    for k in range(idx.size):
+        f = tuple(sorted(set(fails[k])))
+        failed.append(f)
+        if f or exhausted[k]:
+            strata.append(None)
+            continue
+        if not factors:
+            strata.append("all")
+            continue
+        parts = []
+        for fac in factors:
+            if fac in ("pdl1", "pdl1_sp142"):
+                r = reported.get(fac)
+                v = "untested" if r is None or r[k] is None else str(r[k])
+            else:
+                v = str(getattr(b, _ATTR[fac])[k])
+            parts.append(f"{fac}={v}")
+        strata.append("|".join(parts))
+    return BlockOutcome(idx, failed, strata, np.flatnonzero(exhausted))
