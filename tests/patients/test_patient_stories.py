@@ -452,3 +452,33 @@ def test_us_bile_duct_cancer_her2_3plus_after_gemcitabine_zanidatamab():
     neg = check_eligibility("cholangiocarcinoma", stage="IV", prior_lines=1, prior=["gemcitabine"], her2="1+",
                             region="us", age=60)
     assert "us-zanidatamab-btc-her2" in ids(neg, "not-eligible")
+
+
+# Rows corrected in the fifth pass of issue 13 (2026-12-07) ---------------------------------------------------
+def test_uk_untreated_liver_cancer_is_offered_stride_on_the_nhs():
+    """A 71-year-old man in Leeds with unresectable HCC (BCLC C, Child-Pugh A) and no systemic treatment yet.
+
+    NICE recommended durvalumab with tremelimumab in July 2025 (PharmaTimes 2025-07-30) and NHS England funds it
+    (form DUR6, published 2025-07-31); the row had said 'licensed-only' from NICE's negative 2024 draft. He is
+    offered it alongside atezolizumab with bevacizumab (TA666), both for routine NHS use.
+    """
+    r = check_eligibility("hepatocellular carcinoma", stage="C", prior_lines=0, age=71)
+    assert {"uk-durvalumab-tremelimumab-hcc-1l", "uk-atezolizumab-bevacizumab-hcc-1l"} <= ids(r)
+    stride = next(a.indication for a in r.eligible if a.indication.id == "uk-durvalumab-tremelimumab-hcc-1l")
+    assert stride.access == "routine" and stride.verified
+    assert {"durvalumab", "tremelimumab", "atezolizumab"} <= set(r.eligible_drugs)
+    assert "should not be used" not in r.to_text()  # the draft's wording no longer reaches the patient
+
+
+def test_us_newly_diagnosed_myeloma_not_fit_for_transplant_daratumumab_faspro_vrd():
+    """A 78-year-old woman in Ohio with newly diagnosed myeloma who cannot have a stem-cell transplant.
+
+    The FDA approved subcutaneous daratumumab (Darzalex Faspro) with VRd for her on 2026-01-27 (CEPHEUS); the
+    row had credited the VRd approval to the intravenous Darzalex label. She is offered daratumumab, and the
+    report names the subcutaneous form for VRd.
+    """
+    r = check_eligibility("myeloma", prior_lines=0, age=78, region="us")
+    assert "us-daratumumab-mm" in ids(r)
+    row = next(a.indication for a in r.eligible if a.indication.id == "us-daratumumab-mm")
+    assert "Darzalex Faspro" in row.source and row.date == "2026-01-27"
+    assert any("Faspro" in c for c in row.conditions)

@@ -46,7 +46,7 @@ ELEVEN = {
 
 
 #: Checkpoint inhibitors of the eligibility table whose popPK was encoded for issue 13.
-ISSUE13_POPPK = {"durvalumab", "cemiplimab", "dostarlimab", "tremelimumab", "tislelizumab"}
+ISSUE13_POPPK = {"durvalumab", "cemiplimab", "dostarlimab", "tremelimumab", "tislelizumab", "avelumab"}
 
 
 def test_the_eleven_drugs_are_there():
@@ -110,6 +110,7 @@ def test_one_drug_can_belong_to_several_classes():
         "dostarlimab",
         "tremelimumab",
         "tislelizumab",
+        "avelumab",
     }
     # every gallery class has a drug
     for cls in (
@@ -329,15 +330,16 @@ def test_label_only_drugs_are_kept_out_of_simulation():
         assert d.kinetics.status in ("published-not-encoded", "label-only", "not-applicable")
         if d.kinetics.status == "published-not-encoded":
             assert "(20" in d.kinetics.source.citation  # a dated paper
-    ave = CATALOGUE["avelumab"]
-    with pytest.raises(ModelSpecError, match="kept out of simulation.*could not be read"):
-        ave.kinetics.add_to(None, "ave")  # refused before the model is looked at; the reason is shown
+    rel = CATALOGUE["relatlimab"]
+    with pytest.raises(ModelSpecError, match="kept out of simulation.*linear clearance only"):
+        rel.kinetics.add_to(None, "rel")  # refused before the model is looked at; the reason is shown
 
 
-#: The checkpoint inhibitors whose published popPK issue 13 asked to encode and that stay out (fourth pass,
-#: 2026-12-07; dostarlimab, tremelimumab and tislelizumab are now encoded, tests/therapy/test_pk_issue13_encoded.py):
-#: each cites its analysis, says why it is not encoded, and stays out of simulation.
-ISSUE13_POPPK_NOT_READ = {"avelumab", "relatlimab"}
+#: The checkpoint inhibitors whose published popPK issue 13 asked to encode and that stay out (fifth pass,
+#: 2026-12-07; dostarlimab, tremelimumab and tislelizumab are encoded, tests/therapy/test_pk_issue13_encoded.py,
+#: and avelumab, tests/therapy/test_pk_avelumab.py): each cites its analysis, says why it is not encoded, and
+#: stays out of simulation.
+ISSUE13_POPPK_NOT_READ = {"relatlimab"}
 
 
 @pytest.mark.parametrize("name", sorted(ISSUE13_POPPK_NOT_READ))

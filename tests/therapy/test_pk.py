@@ -246,7 +246,7 @@ def test_receptor_occupancy_is_c_over_c_plus_kd():
 
 def test_catalogue_lookup_and_weight_scaling():
     with pytest.raises(UnknownNameError, match="pembrolizumab"):
-        get_drug("avelumab")  # popPK table not read (issue 13): not in the PK catalogue
+        get_drug("relatlimab")  # non-linear popPK, no value read (issue 13): not in the PK catalogue
     assert {d["name"] for d in list_drugs()} == set(DRUGS)
     pem = get_drug("pembrolizumab")
     v = pem.typical(weight_kg=2 * 76.8)

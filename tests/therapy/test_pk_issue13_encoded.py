@@ -48,7 +48,7 @@ def before(c: np.ndarray, day: float) -> float:
     return float(c[at(day)])
 
 
-# the three are in the simulable catalogue, with their paper, and avelumab and relatlimab still are not ------
+# the three are in the simulable catalogue, with their paper (avelumab: test_pk_avelumab.py) ----------------
 @pytest.mark.parametrize("name,doi", [("dostarlimab", "10.1111/bcp.15339"), ("tremelimumab", "10.1111/bcp.15622"),
                                       ("tislelizumab", "10.1002/psp4.12880")])
 def test_encoded_and_cited(name, doi):

@@ -1663,7 +1663,7 @@ _FROM_FILE: Mapping[str, Drug] = MappingProxyType({r["name"]: _drug_from_record(
 LABEL_ONLY: Mapping[str, Drug] = MappingProxyType({k: d for k, d in _FROM_FILE.items() if not d.simulable})
 
 #: Entries of ``data/label_drugs.toml`` whose popPK is encoded in :mod:`oncoimmune.therapy.drugs`
-#: (``pk.status = "encoded"``): durvalumab, cemiplimab, dostarlimab, tremelimumab and tislelizumab.
+#: (``pk.status = "encoded"``): durvalumab, cemiplimab, dostarlimab, tremelimumab, tislelizumab and avelumab.
 ENCODED_FROM_FILE: Mapping[str, Drug] = MappingProxyType({k: d for k, d in _FROM_FILE.items() if d.simulable})
 
 _ENCODED: tuple[Drug, ...] = (

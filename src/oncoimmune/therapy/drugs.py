@@ -25,6 +25,8 @@ tremelimumab (CTLA-4)   Hwang 2023, BJCP 89:1601, Table 3      300 mg once (with
                         (via nlmixr2lib; abstract checks)
 tislelizumab (PD-1)     Budha 2023, CPT:PSP 12:95, Table 3     200 mg Q3W (three compartments)
                         (via nlmixr2lib; SmPC checks)
+avelumab (PD-L1)        Masters 2022, CPT:PSP 11:458, Table 1  800 mg Q2W, 60-min IV
+                        (via nlmixr2lib; label checks)
 ======================  =====================================  ======================================
 
 Values were checked against each paper's abstract (CL, V1 and, for Rozman,
@@ -81,7 +83,11 @@ References
    analysis of tislelizumab in patients with advanced tumors. CPT Pharmacometrics Syst
    Pharmacol 12:95-109. doi:10.1002/psp4.12880
 .. [14] nlmixr2lib, inst/modeldb/specificDrugs/{Melhem_2022_dostarlimab, Hwang_2022_tremelimumab,
-   Budha_2023_tislelizumab}.R (transcriptions of the tables; read to take the values, no code copied).
+   Budha_2023_tislelizumab, Masters_2022_avelumab}.R (transcriptions of the tables; read to take the
+   values, no code copied).
+.. [15] Masters JC, Khandelwal A, di Pietro A, Dai H, Brar S (2022). Model-informed drug development
+   supporting the approval of the avelumab flat-dose regimen in patients with advanced renal cell
+   carcinoma. CPT Pharmacometrics Syst Pharmacol 11:458-468. doi:10.1002/psp4.12771
 """
 
 from __future__ import annotations
@@ -1113,6 +1119,83 @@ TISLELIZUMAB = DrugPK(
     ),
 )
 
+# ---------------------------------------------------------------------------------------
+# avelumab (issue 13, fifth pass 2026-12-07). Masters 2022 re-estimated the Wilkins 2019 structural model
+# on 2,315 patients; its Table 1 is read through the nlmixr2lib transcription, as for the fourth pass.
+_MASTERS = Source(
+    citation="Masters JC, Khandelwal A, di Pietro A, Dai H, Brar S (2022). Model-informed drug development "
+    "supporting the approval of the avelumab flat-dose regimen in patients with advanced renal cell carcinoma. "
+    "CPT Pharmacometrics Syst Pharmacol 11:458-468",
+    location="Table 1 (final popPK parameters; the structural model inherited from Wilkins 2019, "
+    "CPT Pharmacometrics Syst Pharmacol 8:415-427)",
+    doi="10.1002/psp4.12771",
+    note="authors, journal and pages as in the nlmixr2lib transcription and its article page (journal record "
+    "not checked)",
+)
+_MASTERS_CHECK = (
+    _NLMIXR2LIB.format("Masters_2022_avelumab", "Table 1")
+    + "; no second copy of Table 1 was reached. Checked against the BAVENCIO label section 12.3 (Wilkins 2019 "
+    "analysis, as recorded in the catalogue on 2026-12-07: CL 0.59 L/day, Vss 4.72 L, terminal t1/2 6.1 d): "
+    "late CL 0.5905 L/day (+0.1 %; first dose 0.6456, +9.4 %), so the steady-state AUC over a dose interval "
+    "agrees within 9 %; V1 + V2 = 3.92 L (-17 %); terminal t1/2 4.3-4.7 d (-22 to -29 %, not reproduced)"
+)
+_BAVENCIO = Source(
+    citation="BAVENCIO (avelumab) US Prescribing Information, EMD Serono (BLA 761049)",
+    location="section 2 (800 mg every 2 weeks, 60-minute IV infusion) and section 12.3 (CL 0.59 L/day, "
+    "Vss 4.72 L, terminal half-life 6.1 d)",
+)
+
+AVELUMAB = DrugPK(
+    name="avelumab",
+    target="PD-L1",
+    CL=0.6456,
+    V1=3.196,
+    Q=0.8045,
+    V2=0.7278,
+    sources={
+        "CL": _src(_MASTERS, "Table 1: theta_CL = 0.0269 L/h = 0.6456 L/day (at the first dose)", _MASTERS_CHECK),
+        "V1": _src(_MASTERS, "Table 1: theta_V1 = 3.196 L", _MASTERS_CHECK),
+        "Q": _src(
+            _MASTERS,
+            "Table 1: theta_Q printed as 0.3352 L/h; its own 95 % CI (0.02548-0.04157 L/h) and RSE (12.24 %) fit "
+            "only 0.03352 L/h = 0.8045 L/day, the value used (the transcriber's correction, a missing zero)",
+            _MASTERS_CHECK,
+        ),
+        "V2": _src(_MASTERS, "Table 1: theta_V2 = 0.7278 L", _MASTERS_CHECK),
+    },
+    citation=_MASTERS,
+    reference_weight_kg=80.0,
+    reference_patient=(
+        "the typical patient of Masters 2022 Table 1 (pooled solid tumours and advanced RCC); no covariate is "
+        "applied, so body weight does not scale the values"
+    ),
+    clearance=SigmoidTimeClearance(
+        emax=math.log(1.0 - 0.08533),
+        t50_days=99.24,
+        hill=2.086,
+        source=_src(
+            _MASTERS,
+            "Table 1: Imax = -0.08533, T50 = 99.24 days, gamma = 2.086; CL(t) = CL*(1 + Imax*t^gamma/(T50^gamma + "
+            "t^gamma))",
+            _MASTERS_CHECK + ". The linear form is written in the exponential form of SigmoidTimeClearance with "
+            "emax = ln(1 + Imax) = -0.0892: the same clearance at the first dose and in the late limit, and at "
+            "most 0.1 % apart in between",
+        ),
+    ),
+    schedules={
+        "800mg_q2w": Schedule("avelumab", Dose(800, "mg"), every_days=14, cycles=None, route=IVInfusion.minutes(60)),
+    },
+    label=_BAVENCIO,
+    notes=(
+        "Body weight (Table 1: exponents 0.4714 on CL, 0.4694 on V1, 0.5826 on V2, 1 on Q) is not applied: the "
+        "80 kg reference weight is the transcriber's reading, not stated in Masters 2022; typical values only.",
+        "The terminal half-life (4.3-4.7 d) is shorter than the label's 6.1 d (a different analysis, Wilkins "
+        "2019); the steady-state exposure (dose / CL) agrees with the label within 9 %.",
+        "No receptor occupancy: no KD for PD-L1 was verified, so mechanisms receive the serum concentration.",
+        "cycles=None: the label doses until progression; pass until=<day>.",
+    ),
+)
+
 #: The PK catalogue: drug name -> entry.
 DRUGS: Mapping[str, DrugPK] = MappingProxyType(
     {
@@ -1129,6 +1212,7 @@ DRUGS: Mapping[str, DrugPK] = MappingProxyType(
             DOSTARLIMAB,
             TREMELIMUMAB,
             TISLELIZUMAB,
+            AVELUMAB,
         )
     }
 )
