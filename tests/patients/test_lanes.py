@@ -90,3 +90,17 @@ def test_unsupported_population_is_refused_with_the_reason():
     assert "paediatric" in supported(pop)
     with pytest.raises(ValueError, match="paediatric"):
         screen_block(pop, 1, [0, 1])
+
+
+@pytest.mark.parametrize("cancer", ["nsclc", "crc", "lbcl", "pv", "her2-breast"])
+def test_drawn_patients_equal_the_one_by_one_patients(cancer):
+    from oncoimmune.patients.cohort import run_assays, sample_patient
+    from oncoimmune.patients.lanes import draw_patients
+
+    pop = Population(cancer, assays={"tmb": ASSAYS["tmb"].with_error(MeasurementError(sd=1.0, source=_SRC))})
+    idx = [0, 3, 17, 40, 41, 999, 12345]
+    got = draw_patients(pop, 21, idx)
+    for i, p in zip(idx, got):
+        want = run_assays(pop, sample_patient(pop, 21, i))
+        assert p == want
+        assert p.to_dict() == want.to_dict()

@@ -119,10 +119,10 @@ def test_a_failing_patient_is_recorded_not_fatal(tmp_path, monkeypatch, engine):
     spec = small_spec()
     real = solve.sample_patient
 
-    def flaky(ctx, planned):
+    def flaky(ctx, planned, pre=None):
         if planned.position == 2:
             raise FloatingPointError("solver blew up on purpose")
-        return real(ctx, planned)
+        return real(ctx, planned, pre)
 
     monkeypatch.setattr(solve, "sample_patient", flaky)
     res = run(tmp_path, "f", spec, n_patients=6, shard_size=4, report=True, engine=engine)

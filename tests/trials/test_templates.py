@@ -4,7 +4,9 @@ The batched trial path builds most patients from per-arm templates
 (:mod:`oncoimmune.trials.templates`, :class:`oncoimmune.trials.sample.LinkTemplate`);
 here the same patients are run with templates disabled, and every record must be
 identical, on every example spec (KEYNOTE-024 with crossover, KEYNOTE-010's mg/kg and
-mg/m2 doses, OAK, the clinical model) and with a virtual-population table.
+mg/m2 doses, OAK, the clinical model) and with a virtual-population table. Patients drawn in
+lanes (:func:`oncoimmune.trials.sample.presample`) share the same check, so the full run
+draws every patient one by one.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def test_templates_reproduce_the_full_path(path, monkeypatch):
     used = [t for k, t in ctx.cache.items() if isinstance(k, tuple) and k[0] == "link_template"]
     used += list(ctx.cache.get("treat_templates", {}).values())
     assert any(t.check.uses > 0 for t in used), "no template was used"
+    assert ctx.cache["lanes_check"].uses > 0, "no patient was drawn in lanes"  # the full run draws one by one
     assert not ctx.cache.get("template_errors"), ctx.cache.get("template_errors")
     monkeypatch.setattr(T, "CHECKS_BEFORE_USE", 10**9)  # never used: every patient in full
     _, full = _records(spec, 60, 5)

@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from ._pcg64 import LaneStreams
-from .biomarkers import categorise
+from .biomarkers import ASSAYS, AssayResult, categorise
 from .cancers import CANCERS
 from .cohort import MEASURABLE, Population
 from .streams import patient_seed_sequence
@@ -51,7 +51,7 @@ from .virtual import (
     _expand_classes,
 )
 
-__all__ = ["BlockOutcome", "screen_block", "supported"]
+__all__ = ["BlockOutcome", "draw_patients", "screen_block", "supported"]
 
 _LANE_KINDS = (Fixed, Normal, LogNormal, Categorical, Bernoulli, PiecewiseUniform, ConditionalOn)
 
@@ -166,6 +166,7 @@ class _Block:
     markers: dict[str, np.ndarray]
     region: np.ndarray
     eps_sp142: np.ndarray
+    draws: np.ndarray | None = None  # the attempt that passed the plausibility filter
 
 
 def _attempt(pop: Population, st: LaneStreams, lanes: np.ndarray, design: dict[str, np.ndarray]) -> _Block:
@@ -188,7 +189,6 @@ def _attempt(pop: Population, st: LaneStreams, lanes: np.ndarray, design: dict[s
     age = np.asarray(_sample(prof.age, st, lanes, {}), dtype=float)
     z1, z2 = st.standard_normal(lanes), st.standard_normal(lanes)
     body = prof.body
-    w_med = np.where(male, body.weight_median["male"], body.weight_median["female"])
     h_mean = np.where(male, body.height_mean["male"], body.height_mean["female"])
     weight = np.empty(n)
     for s, sel in (("male", male), ("female", ~male)):
@@ -196,7 +196,6 @@ def _attempt(pop: Population, st: LaneStreams, lanes: np.ndarray, design: dict[s
             weight[sel] = _lognormal(body.weight_median[s], body.weight_sigma, z1[sel])
     ratio = np.where(male, body.height_sd / body.height_mean["male"], body.height_sd / body.height_mean["female"])
     height = h_mean * (1.0 + ratio * z2)
-    del w_med
     ecog = np.array([int(e) for e in _categorical(prof.ecog.probabilities, st.random(lanes))], dtype=np.int64)
     histology = (
         _categorical(prof.histology.probabilities, st.random(lanes))
@@ -236,14 +235,9 @@ def _attempt(pop: Population, st: LaneStreams, lanes: np.ndarray, design: dict[s
     markers: dict[str, np.ndarray] = {}
     for name, d in prof.biomarkers.items():
         v = _sample(d, st, lanes, markers)
-        a = pop.assay(name) if name in pop.assays else None
-        from .biomarkers import ASSAYS
-
-        base = ASSAYS[name]
-        if base.kind == "continuous":
-            lo, hi = base.value_range
+        if ASSAYS[name].kind == "continuous":  # _clip_to_assay: the built-in assay's range
+            lo, hi = ASSAYS[name].value_range
             v = np.minimum(np.maximum(np.asarray(v, dtype=float), lo), hi)
-        del a
         markers[name] = v
     if prof.burden is None:
         raw = np.asarray(markers["jak2"], dtype=float).copy()
@@ -300,7 +294,7 @@ def _implausible(pop: Population, b: _Block) -> np.ndarray:
     return bad
 
 
-def _draw(pop: Population, seed: int, indices: np.ndarray) -> tuple[_Block, np.ndarray]:
+def _draw(pop: Population, seed: int, indices: np.ndarray) -> tuple[_Block, np.ndarray]:  # noqa: C901
     """Plausible candidates for ``indices``: the block and a mask of lanes that found none."""
     st = LaneStreams(seed, indices)
     design = _design(pop, seed, indices)
@@ -308,10 +302,12 @@ def _draw(pop: Population, seed: int, indices: np.ndarray) -> tuple[_Block, np.n
     lanes = np.arange(n)
     block: _Block | None = None
     exhausted = np.zeros(n, dtype=bool)
-    for _ in range(pop.max_draws):
+    attempts = np.ones(n, dtype=np.int64)
+    for attempt in range(1, pop.max_draws + 1):
         sub = {k: v[lanes] for k, v in design.items()}
         cand = _attempt(pop, st, lanes, sub)
         bad = _implausible(pop, cand)
+        attempts[lanes] = attempt
         if block is None:
             block = cand
         else:
@@ -322,6 +318,7 @@ def _draw(pop: Population, seed: int, indices: np.ndarray) -> tuple[_Block, np.n
     else:
         exhausted[lanes] = True
     assert block is not None
+    block.draws = attempts
     return block, exhausted
 
 
@@ -366,56 +363,67 @@ def _sp142(pop: Population, b: _Block, lanes: np.ndarray) -> np.ndarray:
     return out
 
 
-def _reported(pop: Population, seed: int, indices: np.ndarray, b: _Block, sp142: np.ndarray) -> dict[str, np.ndarray]:
-    """Reported assay categories per biomarker (run_assays: errors drawn from the assays stream in order)."""
+@dataclass
+class _Reported:
+    """One assay's results over the lanes: reported category and value, true value, exactness."""
+
+    category: np.ndarray  # object; None where the patient has no such biomarker
+    value: np.ndarray  # object
+    true_value: np.ndarray  # object
+    exact: bool
+
+
+def _reported(pop: Population, seed: int, indices: np.ndarray, b: _Block, sp142: np.ndarray) -> dict[str, _Reported]:
+    """Assay results per biomarker (run_assays: errors drawn from the assays stream in biomarker order)."""
     markers = dict(b.markers)
     if any(v is not None for v in sp142):
         markers["pdl1_sp142"] = sp142
-    names = list(markers)
     st: LaneStreams | None = None
-    if any(pop.assay(n).error is not None for n in names):
+    if any(pop.assay(n).error is not None for n in markers):
         st = LaneStreams(seed, indices, patient_seed_sequence(seed, 0, "assays").spawn_key)
-    out: dict[str, np.ndarray] = {}
     lanes = np.arange(indices.size)
-    for name in names:
-        a = pop.assay(name)
-        v = markers[name]
-        has = np.array([x is not None for x in v], dtype=bool) if v.dtype == object else np.ones(v.size, bool)
-        cats = np.full(v.size, None, dtype=object)
-        if a.kind == "continuous":
-            x = np.asarray(np.where(has, v, 0.0), dtype=float)
-            if a.error is not None:
-                from .biomarkers import MeasurementError
-
-                assert isinstance(a.error, MeasurementError)
-                z = st.standard_normal(lanes[has]) if st is not None else None
-                sd = a.error.sd * np.abs(x[has]) if a.error.relative else np.full(int(has.sum()), a.error.sd)
-                lo, hi = a.value_range
-                meas = x.copy()
-                meas[has] = np.minimum(np.maximum(x[has] + (0.0 + sd * z), lo), hi)
-                x = meas
-            cat = np.full(v.size, a.below, dtype=object)
-            for cut, lab in a.cutoffs:
-                cat[x >= cut] = lab
-            cats[has] = cat[has]
-        else:
-            cache: dict[Any, str] = {}
-            true = np.array([cache.setdefault(x, categorise(a, x)) if x is not None else None for x in v], dtype=object)
-            if a.error is not None:
-                err = a.error
-                neg = [c for c in a.categories if c != a.positive][0]
-                u = st.random(lanes[has]) if st is not None else None
-                tc = true[has]
-                pos = tc == a.positive
-                rep = np.where(pos, np.where(u < err.sensitivity, a.positive, neg), np.where(u < err.specificity, neg, a.positive))
-                true = true.copy()
-                true[has] = rep
-            cats[has] = true[has]
-        out[name] = cats
-    return out
+    return {name: _assay_lanes(pop.assay(name), v, st, lanes) for name, v in markers.items()}
 
 
-def _failures(pop: Population, b: _Block, reported: Mapping[str, np.ndarray]) -> list[list[str]]:
+def _assay_lanes(a: Any, v: np.ndarray, st: LaneStreams | None, lanes: np.ndarray) -> _Reported:
+    """:func:`oncoimmune.patients.biomarkers.test` over the lanes that have a value."""
+    from .biomarkers import MeasurementError
+
+    has = np.array([x is not None for x in v], dtype=bool) if v.dtype == object else np.ones(v.size, bool)
+    cats = np.full(v.size, None, dtype=object)
+    vals = np.full(v.size, None, dtype=object)
+    true = np.full(v.size, None, dtype=object)
+    if a.kind == "continuous":
+        x = np.asarray(np.where(has, v, 0.0), dtype=float)
+        true[has] = [float(t) for t in x[has]]
+        if a.error is not None:
+            assert isinstance(a.error, MeasurementError) and st is not None
+            z = st.standard_normal(lanes[has])
+            sd = a.error.sd * np.abs(x[has]) if a.error.relative else np.full(int(has.sum()), a.error.sd)
+            lo, hi = a.value_range
+            x = x.copy()
+            x[has] = np.minimum(np.maximum(x[has] + (0.0 + sd * z), lo), hi)
+        cat = np.full(v.size, a.below, dtype=object)
+        for cut, lab in a.cutoffs:
+            cat[x >= cut] = lab
+        cats[has] = cat[has]
+        vals[has] = [float(t) for t in x[has]]
+        return _Reported(cats, vals, true, a.error is None)
+    cache: dict[Any, str] = {}
+    true[has] = [cache[x] if x in cache else cache.setdefault(x, categorise(a, x)) for x in v[has]]
+    cats[has] = true[has]
+    if a.error is not None:
+        assert st is not None
+        err = a.error
+        neg = [c for c in a.categories if c != a.positive][0]
+        u = st.random(lanes[has])
+        pos = true[has] == a.positive
+        cats[has] = np.where(pos, np.where(u < err.sensitivity, a.positive, neg), np.where(u < err.specificity, neg, a.positive))
+    vals[has] = cats[has]
+    return _Reported(cats, vals, true, a.error is None)
+
+
+def _failures(pop: Population, b: _Block, reported: Mapping[str, _Reported]) -> list[list[str]]:
     """The criteria each lane fails (Inclusion.check's keys)."""
     inc = pop.inclusion
     prof = pop.profile
@@ -439,7 +447,9 @@ def _failures(pop: Population, b: _Block, reported: Mapping[str, np.ndarray]) ->
         if r is None:
             flags.append((f"biomarker:{name}", np.ones(n, dtype=bool)))
         else:
-            flags.append((f"biomarker:{name}", np.array([c is None or c not in accepted for c in r], dtype=bool)))
+            flags.append(
+                (f"biomarker:{name}", np.array([c is None or c not in accepted for c in r.category], dtype=bool))
+            )
     for d in inc.exclude_drivers:
         if d in b.drivers:
             flags.append((f"driver:{d}", np.asarray(b.drivers[d], dtype=bool)))
@@ -507,9 +517,93 @@ def screen_block(
         for fac in factors:
             if fac in ("pdl1", "pdl1_sp142"):
                 r = reported.get(fac)
-                v = "untested" if r is None or r[k] is None else str(r[k])
+                v = "untested" if r is None or r.category[k] is None else str(r.category[k])
             else:
                 v = str(getattr(b, _ATTR[fac])[k])
             parts.append(f"{fac}={v}")
         strata.append("|".join(parts))
     return BlockOutcome(idx, failed, strata, np.flatnonzero(exhausted))
+
+
+def draw_patients(pop: Population, seed: int, indices: Sequence[int] | np.ndarray) -> list[Any]:
+    """Patients ``indices``, drawn and tested: ``run_assays(pop, sample_patient(pop, seed, i))`` for each.
+
+    Parameters
+    ----------
+    pop : Population
+        One that :func:`supported` accepts.
+    seed : int
+    indices : sequence of int
+
+    Returns
+    -------
+    list of VirtualPatient
+        Equal to the one-by-one patients (every field, every assay result).
+
+    Raises
+    ------
+    PatientInputError
+        As :func:`~oncoimmune.patients.cohort.sample_patient`, for a patient with
+        no plausible candidate within ``max_draws``.
+    """
+    from ..therapy.schedule import bsa_mosteller
+    from .cohort import sample_patient
+    from .virtual import Burden, VirtualPatient, tumour_cells_from_burden
+
+    why = supported(pop)
+    if why is not None:
+        raise ValueError(f"population cannot be drawn in lanes ({why}); use cohort.sample_patient")
+    idx = np.asarray(indices, dtype=np.int64)
+    b, exhausted = _draw(pop, seed, idx)
+    if exhausted.any():
+        sample_patient(pop, seed, int(idx[np.flatnonzero(exhausted)[0]]))  # raises the one-by-one error
+    sp142 = _sp142(pop, b, np.arange(idx.size))
+    reported = _reported(pop, seed, idx, b, sp142)
+    prof = pop.profile
+    assert prof is not None and b.draws is not None
+    cancer = CANCERS[prof.cancer].id
+    out = []
+    for k in range(idx.size):
+        weight, height = float(b.weight[k]), float(b.height[k])
+        burden = Burden(prof.burden_measure, float(b.burden[k]))
+        markers = {name: _marker(name, v[k]) for name, v in b.markers.items()}
+        if sp142[k] is not None:
+            markers["pdl1_sp142"] = sp142[k]
+        stage = b.stage[k]
+        p = VirtualPatient(
+            index=int(idx[k]),
+            trial_seed=int(seed),
+            cancer=cancer,
+            stage=stage,
+            setting=pop.setting_for(stage),
+            histology=b.histology[k],
+            age=float(b.age[k]),
+            sex=str(b.sex[k]),
+            weight_kg=weight,
+            height_cm=height,
+            bsa_m2=bsa_mosteller(height, weight) if height > 0 and weight > 0 else float("nan"),
+            ecog=int(b.ecog[k]),
+            prior_lines=int(b.lines[k]),
+            prior=tuple(b.classes[k]),
+            lymphocytes=float(b.lymphocytes[k]),
+            burden=burden,
+            tumour_cells=tumour_cells_from_burden(burden, weight_kg=weight) if weight > 0 else float("nan"),
+            drivers={name: bool(v[k]) for name, v in b.drivers.items()},
+            biomarkers=markers,
+            draws=int(b.draws[k]),
+            region=b.region[k],
+        )
+        results = {
+            name: AssayResult(name, r.category[k], r.value[k], r.true_value[k], exact=r.exact)
+            for name, r in reported.items()
+            if r.category[k] is not None
+        }
+        out.append(p.with_assays(results))
+    return out
+
+
+def _marker(name: str, v: Any) -> Any:
+    """A biomarker's true value as the scalar draw stores it (a float for continuous assays)."""
+    if ASSAYS[name].kind == "continuous":
+        return float(v)
+    return v.item() if isinstance(v, np.generic) else v

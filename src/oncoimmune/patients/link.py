@@ -94,6 +94,7 @@ __all__ = [
     "lymphopenia_from_lymphocytes",
     "pdl1_engagement_from_tps",
     "sample_parameters",
+    "sample_parameters_many",
 ]
 
 #: Escape mechanisms linked by default, in the order they are applied.
@@ -413,6 +414,65 @@ def sample_parameters(
     return out
 
 
+def sample_parameters_many(
+    model: Model, trial_seed: int, indices: Sequence[int], *, max_redraws: int = 100
+) -> list[dict[str, float]]:
+    """:func:`sample_parameters` for many patients at once (the same values, drawn in lanes).
+
+    Each parameter's stream of every patient is advanced together
+    (:class:`~oncoimmune.patients._pcg64.LaneStreams`, NumPy's generator bit for
+    bit); a draw outside the bounds is redrawn from the same stream, lane by
+    lane, as the one-by-one function does.
+
+    Returns
+    -------
+    list of dict
+        One ``{name: value}`` per index, in the model's parameter order.
+
+    Raises
+    ------
+    ParameterValueError
+        As :func:`sample_parameters` (the first patient with no draw within bounds).
+    """
+    from ._pcg64 import LaneStreams
+    from .streams import patient_seed_sequence
+
+    idx = np.asarray(indices, dtype=np.int64)
+    columns: dict[str, np.ndarray] = {}
+    for p in model.parameters:
+        d = p.distribution
+        if d.kind == "fixed":
+            continue
+        st = LaneStreams(trial_seed, idx, patient_seed_sequence(trial_seed, 0, "parameters", p.name).spawn_key)
+        lo, hi = p.bounds
+        values = np.full(idx.size, np.nan)
+        todo = np.arange(idx.size)
+        for _ in range(max_redraws):
+            v = _distribution_lanes(d, p.value, st, todo)
+            ok = np.isfinite(v) & (lo <= v) & (v <= hi)
+            values[todo[ok]] = v[ok]
+            todo = todo[~ok]
+            if todo.size == 0:
+                break
+        else:
+            sample_parameters(model, trial_seed, int(idx[todo[0]]), max_redraws=max_redraws)  # raises why
+        columns[p.name] = values
+    return [{name: float(col[k]) for name, col in columns.items()} for k in range(idx.size)]
+
+
+def _distribution_lanes(d: Any, typical: float, st: Any, lanes: np.ndarray) -> np.ndarray:
+    """:meth:`~oncoimmune.model.Distribution.sample` (one draw, no ``size``) for each lane."""
+    if d.kind == "lognormal":
+        sigma = math.sqrt(math.log1p(d.cv**2))
+        return typical * np.exp(0.0 + sigma * st.standard_normal(lanes))
+    if d.kind == "normal":
+        return typical + abs(typical) * d.cv * st.standard_normal(lanes)
+    if d.kind == "uniform":
+        return d.low + (d.high - d.low) * st.random(lanes)
+    lo, hi = math.log(d.low), math.log(d.high)
+    return np.exp(lo + (hi - lo) * st.random(lanes))
+
+
 # ---------------------------------------------------------------------------
 # linking one patient
 # ---------------------------------------------------------------------------
@@ -484,6 +544,7 @@ def link_patient(
     coefficients: LinkCoefficients = DEFAULT_COEFFICIENTS,
     variability: bool = True,
     parameters: Mapping[str, float] | None = None,
+    drawn: Mapping[str, float] | None = None,
 ) -> LinkedPatient:
     """The model of one patient: escape strengths, parameter draws and initial tumour.
 
@@ -504,6 +565,10 @@ def link_patient(
         they are not drawn), e.g. a virtual-population row
         (:func:`oncoimmune.trials.sample.vpop_draw`); applied before the
         escape mechanisms, and listed in :attr:`LinkedPatient.parameters`.
+    drawn : mapping of str to float, optional
+        The patient's draws when already made (:func:`sample_parameters_many`
+        gives exactly :func:`sample_parameters`'s values); used in place of
+        drawing them here when ``variability`` is on.
 
     Returns
     -------
@@ -528,7 +593,7 @@ def link_patient(
             f"is in {units!r}, not "
             "cells; set coefficients.with_values(tumour_scale=<model units per tumour cell>)"
         )
-    drawn, strengths, t0 = _link_inputs(model, patient, mechs, coefficients, variability, parameters)
+    drawn, strengths, t0 = _link_inputs(model, patient, mechs, coefficients, variability, parameters, drawn)
     m = model.with_parameters(drawn) if drawn else model
     for name, s in strengths.items():
         m = escape.get_mechanism(name)(m, s)
@@ -543,9 +608,15 @@ def _link_inputs(
     coefficients: LinkCoefficients,
     variability: bool,
     parameters: Mapping[str, float] | None,
+    predrawn: Mapping[str, float] | None = None,
 ) -> tuple[dict[str, float], dict[str, float], float]:
     """The patient's parameter draws, escape strengths and initial tumour (what :func:`link_patient` sets)."""
-    drawn = sample_parameters(model, patient.trial_seed, patient.index) if variability else {}
+    if not variability:
+        drawn: dict[str, float] = {}
+    elif predrawn is not None:
+        drawn = dict(predrawn)
+    else:
+        drawn = sample_parameters(model, patient.trial_seed, patient.index)
     if parameters:
         drawn = {**drawn, **{str(k): float(v) for k, v in parameters.items()}}
     strengths = {name: _strength(name, patient, coefficients) for name in mechs}
@@ -585,6 +656,7 @@ def link_like(
     coefficients: LinkCoefficients = DEFAULT_COEFFICIENTS,
     variability: bool = True,
     parameters: Mapping[str, float] | None = None,
+    drawn: Mapping[str, float] | None = None,
 ) -> LinkedPatient:
     """:func:`link_patient` by setting ``patient``'s values on a copy of another patient's linked model.
 
@@ -597,7 +669,7 @@ def link_like(
     runner does: :class:`oncoimmune.trials.sample.LinkTemplate`).
     """
     mechs = tuple(escape_mechanisms)
-    drawn, strengths, t0 = _link_inputs(model, patient, mechs, coefficients, variability, parameters)
+    drawn, strengths, t0 = _link_inputs(model, patient, mechs, coefficients, variability, parameters, drawn)
     params, inits = dict(drawn), {}
     for name, s in strengths.items():
         p, i = escape.get_mechanism(name).values(model, s)

@@ -23,7 +23,15 @@ from .assess import SurvivalInputs, assess, derive_outcomes, sld_from_cells_arra
 from .context import TrialContext
 from .plan import PlannedPatient
 from .rules import dose_days, dose_targets, plan_post_progression, rule_draws, toxicity_stop_day, withhold
-from .sample import EventDraws, _covariates, drawn_patient, post_progression_regimens, regimens, sample_patient
+from .sample import (
+    EventDraws,
+    _covariates,
+    drawn_patient,
+    post_progression_regimens,
+    presample,
+    regimens,
+    sample_patient,
+)
 from .templates import TemplateMismatch
 
 __all__ = ["TRIAL_ENGINES", "simulate_patient", "simulate_patients_batched"]
@@ -413,10 +421,12 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
     problems: list[_Problem] = []
     rows: list[int] = []
     arm_doses: list[Any] = [None] * n  # (cycle days, dose targets, toxicity stop day, RuleDraws) per patient
+    with _stage(ctx, "sample"):
+        pre = presample(ctx, planned)
     for k, pp in enumerate(planned):
         try:
             with _stage(ctx, "sample"):
-                sp = sample_patient(ctx, pp)
+                sp = sample_patient(ctx, pp, pre.get(pp.index))
             pb = _treated_from_template(ctx, pp.arm, sp)
             days, targets = dose_days(pb.events), dose_targets(pb.events)
             rd = rule_draws(ctx.seed, [pp.index], spec.arm(pp.arm))
