@@ -352,15 +352,15 @@ def effector_steady_state(model: Model, tumour_cells: float) -> float:
     model's own parameter values (no drug).
     """
     cm = model.compile()
-    rhs = cm.rhs(np)
     i_e = cm.state_index("E")
+    de = cm.derivative("E")  # the E equation alone (its evaluator is cached per model structure)
     y = np.asarray(cm.y0, dtype=float).copy()
     y[cm.state_index("T")] = float(tumour_cells)
     y[cm.state_index("R")] = 0.0
     y0, y1 = y.copy(), y.copy()
     y0[i_e], y1[i_e] = 0.0, 1.0
-    f0 = float(np.asarray(rhs(0.0, y0, cm.p0))[i_e])
-    f1 = float(np.asarray(rhs(0.0, y1, cm.p0))[i_e])
+    f0 = float(np.asarray(de(0.0, y0, cm.p0))[0])
+    f1 = float(np.asarray(de(0.0, y1, cm.p0))[0])
     loss = f0 - f1
     if not (loss > 0 and math.isfinite(f0)):
         raise ModelSpecError(f"{model.id}: effector equation has no stable steady state (loss {loss!r})")

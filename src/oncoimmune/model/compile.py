@@ -320,6 +320,11 @@ class CompiledModel:
         """``f(t, y, p) -> dy/dt``; ``y`` of shape ``(n_states,)`` or ``(n_states, batch)``."""
         return self._vector_fn("rhs", self.derivatives, xp)
 
+    def derivative(self, state: str, xp: Any = np) -> RHS:
+        """``f(t, y, p)`` giving the time derivative of one state only (an array of one value)."""
+        i = self.state_index(state)
+        return self._vector_fn(f"d{state}/dt", (self.derivatives[i],), xp)
+
     def observables(self, xp: Any = np) -> RHS:
         """``g(t, y, p) -> observables`` of shape ``(n_obs, ...)``."""
         return self._vector_fn("obs", self.observable_exprs, xp)
@@ -346,7 +351,7 @@ _MAX_STRUCTURES = 64
 _LOCK = threading.Lock()
 
 
-def _structure_key(model: Any) -> tuple[Any, ...] | None:
+def _structure_key(model: Any) -> StructureKey | None:
     """Everything :meth:`CompiledModel.from_model` reads except values; None if unhashable.
 
     Kept on the model (``_structure_key`` in its ``__dict__``): value-only copies
@@ -361,7 +366,36 @@ def _structure_key(model: Any) -> tuple[Any, ...] | None:
     return key
 
 
-def _compute_structure_key(model: Any) -> tuple[Any, ...] | None:
+class StructureKey:
+    """A model's structure as a dictionary key, hashed once.
+
+    The key is a large tuple (terms, observables, events, ...); Python does not
+    cache tuple hashes, so a virtual trial that looks up thousands of patient
+    models per second would rehash it each time. Value-only copies of a model
+    share one instance, so most lookups end at the identity test.
+    """
+
+    __slots__ = ("parts", "_hash")
+
+    def __init__(self, parts: tuple[Any, ...]) -> None:
+        self.parts = parts
+        self._hash = hash(parts)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, StructureKey):
+            return NotImplemented
+        return self._hash == other._hash and self.parts == other.parts
+
+    def __repr__(self) -> str:
+        return f"StructureKey({self.parts[0]!r}, hash={self._hash})"
+
+
+def _compute_structure_key(model: Any) -> StructureKey | None:
     key = (
         model.id,
         tuple((s.name, s.nonnegative, s.units) for s in model.states),
@@ -374,10 +408,9 @@ def _compute_structure_key(model: Any) -> tuple[Any, ...] | None:
         getattr(model, "time_units", "day"),
     )
     try:
-        hash(key)
+        return StructureKey(key)
     except TypeError:
         return None
-    return key
 
 
 def _order_initial(model_id: str, snames: tuple[str, ...], exprs: dict[str, Expr]) -> tuple[tuple[int, Expr], ...]:

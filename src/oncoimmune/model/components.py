@@ -149,6 +149,18 @@ class State:
             )
         object.__setattr__(self, "initial", v)
 
+    def with_initial(self, value: Any) -> "State":
+        """A copy with another initial value (validated as the constructor does; the rest is kept)."""
+        v = _as_float(f"initial value of state {self.name!r}", value)
+        if self.nonnegative and v < 0:
+            raise ParameterValueError(
+                f"initial value of state {self.name!r} must be >= 0 (a population); got {v}"
+            )
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        object.__setattr__(new, "initial", v)
+        return new
+
 
 def _as_float(what: str, value: Any) -> float:
     try:
@@ -207,10 +219,18 @@ class Parameter:
         object.__setattr__(self, "value", v)
 
     def with_value(self, value: Any) -> "Parameter":
-        """A copy with a new value, validated against the bounds."""
-        from dataclasses import replace
+        """A copy with a new value, validated against the bounds.
 
-        return replace(self, value=value)
+        Only the value is checked (as the constructor checks it): the name,
+        source and bounds are those of this parameter, already validated. A
+        virtual trial makes a copy per varied parameter and patient.
+        """
+        v = _as_float(f"parameter {self.name!r}", value)
+        check_in_bounds(self.name, v, self.bounds)
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        object.__setattr__(new, "value", v)
+        return new
 
 
 def check_in_bounds(name: str, v: float, bounds: tuple[float, float]) -> None:

@@ -308,7 +308,7 @@ class Model:
             if k not in by_name:
                 raise UnknownNameError(f"state of model {self.id!r}", k, self.state_names)
         states = tuple(
-            replace(s, initial=updates[s.name]) if s.name in updates else s for s in self.states
+            s.with_initial(updates[s.name]) if s.name in updates else s for s in self.states
         )
         # a value given explicitly replaces the state's initial assignment
         ias = tuple((k, x) for k, x in self.initial_assignments if k not in updates)

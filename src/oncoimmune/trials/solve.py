@@ -13,6 +13,8 @@ crossover (intention to treat). A failure is recorded, never raised.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -367,7 +369,8 @@ def _solve_batches(ctx: TrialContext, problems: Sequence[_Problem]) -> tuple[np.
         y = np.moveaxis(sol.y, 2, 0)  # (n_states, n_rows, m)
         if ctx.burden_is_observable:
             g = cm.observables(np)
-            pt = _parameters_over_time(cm, P, [problems[k].events for k in rows], ctx.grid)
+            used = _observable_parameters(cm)
+            pt = _parameters_over_time(cm, P, [problems[k].events for k in rows], ctx.grid, used)
             with np.errstate(all="ignore"):
                 b = np.asarray(g(ctx.grid, y, pt)[cm.observable_names.index(ctx.burden)], dtype=float)
         else:
@@ -384,13 +387,33 @@ def _solve_batches(ctx: TrialContext, problems: Sequence[_Problem]) -> tuple[np.
     return burden, nl, nfev, reasons
 
 
-def _parameters_over_time(cm: Any, P: np.ndarray, events: Sequence[Sequence[Any]], t: np.ndarray) -> np.ndarray:
-    """Parameters in force at each save time, shape (n_params, n, len(t)) (events may set parameters)."""
+def _observable_parameters(cm: Any) -> frozenset[str]:
+    """Names of the parameters the model's observables read (cached on the compiled structure)."""
+    from ..model.expr import free_symbols
+
+    key = ("observable_parameters",)
+    hit = cm._cache.get(key)
+    if hit is None:
+        names = set().union(*(free_symbols(e) for e in cm.observable_exprs)) if cm.observable_exprs else set()
+        hit = cm._cache[key] = frozenset(n for n in names if n in set(cm.param_names))
+    return hit
+
+
+def _parameters_over_time(
+    cm: Any, P: np.ndarray, events: Sequence[Sequence[Any]], t: np.ndarray, used: Any = None
+) -> np.ndarray:
+    """Parameters in force at each save time, shape (n_params, n, len(t)) (events may set parameters).
+
+    ``used``: the names of the parameters the caller reads (default all); events
+    setting other parameters are skipped (their rows keep the starting values).
+    """
     pt = np.repeat(P.T[:, :, None], t.size, axis=2)
+    if used is not None and not used:
+        return pt
     index = {n: k for k, n in enumerate(cm.param_names)}
     for i, evs in enumerate(events):
         for e in evs:  # sorted by time, applied in order as the engines do
-            if e.kind == "parameter":
+            if e.kind == "parameter" and (used is None or e.target in used):
                 j = index[e.target] if e.target in index else cm.param_index(e.target)  # the latter raises
                 a = int(np.searchsorted(t, e.time, side="left"))  # t is sorted: t[a:] >= e.time
                 if a == t.size:
@@ -400,6 +423,24 @@ def _parameters_over_time(cm: Any, P: np.ndarray, events: Sequence[Sequence[Any]
                 else:
                     pt[j, i, a:] = e.value
     return pt
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Any:
+    """Pause the cyclic garbage collector (reference counting still frees almost everything).
+
+    A shard allocates many small objects (patient models, events, records)
+    while the process holds many more; the collector's passes over them cost
+    about a third of the sampling stage. Cycles made meanwhile are collected
+    when it resumes.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatient]) -> list[dict[str, Any]]:
@@ -413,6 +454,11 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
     :func:`trial_atol`). Returns the records :func:`simulate_patient` would,
     in the order of ``planned``.
     """
+    with _gc_paused():
+        return _simulate_batched(ctx, planned)
+
+
+def _simulate_batched(ctx: TrialContext, planned: Sequence[PlannedPatient]) -> list[dict[str, Any]]:
     t0 = time.perf_counter()
     spec = ctx.spec
     n = len(planned)
