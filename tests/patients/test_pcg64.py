@@ -63,3 +63,26 @@ def test_measured_edges_close_to_the_construction():
 def test_negative_index_refused():
     with pytest.raises(ValueError, match="indices"):
         LaneStreams(1, [-1])
+
+
+def test_exponentials_match_numpy_tail_and_wedges_included():
+    idx = np.arange(2000)
+    ls = LaneStreams(11, idx, (3,))
+    got = np.stack([ls.standard_exponential() if k % 3 else ls.random() for k in range(150)], axis=1)
+    want = np.empty_like(got)
+    for j, i in enumerate(idx):
+        g = patient_rng(11, int(i), "events")
+        want[j] = [g.standard_exponential() if k % 3 else g.random() for k in range(150)]
+    assert (want > 7.6971174701310497).sum() > 10  # the tail beyond r
+    np.testing.assert_array_equal(got, want)
+
+
+def test_event_draws_equal_one_generator_per_patient():
+    from oncoimmune.trials.sample import event_draws
+
+    idx = [0, 5, 17, 2**33]
+    d = event_draws(4, idx)
+    for j, i in enumerate(idx):
+        g = patient_rng(4, i, "events")
+        u = g.random(3)
+        assert (d.dropout[j], d.background[j], d.crossover[j], d.new_lesion[j]) == (u[0], u[1], u[2], g.standard_exponential())

@@ -64,6 +64,7 @@ _MUL_HI, _MUL_LO = _U64(2549297995355413924), _U64(4865540595714422341)
 _TWO53_INV = 1.0 / 9007199254740992.0
 ZIGGURAT_R = 3.6541528853610088
 ZIGGURAT_INV_R = 0.27366123732975828
+ZIGGURAT_EXP_R = 7.6971174701310497
 
 
 # ---------------------------------------------------------------------------
@@ -90,6 +91,41 @@ def construction_edges() -> np.ndarray:
         for i in range(254, 0, -1):
             x[i] = mpmath.sqrt(-2 * mpmath.log(v / x[i + 1] + f(x[i + 1])))
         return np.array([float(e) for e in x])
+
+
+def construction_edges_exponential() -> np.ndarray:
+    """The 256 layer edges of the exponential ziggurat (``f(x) = exp(-x)``, ``x[255] = r``), 60 digits."""
+    import mpmath
+
+    with mpmath.workdps(60):
+        r = mpmath.mpf(ZIGGURAT_EXP_R)
+        v = r * mpmath.exp(-r) + mpmath.exp(-r)
+        x = [mpmath.mpf(0)] * 256
+        x[0], x[255] = v / mpmath.exp(-r), r
+        for i in range(254, 0, -1):
+            x[i] = -mpmath.log(v / x[i + 1] + mpmath.exp(-x[i + 1]))
+        return np.array([float(e) for e in x])
+
+
+@lru_cache(maxsize=1)
+def ziggurat_tables_exponential() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(ke, we, fe)``: NumPy's 256-layer exponential ziggurat for 53-bit magnitudes.
+
+    As :func:`ziggurat_tables` with ``f(x) = exp(-x)``, ``2**53`` and the
+    edges measured from NumPy's ``standard_exponential`` (:data:`._ziggurat.EDGES_EXP`).
+    """
+    from ._ziggurat import EDGES_EXP
+
+    x = np.array([float.fromhex(e) for e in EDGES_EXP])
+    m1 = 2.0**53
+    ke = np.zeros(256, dtype=np.uint64)
+    fe = np.zeros(256)
+    ke[0] = int(x[255] / x[0] * m1)
+    fe[0], fe[255] = 1.0, math.exp(-x[255])
+    for i in range(254, 0, -1):
+        ke[i + 1] = int(x[i] / x[i + 1] * m1)
+        fe[i] = math.exp(-x[i])
+    return ke, x / m1, fe
 
 
 @lru_cache(maxsize=1)
@@ -262,6 +298,26 @@ def _normals(st, lanes, ki, wi, fi, out):
                     break
 
 
+@njit(**_JIT)
+def _exponentials(st, lanes, ke, we, fe, out):
+    for j in range(lanes.shape[0]):
+        k = lanes[j]
+        while True:
+            ri = _next64(st, k) >> _U64(3)
+            idx = np.int64(ri & _U64(0xFF))
+            ri = ri >> _U64(8)
+            x = np.float64(ri) * we[idx]
+            if ri < ke[idx]:
+                out[j] = x
+                break
+            if idx == 0:
+                out[j] = ZIGGURAT_EXP_R - np.log1p(-_next_double(st, k))
+                break
+            if (fe[idx - 1] - fe[idx]) * _next_double(st, k) + fe[idx] < np.exp(-x):
+                out[j] = x
+                break
+
+
 # ---------------------------------------------------------------------------
 # the Python face
 # ---------------------------------------------------------------------------
@@ -326,6 +382,14 @@ class LaneStreams:
         ln = self._lanes(lanes)
         out = np.empty(ln.size)
         _uniforms(self.state, ln, out)
+        return out
+
+    def standard_exponential(self, lanes: np.ndarray | None = None) -> np.ndarray:
+        """One ``Generator.standard_exponential()`` per lane in ``lanes``."""
+        ln = self._lanes(lanes)
+        out = np.empty(ln.size)
+        ke, we, fe = ziggurat_tables_exponential()
+        _exponentials(self.state, ln, ke, we, fe, out)
         return out
 
     def standard_normal(self, lanes: np.ndarray | None = None) -> np.ndarray:

@@ -59,18 +59,23 @@ class EventDraws:
     new_lesion: np.ndarray
 
 
+_EVENT_FIELDS = ("dropout", "background", "crossover", "new_lesion")
+
+
 def event_draws(seed: int, indices: Sequence[int]) -> EventDraws:
-    """Draw each patient's event numbers from ``patient_rng(seed, i, "events")`` (fixed order)."""
-    from ..patients.cohort import patient_rng
+    """Draw each patient's event numbers from ``patient_rng(seed, i, "events")`` (fixed order).
 
-    rows = []
-    for i in indices:
-        rng = patient_rng(int(seed), int(i), "events")
-        u = rng.random(3)
-        rows.append((u[0], u[1], u[2], rng.standard_exponential()))
-    a = np.array(rows, dtype=float).reshape(-1, 4)
-    return EventDraws(a[:, 0], a[:, 1], a[:, 2], a[:, 3])
+    Three uniforms (``rng.random(3)``) then one ``rng.standard_exponential()``,
+    drawn for all patients at once in lanes (the same numbers as one generator
+    per patient: :class:`~oncoimmune.patients._pcg64.LaneStreams`).
+    """
+    from ..patients._pcg64 import LaneStreams
+    from ..patients.streams import patient_seed_sequence
 
+    idx = np.asarray(indices, dtype=np.int64).ravel()
+    st = LaneStreams(int(seed), idx, patient_seed_sequence(int(seed), 0, "events").spawn_key)
+    u = [st.random() for _ in range(3)]
+    return EventDraws(u[0], u[1], u[2], st.standard_exponential())
 
 
 def _shift(regimen: Any, days: float) -> Any:
@@ -232,8 +237,10 @@ def vpop_draw(ctx: TrialContext, indices: Sequence[int]) -> tuple[np.ndarray, di
     return rows, {name: _numeric(table[name])[rows] for name in v.parameters}
 
 
-def presample(ctx: TrialContext, planned: Sequence[PlannedPatient]) -> dict[int, tuple[Any, Any]]:
-    """Covariates, assays and parameter draws of many patients, drawn in lanes: ``{index: (patient, draws)}``.
+def presample(ctx: TrialContext, planned: Sequence[PlannedPatient]) -> dict[int, tuple[Any, Any, EventDraws]]:
+    """Covariates, assays, parameter and event draws of many patients, drawn in lanes.
+
+    Returns ``{index: (patient, parameter draws, event draws)}``.
 
     The same values as :func:`drawn_patient` and
     :func:`~oncoimmune.patients.link.sample_parameters` give one by one
@@ -244,8 +251,8 @@ def presample(ctx: TrialContext, planned: Sequence[PlannedPatient]) -> dict[int,
     drawn both ways (:class:`~oncoimmune.trials.templates.TemplateCheck`).
     Empty (every patient drawn one by one) where the population needs the
     one-by-one path or a draw fails (that patient then fails on its own).
-    ``draws`` is ``None`` where the parameters are not drawn (a ``[vpop]`` with
-    ``others = "nominal"``).
+    The parameter draws are ``None`` where the parameters are not drawn (a ``[vpop]``
+    with ``others = "nominal"``); the event draws are :func:`event_draws`'s.
     """
     from ..patients.lanes import draw_patients, supported
     from ..patients.link import sample_parameters, sample_parameters_many
@@ -264,10 +271,11 @@ def presample(ctx: TrialContext, planned: Sequence[PlannedPatient]) -> dict[int,
     check = ctx.cache.get("lanes_check")
     if check is None:
         check = ctx.cache["lanes_check"] = TemplateCheck("patients-in-lanes")
-    out: dict[int, tuple[Any, Any]] = {}
-    for i, pat, dr in zip(idx, patients, drawn):
+    ev = event_draws(ctx.seed, idx)
+    out: dict[int, tuple[Any, Any, EventDraws]] = {}
+    for j, (i, pat, dr) in enumerate(zip(idx, patients, drawn)):
         if check.use():
-            out[i] = (pat, dr)
+            out[i] = (pat, dr, EventDraws(*(getattr(ev, f)[j : j + 1] for f in _EVENT_FIELDS)))
         elif check.wanted:
             full = drawn_patient(ctx, i)
             full_dr = sample_parameters(ctx.model, ctx.seed, i) if variability else None
@@ -276,19 +284,19 @@ def presample(ctx: TrialContext, planned: Sequence[PlannedPatient]) -> dict[int,
 
 
 def sample_patient(
-    ctx: TrialContext, planned: PlannedPatient, pre: tuple[Any, Any] | None = None
+    ctx: TrialContext, planned: PlannedPatient, pre: tuple[Any, ...] | None = None
 ) -> SampledPatient:
     """Draw the patient, link them to the model and apply the library's pre-treatment hook.
 
     With a ``[vpop]`` section the patient's row of the virtual-population
     table (:func:`vpop_draw`) replaces their draws of the parameters it names
     (and the other parameters keep their typical values with ``others =
-    "nominal"``); the row is recorded as ``vpop_row``. ``pre``: the patient and
-    their parameter draws from :func:`presample` (else drawn here).
+    "nominal"``); the row is recorded as ``vpop_row``. ``pre``: the patient, their
+    parameter draws and their event draws from :func:`presample` (else drawn here).
     """
     patient = drawn_patient(ctx, planned.index) if pre is None else pre[0]
     rec: dict[str, Any] = _covariates(patient)
-    draws = event_draws(ctx.seed, [planned.index])
+    draws = event_draws(ctx.seed, [planned.index]) if pre is None or len(pre) < 3 else pre[2]
     vp = ctx.spec.vpop
     fixed: dict[str, float] | None = None
     if vp is not None:
