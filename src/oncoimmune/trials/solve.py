@@ -17,6 +17,7 @@ import contextlib
 import gc
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -458,18 +459,56 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
         return _simulate_batched(ctx, planned)
 
 
+@dataclass
+class _Shard:
+    """A shard's patients on their way through the batched stages (rows index ``planned``)."""
+
+    ctx: TrialContext
+    planned: Sequence[PlannedPatient]
+    recs: list[Any]  # the finished record of each patient (None until done)
+    sampled: list[Any] = field(default_factory=list)
+    arm_doses: list[Any] = field(default_factory=list)  # (dose days, targets, toxicity stop day, RuleDraws)
+    problems: list[_Problem] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)  # patients still in the run, in problem order
+
+    def fail(self, k: int, reason: str) -> None:
+        self.recs[k] = _failure_record(self.ctx, self.planned[k], reason)
+
+
 def _simulate_batched(ctx: TrialContext, planned: Sequence[PlannedPatient]) -> list[dict[str, Any]]:
+    """The stages of :func:`simulate_patients_batched`, top to bottom."""
     t0 = time.perf_counter()
-    spec = ctx.spec
     n = len(planned)
-    recs: list[dict[str, Any] | None] = [None] * n
-    sampled: list[Any] = [None] * n
-    problems: list[_Problem] = []
-    rows: list[int] = []
-    arm_doses: list[Any] = [None] * n  # (cycle days, dose targets, toxicity stop day, RuleDraws) per patient
+    sh = _Shard(ctx, planned, [None] * n, [None] * n, [None] * n)
+    _sample_and_treat(sh)
+    if sh.rows:
+        with _stage(ctx, "solve"):
+            burden, nl, nfev, reasons = _solve_batches(ctx, sh.problems)
+        keep = []
+        for j, reason in enumerate(reasons):
+            if reason:
+                sh.fail(sh.rows[j], reason)
+            else:
+                keep.append(j)
+        sh.rows = [sh.rows[j] for j in keep]
+        if sh.rows:
+            _finish(sh, burden[keep], None if nl is None else nl[keep], nfev[keep])
+    share = round((time.perf_counter() - t0) / max(n, 1), 4)
+    final = []
+    for pp, rec in zip(planned, sh.recs):
+        assert rec is not None
+        rec.update({"patient_id": pp.position, "patient_index": pp.index, "arm": pp.arm, "stratum": pp.stratum})
+        rec["seconds"] = share
+        final.append(rec)
+    return final
+
+
+def _sample_and_treat(sh: _Shard) -> None:
+    """Sample every patient (in lanes where possible) and build their treated problem."""
+    ctx, spec = sh.ctx, sh.ctx.spec
     with _stage(ctx, "sample"):
-        pre = presample(ctx, planned)
-    for k, pp in enumerate(planned):
+        pre = presample(ctx, sh.planned)
+    for k, pp in enumerate(sh.planned):
         try:
             with _stage(ctx, "sample"):
                 sp = sample_patient(ctx, pp, pre.get(pp.index))
@@ -481,108 +520,106 @@ def _simulate_batched(ctx: TrialContext, planned: Sequence[PlannedPatient]) -> l
         except TemplateMismatch:
             raise
         except Exception as exc:  # noqa: BLE001 - a failed patient never stops the trial
-            recs[k] = _failure_record(ctx, pp, _reason(exc))
+            sh.fail(k, _reason(exc))
             continue
-        sampled[k] = sp
-        arm_doses[k] = (days, targets, tox, rd)
-        problems.append(pb)
-        rows.append(k)
+        sh.sampled[k] = sp
+        sh.arm_doses[k] = (days, targets, tox, rd)
+        sh.problems.append(pb)
+        sh.rows.append(k)
+
+
+def _finish(sh: _Shard, burden: np.ndarray, nl: Any, nfev: np.ndarray) -> None:
+    """Outcomes from the solved trajectories, post-progression re-simulation, then the records."""
+    ctx, planned, rows = sh.ctx, sh.planned, sh.rows
     kw = _outcome_options(ctx)
-    if rows:
-        with _stage(ctx, "solve"):
-            burden, nl, nfev, reasons = _solve_batches(ctx, problems)
-        ok = np.array([r == "" for r in reasons])
-        for j in np.flatnonzero(~ok):
-            recs[rows[j]] = _failure_record(ctx, planned[rows[j]], reasons[j])
-        keep = np.flatnonzero(ok)
-        rows = [rows[j] for j in keep]
-        burden, nfev = burden[keep], nfev[keep]
-        nl = nl[keep] if nl is not None else None
-    if rows:
-        draws = EventDraws(*(np.concatenate([getattr(sampled[k].draws, f) for k in rows]) for f in
-                             ("dropout", "background", "crossover", "new_lesion")))
-        kw["follow_up"] = np.array([planned[k].follow_up_days for k in rows])
-        kw["survival"] = _survival_inputs(ctx, [sampled[k].patient for k in rows], [planned[k].index for k in rows])
-        with _stage(ctx, "outcomes"):
-            out = derive_outcomes(ctx.grid, burden, nl, ctx.scan_days, draws, **kw)
-        fields = [_rule_fields(arm_doses[k][2]) for k in rows]
-        # post-progression rules (crossover, stopping at progression, beyond it, subsequent therapy): the
-        # patients whose trajectory after progression changes are re-simulated together
-        xo_rows, xo_problems, xo_plans, xo_prog = [], [], [], []
-        has_rules = np.array([spec.arm(planned[k].arm).has_post_progression_rules for k in rows])
-        if has_rules.any():
-            with _stage(ctx, "outcomes"):
-                r = assess(ctx.scan_days, out["sums"], out["new_lesions"])
-            for j in np.flatnonzero(has_rules):
-                k = rows[j]
-                days, targets, tox, rd = arm_doses[k]
-                t_prog = float(r.time_progression[j])
-                plan = plan_post_progression(
-                    spec.arm(planned[k].arm), t_prog, tox, days, u_crossover=float(draws.crossover[j]),
-                    u_beyond=float(rd.beyond[0]), u_subsequent=float(rd.subsequent[0]), horizon=ctx.horizon,
-                    contact=float(out["last_contact_day"][j]),
-                )
-                if plan is None:
-                    continue
-                sp = sampled[k]
-                try:
-                    regs = post_progression_regimens(ctx, planned[k].arm, sp.patient, plan)
-                    label = f"{planned[k].arm}->{plan.crossover_to or '+'.join(plan.subsequent) or 'stop'}"
-                    pb = _treated_from_template(ctx, label, sp, regs, shifted=True)
-                    pb.events = withhold(pb.events, plan.arm_stop, targets)
-                    xo_problems.append(pb)
-                except TemplateMismatch:
-                    raise
-                except Exception as exc:  # noqa: BLE001
-                    recs[k] = _failure_record(ctx, planned[k], _reason(exc))
-                    continue
-                xo_rows.append(j)
-                xo_plans.append(plan)
-                xo_prog.append(t_prog)
-        if xo_rows:
-            with _stage(ctx, "solve"):
-                b2, nl2, nfev2, reasons2 = _solve_batches(ctx, xo_problems)
-            for q, j in enumerate(xo_rows):
-                k = rows[j]
-                if reasons2[q]:
-                    recs[k] = _failure_record(ctx, planned[k], reasons2[q])
-                    continue
-                after = ctx.grid > xo_prog[q] + 1e-9
-                burden[j] = np.where(after, b2[q], burden[j])
-                if nl is not None and nl2 is not None:
-                    nl[j] = np.where(after, nl2[q], nl[j])
-                nfev[j] += nfev2[q]
-                fields[j] = _rule_fields(arm_doses[k][2], xo_plans[q])
-            # scans up to progression are unchanged by construction; take the new follow-up
-            out = derive_outcomes(ctx.grid, burden, nl, ctx.scan_days, draws, **kw)
-        for j, k in enumerate(rows):
-            if recs[k] is not None:  # failed in the crossover re-simulation
-                continue
-            rec = dict(sampled[k].record)
-            rec.update(
-                {
-                    "sld_mm": np.asarray(out["sums"][j], dtype=float).tolist(),
-                    "new_lesion": np.asarray(out["new_lesions"][j], dtype=bool).tolist(),
-                    "death_day": float(out["death_day"][j]),
-                    "death_cause": str(out["death_cause"][j]),
-                    "dropout_day": float(out["dropout_day"][j]),
-                    "last_contact_day": float(out["last_contact_day"][j]),
-                    "follow_up_day": float(min(planned[k].follow_up_days, ctx.horizon)),
-                    "kg_per_day": float(out["kg_per_day"][j]),
-                    **fields[j],
-                    "nfev": int(nfev[j]),
-                    "status": "ok",
-                    "reason": "",
-                }
-            )
-            recs[k] = rec
-    share = round((time.perf_counter() - t0) / max(n, 1), 4)
-    final = []
-    for pp, rec in zip(planned, recs):
-        assert rec is not None
+    draws = EventDraws(*(np.concatenate([getattr(sh.sampled[k].draws, f) for k in rows]) for f in
+                         ("dropout", "background", "crossover", "new_lesion")))
+    kw["follow_up"] = np.array([planned[k].follow_up_days for k in rows])
+    kw["survival"] = _survival_inputs(ctx, [sh.sampled[k].patient for k in rows], [planned[k].index for k in rows])
+    with _stage(ctx, "outcomes"):
+        out = derive_outcomes(ctx.grid, burden, nl, ctx.scan_days, draws, **kw)
+    fields = [_rule_fields(sh.arm_doses[k][2]) for k in rows]
+    if _post_progression(sh, out, draws, burden, nl, nfev, fields):
+        # scans up to progression are unchanged by construction; take the new follow-up
+        out = derive_outcomes(ctx.grid, burden, nl, ctx.scan_days, draws, **kw)
+    for j, k in enumerate(rows):
+        if sh.recs[k] is not None:  # failed in the post-progression re-simulation
+            continue
+        rec = dict(sh.sampled[k].record)
         rec.update(
-            {"patient_id": pp.position, "patient_index": pp.index, "arm": pp.arm, "stratum": pp.stratum}
+            {
+                "sld_mm": np.asarray(out["sums"][j], dtype=float).tolist(),
+                "new_lesion": np.asarray(out["new_lesions"][j], dtype=bool).tolist(),
+                "death_day": float(out["death_day"][j]),
+                "death_cause": str(out["death_cause"][j]),
+                "dropout_day": float(out["dropout_day"][j]),
+                "last_contact_day": float(out["last_contact_day"][j]),
+                "follow_up_day": float(min(planned[k].follow_up_days, ctx.horizon)),
+                "kg_per_day": float(out["kg_per_day"][j]),
+                **fields[j],
+                "nfev": int(nfev[j]),
+                "status": "ok",
+                "reason": "",
+            }
         )
-        rec["seconds"] = share
-        final.append(rec)
-    return final
+        sh.recs[k] = rec
+
+
+def _post_progression(
+    sh: _Shard, out: Any, draws: EventDraws, burden: np.ndarray, nl: Any, nfev: np.ndarray, fields: list[Any]
+) -> bool:
+    """Crossover, stopping at progression, treatment beyond it, subsequent therapy.
+
+    The patients whose trajectory after progression changes are re-simulated
+    together; their burden (and new-lesion hazard, evaluations, rule fields) after
+    progression are replaced in place. Returns whether any patient was re-simulated.
+    """
+    ctx, spec, planned, rows = sh.ctx, sh.ctx.spec, sh.planned, sh.rows
+    has_rules = np.array([spec.arm(planned[k].arm).has_post_progression_rules for k in rows])
+    if not has_rules.any():
+        return False
+    with _stage(ctx, "outcomes"):
+        r = assess(ctx.scan_days, out["sums"], out["new_lesions"])
+    xo_rows, xo_problems, xo_plans, xo_prog = [], [], [], []
+    for j in np.flatnonzero(has_rules):
+        k = rows[j]
+        days, targets, tox, rd = sh.arm_doses[k]
+        t_prog = float(r.time_progression[j])
+        plan = plan_post_progression(
+            spec.arm(planned[k].arm), t_prog, tox, days, u_crossover=float(draws.crossover[j]),
+            u_beyond=float(rd.beyond[0]), u_subsequent=float(rd.subsequent[0]), horizon=ctx.horizon,
+            contact=float(out["last_contact_day"][j]),
+        )
+        if plan is None:
+            continue
+        sp = sh.sampled[k]
+        try:
+            regs = post_progression_regimens(ctx, planned[k].arm, sp.patient, plan)
+            label = f"{planned[k].arm}->{plan.crossover_to or '+'.join(plan.subsequent) or 'stop'}"
+            pb = _treated_from_template(ctx, label, sp, regs, shifted=True)
+            pb.events = withhold(pb.events, plan.arm_stop, targets)
+            xo_problems.append(pb)
+        except TemplateMismatch:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            sh.fail(k, _reason(exc))
+            continue
+        xo_rows.append(j)
+        xo_plans.append(plan)
+        xo_prog.append(t_prog)
+    if not xo_rows:
+        return False
+    with _stage(ctx, "solve"):
+        b2, nl2, nfev2, reasons2 = _solve_batches(ctx, xo_problems)
+    for q, j in enumerate(xo_rows):
+        k = rows[j]
+        if reasons2[q]:
+            sh.fail(k, reasons2[q])
+            continue
+        after = ctx.grid > xo_prog[q] + 1e-9
+        burden[j] = np.where(after, b2[q], burden[j])
+        if nl is not None and nl2 is not None:
+            nl[j] = np.where(after, nl2[q], nl[j])
+        nfev[j] += nfev2[q]
+        fields[j] = _rule_fields(sh.arm_doses[k][2], xo_plans[q])
+    return True
