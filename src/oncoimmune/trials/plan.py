@@ -195,7 +195,7 @@ def _serial_outcomes(spec: TrialSpec, n_patients: int, seed: int, factors: Seque
 
 
 #: One candidate in this many (and the first three) is also screened one by one and compared.
-SCREEN_CHECK_EVERY = 50
+SCREEN_CHECK_EVERY = 200
 
 
 class ScreeningMismatch(TrialRunError):
@@ -239,7 +239,7 @@ PARALLEL_SCREEN_CHUNK = 100_000
 PARALLEL_SCREEN_CHUNK_MIN = 4_096
 #: Trials smaller than this are screened in one process (a pool costs more than it saves: in lanes a
 #: candidate takes a few microseconds).
-PARALLEL_SCREEN_MIN = 100_000
+PARALLEL_SCREEN_MIN = 250_000
 _SCREEN_CACHE: dict[str, Any] = {}
 
 
