@@ -38,6 +38,7 @@ import math
 import zlib
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numba import config as numba_config
@@ -107,6 +108,19 @@ def construction_edges_exponential() -> np.ndarray:
         return np.array([float(e) for e in x])
 
 
+def _tables(edges: Sequence[str], m1: float, f: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(k, w, f)`` tables from layer edges (hex strings), as Marsaglia and Tsang's set-up computes them."""
+    x = np.array([float.fromhex(e) for e in edges])
+    k = np.zeros(256, dtype=np.uint64)
+    fx = np.zeros(256)
+    k[0] = int(x[255] / x[0] * m1)
+    fx[0], fx[255] = 1.0, f(x[255])
+    for i in range(254, 0, -1):
+        k[i + 1] = int(x[i] / x[i + 1] * m1)
+        fx[i] = f(x[i])
+    return k, x / m1, fx
+
+
 @lru_cache(maxsize=1)
 def ziggurat_tables_exponential() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(ke, we, fe)``: NumPy's 256-layer exponential ziggurat for 53-bit magnitudes.
@@ -116,16 +130,7 @@ def ziggurat_tables_exponential() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     from ._ziggurat import EDGES_EXP
 
-    x = np.array([float.fromhex(e) for e in EDGES_EXP])
-    m1 = 2.0**53
-    ke = np.zeros(256, dtype=np.uint64)
-    fe = np.zeros(256)
-    ke[0] = int(x[255] / x[0] * m1)
-    fe[0], fe[255] = 1.0, math.exp(-x[255])
-    for i in range(254, 0, -1):
-        ke[i + 1] = int(x[i] / x[i + 1] * m1)
-        fe[i] = math.exp(-x[i])
-    return ke, x / m1, fe
+    return _tables(EDGES_EXP, 2.0**53, lambda x: math.exp(-x))
 
 
 @lru_cache(maxsize=1)
@@ -143,16 +148,7 @@ def ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     from ._ziggurat import EDGES
 
-    x = np.array([float.fromhex(e) for e in EDGES])
-    m1 = 2.0**52
-    ki = np.zeros(256, dtype=np.uint64)
-    fi = np.zeros(256)
-    ki[0] = int(x[255] / x[0] * m1)
-    fi[0], fi[255] = 1.0, math.exp(-0.5 * x[255] * x[255])
-    for i in range(254, 0, -1):
-        ki[i + 1] = int(x[i] / x[i + 1] * m1)
-        fi[i] = math.exp(-0.5 * x[i] * x[i])
-    return ki, x / m1, fi
+    return _tables(EDGES, 2.0**52, lambda x: math.exp(-0.5 * x * x))
 
 
 # ---------------------------------------------------------------------------
