@@ -47,7 +47,6 @@ from .virtual import (
     LogNormal,
     Normal,
     PiecewiseUniform,
-    _categorical_at,
     _expand_classes,
 )
 
@@ -111,6 +110,12 @@ def _categorical(probabilities: Mapping[Any, float], u: np.ndarray) -> np.ndarra
         cum.append(acc)
     pos = np.minimum(np.searchsorted(np.asarray(cum), u, side="right"), len(keys) - 1)
     return np.asarray(keys + [None], dtype=object)[:-1][pos]
+
+
+def _categorical_normalised(probabilities: Mapping[Any, float], u: np.ndarray) -> np.ndarray:
+    """:func:`~oncoimmune.patients.virtual._categorical_at` for many uniforms (weights normalised as it does)."""
+    total = float(sum(probabilities.values()))
+    return _categorical({k: float(p) / total for k, p in probabilities.items()}, u)
 
 
 def _sample(d: AbstractCovariate, st: LaneStreams, lanes: np.ndarray, ctx: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -230,8 +235,8 @@ def _attempt(pop: Population, st: LaneStreams, lanes: np.ndarray, design: dict[s
     else:
         raw = np.full(n, math.nan)
     if c.has_stages and pop.stages:
-        factor = np.array([1.0 if s is None else prof.stage_factors.get(c.ancestors(s)[-1], 1.0) for s in stage])
-        raw = raw * factor
+        by_stage = {s: 1.0 if s is None else prof.stage_factors.get(c.ancestors(s)[-1], 1.0) for s in set(stage)}
+        raw = raw * np.array([by_stage[s] for s in stage])
     markers: dict[str, np.ndarray] = {}
     for name, d in prof.biomarkers.items():
         v = _sample(d, st, lanes, markers)
@@ -258,12 +263,11 @@ def _design(pop: Population, seed: int, indices: np.ndarray) -> dict[str, np.nda
     assert prof is not None
     out: dict[str, np.ndarray] = {"eps": eps}
     if isinstance(pop.prior_lines, Mapping):
-        out["lines"] = np.array([int(_categorical_at(dict(pop.prior_lines), u)) for u in u_lines], dtype=np.int64)
+        out["lines"] = _categorical_normalised(dict(pop.prior_lines), u_lines).astype(np.int64)
     if pop.regions is not None:
-        out["region"] = np.array([str(_categorical_at(dict(pop.regions), u)) for u in u_region], dtype=object)
+        out["region"] = _categorical_normalised(dict(pop.regions), u_region).astype(str).astype(object)
     elif prof.region is not None:
-        probs = dict(prof.region.probabilities)
-        out["region"] = np.array([str(_categorical_at(probs, u)) for u in u_region], dtype=object)
+        out["region"] = _categorical_normalised(dict(prof.region.probabilities), u_region).astype(str).astype(object)
     else:
         out["region"] = np.full(indices.size, None, dtype=object)
     return out
@@ -395,7 +399,7 @@ def _assay_lanes(a: Any, v: np.ndarray, st: LaneStreams | None, lanes: np.ndarra
     true = np.full(v.size, None, dtype=object)
     if a.kind == "continuous":
         x = np.asarray(np.where(has, v, 0.0), dtype=float)
-        true[has] = [float(t) for t in x[has]]
+        true[has] = x[has].tolist()
         if a.error is not None:
             assert isinstance(a.error, MeasurementError) and st is not None
             z = st.standard_normal(lanes[has])
@@ -407,7 +411,7 @@ def _assay_lanes(a: Any, v: np.ndarray, st: LaneStreams | None, lanes: np.ndarra
         for cut, lab in a.cutoffs:
             cat[x >= cut] = lab
         cats[has] = cat[has]
-        vals[has] = [float(t) for t in x[has]]
+        vals[has] = x[has].tolist()
         return _Reported(cats, vals, true, a.error is None)
     cache: dict[Any, str] = {}
     true[has] = [cache[x] if x in cache else cache.setdefault(x, categorise(a, x)) for x in v[has]]
@@ -423,8 +427,11 @@ def _assay_lanes(a: Any, v: np.ndarray, st: LaneStreams | None, lanes: np.ndarra
     return _Reported(cats, vals, true, a.error is None)
 
 
-def _failures(pop: Population, b: _Block, reported: Mapping[str, _Reported]) -> list[list[str]]:
-    """The criteria each lane fails (Inclusion.check's keys)."""
+def _failures(pop: Population, b: _Block, reported: Mapping[str, _Reported]) -> list[tuple[str, ...]]:
+    """The criteria each lane fails (Inclusion.check's keys, each once, sorted; ``()``: eligible).
+
+    Lanes failing the same criteria share one tuple (a bit mask per lane, decoded once per mask).
+    """
     inc = pop.inclusion
     prof = pop.profile
     assert prof is not None
@@ -461,11 +468,12 @@ def _failures(pop: Population, b: _Block, reported: Mapping[str, _Reported]) -> 
         flags.append(("measurable", b.burden < MEASURABLE[prof.burden_measure]))
     if inc.min_lymphocytes is not None:
         flags.append(("lymphocytes", b.lymphocytes < inc.min_lymphocytes))
-    out: list[list[str]] = [[] for _ in range(n)]
+    keys = sorted({key for key, _ in flags})
+    mask = np.zeros(n, dtype=np.int64)
     for key, f in flags:
-        for k in np.flatnonzero(f):
-            out[k].append(key)
-    return out
+        mask |= np.asarray(f, dtype=bool).astype(np.int64) << keys.index(key)
+    decoded = {int(m): tuple(k for j, k in enumerate(keys) if int(m) >> j & 1) for m in np.unique(mask)}
+    return [decoded[m] for m in mask.tolist()]
 
 
 _ATTR = {"ecog": "ecog", "histology": "histology", "sex": "sex", "stage": "stage", "prior_lines": "lines",
@@ -498,15 +506,13 @@ def screen_block(
         raise ValueError(f"population cannot be screened in lanes ({why}); use cohort.screen_patient")
     idx = np.asarray(indices, dtype=np.int64)
     b, exhausted = _draw(pop, seed, idx)
-    all_lanes = np.arange(idx.size)
-    sp142 = _sp142(pop, b, all_lanes)
+    # the SP142 level is the last assay run (its error draws come last): left out when nothing reads it
+    needed = "pdl1_sp142" in factors or "pdl1_sp142" in pop.inclusion.biomarkers
+    sp142 = _sp142(pop, b, np.arange(idx.size)) if needed else np.full(idx.size, None, dtype=object)
     reported = _reported(pop, seed, idx, b, sp142)
-    fails = _failures(pop, b, reported)
-    failed: list[tuple[str, ...]] = []
+    failed = _failures(pop, b, reported)
     strata: list[str | None] = []
-    for k in range(idx.size):
-        f = tuple(sorted(set(fails[k])))
-        failed.append(f)
+    for k, f in enumerate(failed):
         if f or exhausted[k]:
             strata.append(None)
             continue

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .context import TrialRunError
+from .context import TrialRunError, gc_paused
 from .spec import TrialSpec
 
 __all__ = ["PlannedPatient", "ScreeningMismatch", "TrialPlan", "allocate", "plan_trial", "screen_outcomes", "stratum_of"]
@@ -300,7 +300,10 @@ def plan_trial(spec: TrialSpec, n_patients: int, seed: int, *, workers: int = 1)
         If fewer than ``n_patients`` eligible patients are found.
     """
     factors = list(spec.randomisation.stratify) if spec.randomisation is not None else []
-    enrolled, summary = _screen(spec, n_patients, seed, factors, workers if n_patients >= PARALLEL_SCREEN_MIN else 1)
+    with gc_paused():
+        enrolled, summary = _screen(
+            spec, n_patients, seed, factors, workers if n_patients >= PARALLEL_SCREEN_MIN else 1
+        )
     if not summary["complete"]:
         raise TrialRunError(
             f"population: only {len(enrolled)} of {n_patients} patients were eligible among {summary['screened']} "

@@ -13,8 +13,6 @@ crossover (intention to treat). A failure is recorded, never raised.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .assess import SurvivalInputs, assess, derive_outcomes, sld_from_cells_array
-from .context import TrialContext
+from .context import TrialContext, gc_paused
 from .plan import PlannedPatient
 from .rules import dose_days, dose_targets, plan_post_progression, rule_draws, toxicity_stop_day, withhold
 from .sample import (
@@ -426,24 +424,6 @@ def _parameters_over_time(
     return pt
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Any:
-    """Pause the cyclic garbage collector (reference counting still frees almost everything).
-
-    A shard allocates many small objects (patient models, events, records)
-    while the process holds many more; the collector's passes over them cost
-    about a third of the sampling stage. Cycles made meanwhile are collected
-    when it resumes.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatient]) -> list[dict[str, Any]]:
     """Every patient of ``planned`` through the batched engine: one solve per model structure.
 
@@ -455,7 +435,7 @@ def simulate_patients_batched(ctx: TrialContext, planned: Sequence[PlannedPatien
     :func:`trial_atol`). Returns the records :func:`simulate_patient` would,
     in the order of ``planned``.
     """
-    with _gc_paused():
+    with gc_paused():
         return _simulate_batched(ctx, planned)
 
 
