@@ -132,3 +132,13 @@ def test_issue_13_story_as_typed_without_histology():
     assert "uk-nivolumab-nsclc-sq-after-chemo" in listed
     for rid in ("uk-atezolizumab-nsclc-after-chemo", "uk-nivolumab-nsclc-sq-after-chemo"):
         assert listed[rid]["access"] == "routine" and listed[rid]["source"].startswith("NICE TA")
+
+
+def test_report_shows_the_date_the_table_was_checked():
+    """Issue 13 item 1: 'Mark the date the table was checked' - in the report a patient reads, not only the data."""
+    from oncoimmune.patients import load_indications
+
+    checked = load_indications().meta["checked"]
+    r = run("eligible", "--cancer", "kidney", "--stage", "IV", "--prior-lines", "0")
+    assert r.exit_code == 0, r.output
+    assert f"last checked against its sources on {checked}" in " ".join(r.output.split())

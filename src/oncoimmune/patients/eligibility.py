@@ -699,6 +699,10 @@ class EligibilityReport:
                     )
                 )
             lines.append("")
+        checked = self.table_meta.get("checked")
+        if checked:
+            lines.append(w(f"The table of licensed and recommended uses was last checked against its sources on "
+                           f"{checked}."))
         lines.append(w(self.disclaimer))
         return "\n".join(lines)
 

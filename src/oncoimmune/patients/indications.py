@@ -595,7 +595,8 @@ def source_problems(table: IndicationTable | None = None) -> list[str]:
 
 
 def counts_markdown(table: IndicationTable | None = None) -> str:
-    """The size of the table in one sentence: rows per region, verified rows and how many name their copy.
+    """The size of the table in one sentence: rows per region, verified rows, how many name their copy, and
+    the date the table was checked (``[meta] checked``).
 
     What ``docs/eligibility.md`` shows between ``<!-- counts -->`` markers;
     ``tests/patients/test_indications.py`` checks that the document carries
@@ -610,7 +611,7 @@ def counts_markdown(table: IndicationTable | None = None) -> str:
         f"{len(rows)} rows ({len(by['uk'])} UK, {len(by['us'])} US), {len(ver)} verified against a stored copy "
         f"of the source ({len(named)} of them name the copy and its date: `evidence_url`, `evidence_date`); "
         f"{sum(not r.verified for r in by['us'])} US and {sum(not r.verified for r in by['uk'])} UK rows not yet "
-        "verified"
+        f"verified; table last checked {tab.meta.get('checked', '(no date in [meta])')}"
     )
 
 
