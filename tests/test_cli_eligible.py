@@ -142,3 +142,11 @@ def test_report_shows_the_date_the_table_was_checked():
     r = run("eligible", "--cancer", "kidney", "--stage", "IV", "--prior-lines", "0")
     assert r.exit_code == 0, r.output
     assert f"last checked against its sources on {checked}" in " ".join(r.output.split())
+
+
+def test_report_says_where_scotland_differs():
+    """Issue 13 item 1: 'note where Scotland's SMC differs' - shown with the option, not only in the JSON."""
+    r = run("eligible", "--cancer", "eye melanoma", "--stage", "IV", "--age", "60")
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "Scotland (SMC): SMC2746" in text
