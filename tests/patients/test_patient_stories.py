@@ -525,3 +525,24 @@ def test_essential_thrombocythaemia_interferon():
     us = check_eligibility("et", age=52, region="us")
     row = next(a for a in us.assessments if a.indication.id == "us-ropeginterferon-et")
     assert row.status != "eligible" and row.indication.access == "status-unconfirmed"
+
+
+def test_alveolar_soft_part_sarcoma_teenager_us():
+    """FDA approval of 2022-12-09 (fda.gov notice): atezolizumab for unresectable or metastatic ASPS from age 2."""
+    r = check_eligibility("alveolar soft part sarcoma", stage="IV", age=14, region="us")
+    assert "us-atezolizumab-asps" in ids(r)
+    infant = check_eligibility("asps", stage="IV", age=1, region="us")
+    assert "us-atezolizumab-asps" in ids(infant, "not-eligible")
+    uk = check_eligibility("asps", stage="IV", age=30)
+    assert not uk.eligible and "WARNING" in uk.to_text()  # no UK row: the report says it cannot tell
+    with pytest.raises(Exception, match="asps"):
+        check_eligibility("sarcoma")  # ambiguous: ASPS or another sarcoma
+
+
+def test_skin_lymphoma_after_one_treatment_us_denileukin():
+    """FDA approval of 2024-08-08 (Citius announcement): denileukin diftitox-cxdl after 1 or more systemic
+    treatments for relapsed or refractory CTCL in adults; not for untreated disease."""
+    r = check_eligibility("mycosis fungoides", prior_lines=1, region="us", age=58)
+    assert {"us-denileukin-diftitox-ctcl", "us-mogamulizumab-ctcl"} <= ids(r)
+    first = check_eligibility("ctcl", prior_lines=0, region="us", age=58)
+    assert "us-denileukin-diftitox-ctcl" in ids(first, "not-eligible")

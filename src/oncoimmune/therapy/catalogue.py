@@ -203,6 +203,8 @@ LABEL_MECHANISMS: Mapping[str, str] = MappingProxyType(
         "interferon_gene_therapy": "adenoviral vector makes bladder cells secrete interferon alfa-2b",
         "il15_superagonist": "IL-15 superagonist expands NK and CD8 T cells (given with BCG)",
         "adoptive_t_cells": "infused tumour-reactive or TCR-engineered T cells kill tumour cells",
+        "il2_receptor_toxin": "IL-2 fused to diphtheria toxin fragments: binds the IL-2 receptor (CD25) and kills "
+        "malignant and regulatory T cells",
     }
 )
 _ALL_MECHANISMS: Mapping[str, str] = MappingProxyType({**MECHANISM_KEYS, **LABEL_MECHANISMS})
