@@ -546,3 +546,15 @@ def test_skin_lymphoma_after_one_treatment_us_denileukin():
     assert {"us-denileukin-diftitox-ctcl", "us-mogamulizumab-ctcl"} <= ids(r)
     first = check_eligibility("ctcl", prior_lines=0, region="us", age=58)
     assert "us-denileukin-diftitox-ctcl" in ids(first, "not-eligible")
+
+
+def test_synovial_sarcoma_after_chemotherapy_us_afami_cel():
+    """FDA accelerated approval of 2024-08-01 (FDA approval summary): afamitresgene autoleucel for adults with
+    unresectable or metastatic synovial sarcoma after chemotherapy; HLA-A*02 and MAGE-A4 are listed to confirm."""
+    r = check_eligibility("synovial sarcoma", stage="IV", prior_lines=1, prior=["doxorubicin", "ifosfamide"],
+                          age=34, region="us")
+    row = next(a for a in r.eligible if a.indication.id == "us-afamitresgene-synovial-sarcoma")
+    assert row.indication.access == "accelerated"
+    assert any("MAGE-A4" in c for c in row.to_confirm) and any("HLA-A*02" in c for c in row.to_confirm)
+    untreated = check_eligibility("synovial sarcoma", stage="IV", prior_lines=0, age=34, region="us")
+    assert "us-afamitresgene-synovial-sarcoma" in ids(untreated, "not-eligible")

@@ -324,6 +324,8 @@ _TREATMENT_ALIASES = {
     "irinotecan": "chemotherapy",
     "topotecan": "chemotherapy",
     "lurbinectedin": "chemotherapy",
+    "ifosfamide": "chemotherapy",
+    "trabectedin": "chemotherapy",
     "flot": "platinum-chemotherapy",
 }
 
