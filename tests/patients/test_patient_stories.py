@@ -558,3 +558,14 @@ def test_synovial_sarcoma_after_chemotherapy_us_afami_cel():
     assert any("MAGE-A4" in c for c in row.to_confirm) and any("HLA-A*02" in c for c in row.to_confirm)
     untreated = check_eligibility("synovial sarcoma", stage="IV", prior_lines=0, age=34, region="us")
     assert "us-afamitresgene-synovial-sarcoma" in ids(untreated, "not-eligible")
+
+
+def test_untreated_advanced_hodgkin_lymphoma_teenager_us():
+    """Nivolumab with AVD for previously untreated stage III-IV cHL from age 12 (FDA decision reported for
+    2026-03-20; the row is marked not verified and the report says so)."""
+    r = check_eligibility("hodgkin lymphoma", stage="IV", prior_lines=0, age=16, region="us")
+    row = next(a for a in r.assessments if a.indication.id == "us-nivolumab-avd-chl-1l")
+    assert row.status == "eligible" and not row.indication.verified
+    assert "[not verified]" in " ".join(r.to_text().split())
+    early = check_eligibility("hodgkin lymphoma", stage="II", prior_lines=0, age=16, region="us")
+    assert "us-nivolumab-avd-chl-1l" in ids(early, "not-eligible")
