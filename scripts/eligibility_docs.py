@@ -2,9 +2,11 @@
 
 Rewrites, in place, the text between the markers ``<!-- counts -->`` / ``<!-- /counts -->``
 (:func:`oncoimmune.patients.counts_markdown`), ``<!-- coverage:start -->`` / ``<!-- coverage:end -->``
-(:func:`oncoimmune.patients.coverage_markdown`) and the UK and US row tables
+(:func:`oncoimmune.patients.coverage_markdown`), ``<!-- smc:start -->`` / ``<!-- smc:end -->``
+(:func:`oncoimmune.patients.smc_markdown`) and the UK and US row tables
 (:func:`oncoimmune.patients.indication_table_markdown`). Everything else in the document is left as
-written. ``tests/patients/test_indications.py`` fails when the document and the table disagree.
+written. ``tests/patients/test_indications.py`` fails when the document and the table disagree (it reruns
+this script on a copy and compares).
 
 Usage::
 
@@ -17,7 +19,13 @@ import re
 import sys
 from pathlib import Path
 
-from oncoimmune.patients import counts_markdown, coverage_markdown, indication_table_markdown, load_indications
+from oncoimmune.patients import (
+    counts_markdown,
+    coverage_markdown,
+    indication_table_markdown,
+    load_indications,
+    smc_markdown,
+)
 
 
 def _block(text: str, tag: str, body: str) -> str:
@@ -38,6 +46,7 @@ def main(path: str = "docs/eligibility.md") -> str:
     text = re.sub(r"<!-- counts -->.*?<!-- /counts -->", lambda _m: f"<!-- counts -->{counts}<!-- /counts -->",
                   text, flags=re.S)
     text = _block(text, "coverage", coverage_markdown(table))
+    text = _block(text, "smc", smc_markdown(table))
     text = _block(text, "uk", indication_table_markdown(table, region="uk"))
     text = _block(text, "us", indication_table_markdown(table, region="us"))
     doc.write_text(text)

@@ -86,6 +86,18 @@ def test_new_biomarker_flags():
         (("--her2", "4+"), "her2"),
         (("--bcma", "sometimes"), "bcma"),
         (("--cd19", "weak"), "cd19"),
+        (("--cd20", "dim"), "cd20"),
+        (("--pdl1-ic", "150"), "pdl1_ic"),
+        (("--pdl1", "101"), "pdl1"),
+        (("--tmb", "-1"), "tmb"),
+        (("--msi", "unclear"), "msi"),
+        (("--msi", "high", "--dmmr", "no"), "dmmr"),
+        (("--stage", "V"), "stage"),
+        (("--setting", "palliative"), "setting"),
+        (("--histology", "small-cell"), "histology"),
+        (("--region", "eu"), "region"),
+        (("--prior", "unicornumab"), "earlier treatment"),
+        (("--prior-lines", "-1"), "prior_lines"),
     ],
 )
 def test_new_flags_validate_like_the_old_ones(args, needle):
@@ -98,3 +110,43 @@ def test_new_flags_validate_like_the_old_ones(args, needle):
 def test_ambiguous_name_exit_2_naming_candidates():
     r = run("eligible", "--cancer", "lung cancer")
     assert r.exit_code == 2 and "nsclc" in r.output and "sclc" in r.output
+
+
+@pytest.mark.parametrize("flag", ["--bcma", "--cd19", "--cd20"])
+def test_positive_negative_flags_list_readable_choices(flag):
+    """A refused result lists the categories first and no empty spelling ("-" is shown as typed)."""
+    r = run("eligible", "--cancer", "myeloma", flag, "sometimes")
+    assert r.exit_code == 2, r.output
+    assert "valid choices: positive, negative, " in r.output and ", , " not in r.output and "choices: ," not in r.output
+
+
+def test_issue_13_story_as_typed_without_histology():
+    """The issue's words: stage IV NSCLC after platinum chemotherapy, UK. Both drugs are listed as NICE-recommended
+    (atezolizumab eligible; nivolumab waiting only for the histology, since TA655 and TA713 differ by it)."""
+    r = run("eligible", "--cancer", "nsclc", "--stage", "IV", "--prior-lines", "1", "--prior",
+            "platinum chemotherapy", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    listed = {row["id"]: row for key in ("eligible", "needs_information") for row in data[key]}
+    assert "uk-atezolizumab-nsclc-after-chemo" in {row["id"] for row in data["eligible"]}
+    assert "uk-nivolumab-nsclc-sq-after-chemo" in listed
+    for rid in ("uk-atezolizumab-nsclc-after-chemo", "uk-nivolumab-nsclc-sq-after-chemo"):
+        assert listed[rid]["access"] == "routine" and listed[rid]["source"].startswith("NICE TA")
+
+
+def test_report_shows_the_date_the_table_was_checked():
+    """Issue 13 item 1: 'Mark the date the table was checked' - in the report a patient reads, not only the data."""
+    from oncoimmune.patients import load_indications
+
+    checked = load_indications().meta["checked"]
+    r = run("eligible", "--cancer", "kidney", "--stage", "IV", "--prior-lines", "0")
+    assert r.exit_code == 0, r.output
+    assert f"last checked against its sources on {checked}" in " ".join(r.output.split())
+
+
+def test_report_says_where_scotland_differs():
+    """Issue 13 item 1: 'note where Scotland's SMC differs' - shown with the option, not only in the JSON."""
+    r = run("eligible", "--cancer", "eye melanoma", "--stage", "IV", "--age", "60")
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "Scotland (SMC): SMC2746" in text

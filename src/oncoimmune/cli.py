@@ -496,7 +496,7 @@ def eligible_cmd(
     ] = None,
     region: Annotated[str, typer.Option("--region", help="uk (NICE/MHRA, default) or us (FDA).")] = "uk",
     setting: Annotated[
-        Optional[str], typer.Option("--setting", help="advanced or adjuvant (where it matters).")
+        Optional[str], typer.Option("--setting", help="advanced, adjuvant or neoadjuvant (where it matters).")
     ] = None,
     histology: Annotated[
         Optional[str], typer.Option("--histology", help="e.g. squamous or non-squamous for NSCLC.")

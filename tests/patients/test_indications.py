@@ -223,3 +223,29 @@ def test_evidence_url_needs_a_verified_row_with_evidence(tmp_path):
     bad2 = _GOOD + 'evidence = "label 1.1"\nevidence_url = "http://example.org/a"\nevidence_date = "2026-01-01"\n'
     with pytest.raises(SpecFileError, match="https"):
         load_indications(_write(tmp_path, bad2))
+
+
+def test_docs_generated_blocks_are_current(tmp_path):
+    """Every generated block of docs/eligibility.md (counts, coverage, SMC list, UK and US tables) is what
+    scripts/eligibility_docs.py writes now: rerun it on a copy and compare."""
+    import importlib.util
+    import shutil
+
+    if not DOCS.exists():
+        pytest.skip("docs/eligibility.md not present")
+    script = DOCS.parents[1] / "scripts" / "eligibility_docs.py"
+    spec = importlib.util.spec_from_file_location("_eligibility_docs", script)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    copy = tmp_path / "eligibility.md"
+    shutil.copy(DOCS, copy)
+    mod.main(str(copy))
+    assert copy.read_text() == DOCS.read_text(), "docs/eligibility.md is stale; run scripts/eligibility_docs.py"
+
+
+def test_smc_markdown_lists_every_uk_row_with_smc_advice(table):
+    from oncoimmune.patients import smc_markdown
+
+    md = smc_markdown(table)
+    with_smc = [r.id for r in table if r.region == "uk" and r.smc]
+    assert with_smc and all(f"`{rid}`" in md for rid in with_smc)

@@ -482,3 +482,90 @@ def test_us_newly_diagnosed_myeloma_not_fit_for_transplant_daratumumab_faspro_vr
     row = next(a.indication for a in r.eligible if a.indication.id == "us-daratumumab-mm")
     assert "Darzalex Faspro" in row.source and row.date == "2026-01-27"
     assert any("Faspro" in c for c in row.conditions)
+
+
+# -- the cancer types that had no story of their own (final audit of issue 13, 2026-12-07) --------------
+
+
+def test_bowel_cancer_mismatch_repair_deficient_first_line():
+    """Stage IV dMMR bowel cancer, untreated: NICE TA709 (pembrolizumab) and TA1065 (nivolumab with
+    ipilimumab); US KEYTRUDA and OPDIVO/YERVOY labels. A proficient (MSS) tumour gets neither."""
+    uk = check_eligibility("bowel cancer", stage="IV", prior_lines=0, dmmr="yes", age=55)
+    assert {"uk-pembrolizumab-crc-msi-1l", "uk-nivolumab-ipilimumab-crc-msi-1l"} <= ids(uk)
+    us = check_eligibility("colon cancer", stage="IV", prior_lines=0, msi="high", age=55, region="us")
+    assert {"us-pembrolizumab-crc-msi-1l", "us-nivolumab-ipilimumab-crc-msi"} <= ids(us)
+    mss = check_eligibility("bowel cancer", stage="IV", prior_lines=0, dmmr="no", age=55)
+    assert not ids(mss) and "uk-pembrolizumab-crc-msi-1l" in ids(mss, "not-eligible")
+
+
+def test_mediastinal_lymphoma_after_two_lines():
+    """PMBCL after R-CHOP and salvage: axi-cel in both regions (NICE TA872; Yescarta label), liso-cel in the US
+    (Breyanzi approval of 2021-02-05)."""
+    uk = check_eligibility("mediastinal lymphoma", prior_lines=2, prior=["r-chop"], age=31)
+    assert "uk-axicabtagene-lbcl-3l" in ids(uk)
+    us = check_eligibility("pmbcl", prior_lines=2, prior=["r-chop"], age=31, region="us")
+    assert {"us-axicabtagene-lbcl-3l", "us-lisocabtagene-lbcl-3l"} <= ids(us)
+
+
+def test_polycythaemia_vera_interferon():
+    """PV in a 60-year-old: ropeginterferon alfa-2b is licensed in the UK (not appraised by NICE) and FDA approved."""
+    uk = check_eligibility("polycythaemia vera", age=60)
+    row = next(a for a in uk.assessments if a.indication.id == "uk-ropeginterferon-pv")
+    assert row.status == "eligible" and row.indication.access == "licensed-only"
+    us = check_eligibility("pv", age=60, region="us")
+    assert "us-ropeginterferon-pv" in ids(us)
+
+
+def test_essential_thrombocythaemia_interferon():
+    """ET: peginterferon alfa-2a is used off-label in the UK (BSH guidelines); the US ropeginterferon decision is unconfirmed, so
+    that row asks for confirmation instead of giving a verdict."""
+    uk = check_eligibility("essential thrombocythaemia", age=52)
+    row = next(a for a in uk.assessments if a.indication.id == "uk-peginterferon-mpn")
+    assert row.indication.access == "off-label" and row.status != "not-eligible"
+    us = check_eligibility("et", age=52, region="us")
+    row = next(a for a in us.assessments if a.indication.id == "us-ropeginterferon-et")
+    assert row.status != "eligible" and row.indication.access == "status-unconfirmed"
+
+
+def test_alveolar_soft_part_sarcoma_teenager_us():
+    """FDA approval of 2022-12-09 (fda.gov notice): atezolizumab for unresectable or metastatic ASPS from age 2."""
+    r = check_eligibility("alveolar soft part sarcoma", stage="IV", age=14, region="us")
+    assert "us-atezolizumab-asps" in ids(r)
+    infant = check_eligibility("asps", stage="IV", age=1, region="us")
+    assert "us-atezolizumab-asps" in ids(infant, "not-eligible")
+    uk = check_eligibility("asps", stage="IV", age=30)
+    assert not uk.eligible and "WARNING" in uk.to_text()  # no UK row: the report says it cannot tell
+    with pytest.raises(Exception, match="asps"):
+        check_eligibility("sarcoma")  # ambiguous: ASPS or another sarcoma
+
+
+def test_skin_lymphoma_after_one_treatment_us_denileukin():
+    """FDA approval of 2024-08-08 (Citius announcement): denileukin diftitox-cxdl after 1 or more systemic
+    treatments for relapsed or refractory CTCL in adults; not for untreated disease."""
+    r = check_eligibility("mycosis fungoides", prior_lines=1, region="us", age=58)
+    assert {"us-denileukin-diftitox-ctcl", "us-mogamulizumab-ctcl"} <= ids(r)
+    first = check_eligibility("ctcl", prior_lines=0, region="us", age=58)
+    assert "us-denileukin-diftitox-ctcl" in ids(first, "not-eligible")
+
+
+def test_synovial_sarcoma_after_chemotherapy_us_afami_cel():
+    """FDA accelerated approval of 2024-08-01 (FDA approval summary): afamitresgene autoleucel for adults with
+    unresectable or metastatic synovial sarcoma after chemotherapy; HLA-A*02 and MAGE-A4 are listed to confirm."""
+    r = check_eligibility("synovial sarcoma", stage="IV", prior_lines=1, prior=["doxorubicin", "ifosfamide"],
+                          age=34, region="us")
+    row = next(a for a in r.eligible if a.indication.id == "us-afamitresgene-synovial-sarcoma")
+    assert row.indication.access == "accelerated"
+    assert any("MAGE-A4" in c for c in row.to_confirm) and any("HLA-A*02" in c for c in row.to_confirm)
+    untreated = check_eligibility("synovial sarcoma", stage="IV", prior_lines=0, age=34, region="us")
+    assert "us-afamitresgene-synovial-sarcoma" in ids(untreated, "not-eligible")
+
+
+def test_untreated_advanced_hodgkin_lymphoma_teenager_us():
+    """Nivolumab with AVD for previously untreated stage III-IV cHL from age 12 (FDA decision reported for
+    2026-03-20; the row is marked not verified and the report says so)."""
+    r = check_eligibility("hodgkin lymphoma", stage="IV", prior_lines=0, age=16, region="us")
+    row = next(a for a in r.assessments if a.indication.id == "us-nivolumab-avd-chl-1l")
+    assert row.status == "eligible" and not row.indication.verified
+    assert "[not verified]" in " ".join(r.to_text().split())
+    early = check_eligibility("hodgkin lymphoma", stage="II", prior_lines=0, age=16, region="us")
+    assert "us-nivolumab-avd-chl-1l" in ids(early, "not-eligible")

@@ -350,3 +350,46 @@ def test_issue13_poppk_not_read_is_cited_and_kept_out_of_simulation(name):
     assert doc["pk_status"] == "published-not-encoded"
     assert d.kinetics.citation.doi and d.kinetics.citation.citation
     assert "Not encoded" in d.kinetics.note and "Kept out of simulation" in d.kinetics.note
+
+
+# The documents count what the code holds (scripts/therapy_docs.py regenerates the phrases) ---------------
+
+_DOCS = __import__("pathlib").Path(__file__).resolve().parents[2] / "docs"
+
+
+def _between(text: str, tag: str) -> str:
+    import re
+
+    m = re.search(rf"<!-- {tag} -->(.*?)<!-- /{tag} -->", text, flags=re.S)
+    assert m, f"marker <!-- {tag} --> missing; add it and run scripts/therapy_docs.py"
+    return m.group(1)
+
+
+def test_therapies_doc_counts_the_catalogue():
+    """docs/therapies.md says how many drugs are simulable as the catalogue does, and tabulates each one."""
+    from oncoimmune.therapy.catalogue import catalogue_counts_markdown
+
+    doc = _DOCS / "therapies.md"
+    if not doc.exists():
+        pytest.skip("docs/therapies.md not present")
+    text = doc.read_text()
+    assert _between(text, "catalogue-counts") == catalogue_counts_markdown(), (
+        "docs/therapies.md counts differ from CATALOGUE; run PYTHONPATH=src python scripts/therapy_docs.py"
+    )
+    assert "eleven simulable" not in text
+    rows = {line.split("|")[1].strip().replace("-", " ") for line in text.splitlines() if line.startswith("| ")}
+    missing = [d.name for d in CATALOGUE.values()
+               if d.simulable and not any(r.startswith(d.name.replace("_", " ")) for r in rows)]
+    assert not missing, f"docs/therapies.md's catalogue table lacks simulable drugs {missing}"
+
+
+def test_pk_doc_counts_the_antibodies():
+    """docs/pk.md names the antibodies of therapy.drugs.DRUGS, counted from the code."""
+    from oncoimmune.therapy.drugs import DRUGS, pk_counts_markdown
+
+    doc = _DOCS / "pk.md"
+    if not doc.exists():
+        pytest.skip("docs/pk.md not present")
+    phrase = _between(doc.read_text(), "drugs-pk")
+    assert phrase == pk_counts_markdown()
+    assert phrase.startswith(f"{len(DRUGS)} ")

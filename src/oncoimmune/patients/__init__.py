@@ -36,6 +36,7 @@ from .indications import (
     coverage_markdown,
     indication_table_markdown,
     load_indications,
+    smc_markdown,
     source_problems,
 )
 from .cohort import Inclusion, Population, ScreeningResult, patient_rng, sample_cohort, sample_patient, screen
@@ -82,6 +83,7 @@ __all__ = [
     "indication_table_markdown",
     "counts_markdown",
     "coverage_markdown",
+    "smc_markdown",
     "source_problems",
     "list_cancers",
     "load_indications",

@@ -284,7 +284,8 @@ def _as_number(assay: Assay, value: Any) -> float:
     lo, hi = assay.value_range
     if not math.isfinite(v) or not (lo <= v <= hi):
         rng = f"[{lo:g}, {hi:g}]" if math.isfinite(hi) else f">= {lo:g}"
-        raise PatientInputError(f"{assay.name} must be a finite number {rng} {assay.units}; got {value!r}")
+        units = f" {assay.units}" if assay.units else ""
+        raise PatientInputError(f"{assay.name} must be a finite number {rng}{units}; got {value!r}")
     return v
 
 
@@ -317,7 +318,9 @@ def categorise(assay: Assay, value: Any) -> str:
     key = normalise_name(str(value))
     if key in assay.synonyms:
         return assay.synonyms[key]
-    raise UnknownNameError(f"{assay.name} result", str(value), sorted(set(assay.synonyms)))
+    # the categories first, then the other spellings as typed ("-" normalises to the empty key)
+    others = sorted({k or "-" for k in assay.synonyms} - set(assay.categories))
+    raise UnknownNameError(f"{assay.name} result", str(value), [*assay.categories, *others])
 
 
 _HER2_TOKEN = re.compile(

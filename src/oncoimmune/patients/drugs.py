@@ -208,6 +208,7 @@ TREATMENTS: Mapping[str, tuple[str, tuple[str, ...]]] = MappingProxyType(
         "anti-cd19": ("an anti-CD19 antibody", ()),
         "anti-gd2": ("an anti-GD2 antibody", ()),
         "anti-ccr4": ("an anti-CCR4 antibody", ()),
+        "il-2-fusion-toxin": ("an IL-2 receptor-directed fusion toxin (denileukin diftitox)", ()),
         "anti-cldn18": ("an anti-claudin-18.2 antibody", ()),
         "t-cell-engager": ("a bispecific T-cell engager", ()),
         "bcma-directed": ("a BCMA-directed treatment (CAR-T or bispecific antibody)", ()),
@@ -323,6 +324,8 @@ _TREATMENT_ALIASES = {
     "irinotecan": "chemotherapy",
     "topotecan": "chemotherapy",
     "lurbinectedin": "chemotherapy",
+    "ifosfamide": "chemotherapy",
+    "trabectedin": "chemotherapy",
     "flot": "platinum-chemotherapy",
 }
 

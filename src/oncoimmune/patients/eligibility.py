@@ -657,10 +657,14 @@ class EligibilityReport:
             flag = "" if ind.verified else " [not verified]"
             return ("Source", f"{ind.citation}{flag}; {ind.access_text}")
 
+        def scotland(a: Assessment) -> list[tuple[str, str]]:
+            # NICE guidance covers England; the SMC decides for Scotland and can differ
+            return [("Scotland (SMC)", a.indication.smc)] if a.indication.smc else []
+
         if self.eligible:
             lines.append("Could have:")
             for a in self.eligible:
-                body = [src(a)]
+                body = [src(a), *scotland(a)]
                 if a.to_confirm:
                     body.append(("To confirm with the care team", "; ".join(a.to_confirm)))
                 lines += item(head(a), body)
@@ -670,7 +674,7 @@ class EligibilityReport:
         if self.needs_information:
             lines.append("Might be possible - more information needed:")
             for a in self.needs_information:
-                body = [("Needs", "; ".join(a.missing)), src(a)]
+                body = [("Needs", "; ".join(a.missing)), src(a), *scotland(a)]
                 if a.to_confirm:
                     body.append(("Also to confirm", "; ".join(a.to_confirm)))
                 lines += item(head(a), body)
@@ -678,7 +682,7 @@ class EligibilityReport:
         if self.not_eligible:
             lines.append("Not suitable on the details given:")
             for a in self.not_eligible:
-                lines += item(head(a), [("Why", "; ".join(a.reasons)), src(a)])
+                lines += item(head(a), [("Why", "; ".join(a.reasons)), src(a), *scotland(a)])
             lines.append("")
         if self.not_indicated:
             here = [DRUGS[d].name for d, why in self.not_indicated if "region=" not in why]
@@ -699,6 +703,10 @@ class EligibilityReport:
                     )
                 )
             lines.append("")
+        checked = self.table_meta.get("checked")
+        if checked:
+            lines.append(w(f"The table of licensed and recommended uses was last checked against its sources on "
+                           f"{checked}."))
         lines.append(w(self.disclaimer))
         return "\n".join(lines)
 

@@ -30,6 +30,7 @@ __all__ = [
     "source_problems",
     "counts_markdown",
     "coverage_markdown",
+    "smc_markdown",
     "SETTINGS",
     "ACCESS",
     "Indication",
@@ -595,7 +596,8 @@ def source_problems(table: IndicationTable | None = None) -> list[str]:
 
 
 def counts_markdown(table: IndicationTable | None = None) -> str:
-    """The size of the table in one sentence: rows per region, verified rows and how many name their copy.
+    """The size of the table in one sentence: rows per region, verified rows, how many name their copy, and
+    the date the table was checked (``[meta] checked``).
 
     What ``docs/eligibility.md`` shows between ``<!-- counts -->`` markers;
     ``tests/patients/test_indications.py`` checks that the document carries
@@ -610,8 +612,23 @@ def counts_markdown(table: IndicationTable | None = None) -> str:
         f"{len(rows)} rows ({len(by['uk'])} UK, {len(by['us'])} US), {len(ver)} verified against a stored copy "
         f"of the source ({len(named)} of them name the copy and its date: `evidence_url`, `evidence_date`); "
         f"{sum(not r.verified for r in by['us'])} US and {sum(not r.verified for r in by['uk'])} UK rows not yet "
-        "verified"
+        f"verified; table last checked {tab.meta.get('checked', '(no date in [meta])')}"
     )
+
+
+def smc_markdown(table: IndicationTable | None = None) -> str:
+    """Scotland's SMC advice recorded in the table, one bullet per UK row with an ``smc`` entry.
+
+    What ``docs/eligibility.md`` lists under "Scotland (SMC)"; NICE guidance applies to England, and
+    the SMC can decide differently, so the document lists every difference the table knows of.
+    """
+    tab = table or load_indications()
+    out = []
+    for r in tab.rows:
+        if r.region == "uk" and r.smc:
+            cancers = ", ".join(CANCERS[c].name for c in r.cancers if c in CANCERS)
+            out.append(f"- `{r.id}` ({r.drug_display}; {cancers}; {r.source}): {r.smc}")
+    return "\n".join(out) if out else "- (none recorded)"
 
 
 def coverage_markdown(table: IndicationTable | None = None) -> str:

@@ -5,10 +5,13 @@
 * :mod:`~oncoimmune.therapy.pk`: a linear two-compartment PK module added to any
   model, with time-varying clearance (Bajaj 2017, Rozman 2017) and receptor occupancy;
 * :mod:`~oncoimmune.therapy.drugs`: typical popPK values and label schedules of
-  pembrolizumab, nivolumab, atezolizumab, ipilimumab, trastuzumab and rituximab,
-  each with its sources;
-* :mod:`~oncoimmune.therapy.catalogue`: the eleven-drug catalogue (classes,
-  target, mechanism key, kinetics, label regimens, sources);
+  the monoclonal antibodies with a published model (pembrolizumab, nivolumab,
+  atezolizumab, ipilimumab, trastuzumab, rituximab, durvalumab, tremelimumab,
+  avelumab, cemiplimab, dostarlimab, tislelizumab), each with its sources;
+* :mod:`~oncoimmune.therapy.catalogue`: the drug catalogue (classes, target,
+  mechanism key, kinetics, label regimens, sources): the simulable drugs and the
+  label-only entries of every drug of the eligibility table
+  (:func:`~oncoimmune.therapy.catalogue.catalogue_counts_markdown` counts them);
 * :mod:`~oncoimmune.therapy.regimen`: ``DRUG[:DOSE][:SCHEDULE]`` regimens for a
   patient, turned into interventions (kinetics + mechanism + dose events);
   combinations by composition (:func:`treat_regimens`);

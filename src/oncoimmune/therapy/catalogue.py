@@ -6,7 +6,10 @@ treatment), its target, the key of its biological **mechanism**, its
 **kinetics** (how a dose becomes exposure), its **label regimens** (dose
 schedules of the prescribing information, as
 :class:`~oncoimmune.therapy.schedule.Schedule` objects) and its sources.
-:data:`CATALOGUE` holds the eleven drugs below, with encoded kinetics, and the
+:data:`CATALOGUE` holds the drugs with encoded kinetics (the eleven below,
+defined in this module, and the entries of ``data/label_drugs.toml`` whose
+popPK is encoded in :mod:`oncoimmune.therapy.drugs`, :data:`ENCODED_FROM_FILE`;
+:func:`catalogue_counts_markdown` counts them), and the
 label-only entries of ``data/label_drugs.toml`` (every drug of the eligibility
 table: names, classes, label schedules and the published PK cited, kept out of
 simulation; see :class:`NotModelledKinetics`); :func:`get_drug` resolves
@@ -143,6 +146,7 @@ __all__ = [
     "OneCompartmentPK",
     "drugs_in_class",
     "get_drug",
+    "catalogue_counts_markdown",
     "list_catalogue",
 ]
 
@@ -199,6 +203,8 @@ LABEL_MECHANISMS: Mapping[str, str] = MappingProxyType(
         "interferon_gene_therapy": "adenoviral vector makes bladder cells secrete interferon alfa-2b",
         "il15_superagonist": "IL-15 superagonist expands NK and CD8 T cells (given with BCG)",
         "adoptive_t_cells": "infused tumour-reactive or TCR-engineered T cells kill tumour cells",
+        "il2_receptor_toxin": "IL-2 fused to diphtheria toxin fragments: binds the IL-2 receptor (CD25) and kills "
+        "malignant and regulatory T cells",
     }
 )
 _ALL_MECHANISMS: Mapping[str, str] = MappingProxyType({**MECHANISM_KEYS, **LABEL_MECHANISMS})
@@ -1761,3 +1767,24 @@ def list_catalogue() -> list[dict[str, Any]]:
         row["mechanism_available"] = mechanism_available(d.mechanism)
         rows.append(row)
     return rows
+
+
+def catalogue_counts_markdown() -> str:
+    """The sentence of ``docs/therapies.md`` that counts the catalogue, made from :data:`CATALOGUE`.
+
+    ``scripts/therapy_docs.py`` writes it between the markers ``<!-- catalogue-counts -->`` and
+    ``<!-- /catalogue-counts -->``; ``tests/therapy/test_catalogue.py`` fails when the document and the
+    catalogue disagree, so the count of simulable drugs is never written by hand.
+
+    Returns
+    -------
+    str
+        For example ``"17 simulable drugs (pembrolizumab, ...) and 38 label-only entries (...)"``.
+    """
+    sim = [d.name for d in CATALOGUE.values() if d.simulable]
+    label = [d.name for d in CATALOGUE.values() if not d.simulable]
+    return (
+        f"{len(sim)} simulable drugs, with encoded and cited kinetics ({', '.join(sim)}), and "
+        f"{len(label)} label-only entries, whose PK is cited but not encoded, so they are kept out of "
+        f"simulation ({', '.join(label)})"
+    )

@@ -112,7 +112,7 @@ from .pk import (
 )
 from .schedule import Dose, IVInfusion, Schedule
 
-__all__ = ["DRUGS", "DrugPK", "get_drug", "kd_ug_per_ml", "list_drugs", "pk_model"]
+__all__ = ["DRUGS", "DrugPK", "get_drug", "kd_ug_per_ml", "list_drugs", "pk_counts_markdown", "pk_model"]
 
 _PK_KEYS = ("CL", "V1", "Q", "V2")
 _PERIPHERAL2_KEYS = ("Q3", "V3")
@@ -1271,3 +1271,12 @@ def pk_model(drug: str | DrugPK, *, weight_kg: float | None = None, prefix: str 
         ),
         references=parts.references,
     )
+
+
+def pk_counts_markdown() -> str:
+    """The phrase of ``docs/pk.md`` that counts :data:`DRUGS` (``"12 monoclonal antibodies (...)"``).
+
+    ``scripts/therapy_docs.py`` writes it between ``<!-- drugs-pk -->`` and ``<!-- /drugs-pk -->``;
+    ``tests/therapy/test_catalogue.py`` fails when the document and :data:`DRUGS` disagree.
+    """
+    return f"{len(DRUGS)} monoclonal antibodies ({', '.join(DRUGS)})"
