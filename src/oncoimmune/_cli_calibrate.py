@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("calibrate")
     def calibrate_cmd(
-        n: Annotated[int, typer.Option("--n", help="Calibration patients per trial (each simulated in every arm).")] = 200,
+        n: Annotated[int, typer.Option("--n", help="Calibration patients per trial (each simulated in every arm).")] = 300,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the calibration cohorts (never used for reporting).")] = 240_024,
         trials: Annotated[
             Optional[str], typer.Option("--trials", help="Comma-separated trials to fit: keynote024,keynote010,oak.")
