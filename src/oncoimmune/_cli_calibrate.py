@@ -76,6 +76,7 @@ def register(app: typer.Typer) -> None:
             + (" --leave-one-out" if leave_one_out else ""),
             "n_per_trial": n,
             "seed": seed,
+            "search": dict(J.SEARCH),
             "seconds": round(time.perf_counter() - t0, 1),
             "version": __version__,
         }

@@ -203,7 +203,7 @@ STAGES: Mapping[str, Mapping[str, tuple[str, float, float]]] = {
     "chemotherapy": {
         "f_res": ("median", 0.02, 1.0),
         "f_res_cv": ("cv", 0.1, 4.0),
-        "m_line": ("value", 1.0, 20.0),  # >= 1: tumours that progressed on a platinum doublet are selected for resistance
+        "m_line": ("value", 0.5, 20.0),
         "carboplatin_potency": ("potency", 1e-4, 1.0),
         "docetaxel_potency": ("potency", 0.1, 50.0),
         "nl_rate": ("value", 1e-5, 0.02),
