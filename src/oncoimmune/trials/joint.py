@@ -27,8 +27,10 @@ Fitting is staged because the model separates:
 Every arm of a trial is one batch of the batched engine
 (:func:`oncoimmune.engines.batched.solve_batch`; per-patient doses through
 ``event_values``), and each calibration patient is simulated in every arm of
-its trial (paired), which lowers the noise of the objective. Each stage is a
-bounded Nelder-Mead on log parameters from the stored values.
+its trial (paired), which lowers the noise of the objective. Each simulated stage
+is a seeded random search around the fixed start followed by a bounded
+Nelder-Mead on log parameters (:func:`calibrate`); median PFS enters the
+objective interpolated between scans (:func:`km_median_interpolated`).
 
 References
 ----------
