@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("calibrate")
     def calibrate_cmd(
-        n: Annotated[int, typer.Option("--n", help="Calibration patients per trial (each simulated in every arm).")] = 200,
+        n: Annotated[int, typer.Option("--n", help="Calibration patients per trial (each simulated in every arm).")] = 300,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the calibration cohorts (never used for reporting).")] = 240_024,
         trials: Annotated[
             Optional[str], typer.Option("--trials", help="Comma-separated trials to fit: keynote024,keynote010,oak.")
@@ -76,6 +76,7 @@ def register(app: typer.Typer) -> None:
             + (" --leave-one-out" if leave_one_out else ""),
             "n_per_trial": n,
             "seed": seed,
+            "search": dict(J.SEARCH),
             "seconds": round(time.perf_counter() - t0, 1),
             "version": __version__,
         }

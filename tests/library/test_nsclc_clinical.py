@@ -43,13 +43,6 @@ def test_untreated_growth_is_the_drawn_net_rate_whatever_pdl1(q):
     np.testing.assert_allclose(b, np.exp(0.01 * np.array([0.0, 42.0, 84.0, 126.0])), rtol=2e-3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with the shipped joint fit (refit of 2026-12-07; docetaxel potency 2.27) the TPS 0 % and 100 % docetaxel "
-    "burdens differ by 4.7 % at day 126 (tolerance 3 %): the docetaxel lymphocyte kill lowers E, whose pre-treatment "
-    "kill depends on PD-L1; trial-level ORR stays flat (OAK docetaxel TPS < 1 % vs >= 50 %: 15.9 vs 13.3 %, seed "
-    "2026, docs/trial-validation.md)",
-)
 def test_chemotherapy_response_does_not_depend_on_pdl1():
     low = _burden(_patient_model(0.1), ("docetaxel:75mg/m2:q3w",))
     high = _burden(_patient_model(2.1), ("docetaxel:75mg/m2:q3w",))

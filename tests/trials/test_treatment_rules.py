@@ -235,7 +235,7 @@ def test_calibration_path_withholds_the_same_doses(tmp_path):
     d["arms"][1] = {**d["arms"][1], "discontinuation": {"per_cycle": 0.4}}
     spec = TrialSpec.from_dict(d)
     c = J.JointCohort.from_spec(spec, n=8, seed=5)
-    a = c.arms["docetaxel"]
+    (a,) = c.arms["docetaxel"]  # one batch: every patient gets the same regimens
     plan = plan_trial(spec, 8, 5)
     draws = RU.rule_draws(5, [p.index for p in plan.patients], spec.arms[1])
     times = np.array([e.time for e in a.events])

@@ -27,8 +27,10 @@ Fitting is staged because the model separates:
 Every arm of a trial is one batch of the batched engine
 (:func:`oncoimmune.engines.batched.solve_batch`; per-patient doses through
 ``event_values``), and each calibration patient is simulated in every arm of
-its trial (paired), which lowers the noise of the objective. Each stage is a
-bounded Nelder-Mead on log parameters from the stored values.
+its trial (paired), which lowers the noise of the objective. Each simulated stage
+is a seeded random search around the fixed start followed by a bounded
+Nelder-Mead on log parameters (:func:`calibrate`); median PFS enters the
+objective interpolated between scans (:func:`km_median_interpolated`).
 
 References
 ----------
@@ -62,6 +64,7 @@ __all__ = [
     "calibrate",
     "cox_hr",
     "evaluate",
+    "km_median_interpolated",
     "leave_one_out",
     "published_comparison",
     "table_figures",
@@ -138,6 +141,7 @@ TRIALS: Mapping[str, TrialTargets] = {
         os_median={"pembrolizumab_2mg_kg": 10.4, "pembrolizumab_10mg_kg": 12.7, "docetaxel": 8.5},
         pfs_hr={"pembrolizumab_2mg_kg": (0.88, 0.74, 1.05), "pembrolizumab_10mg_kg": (0.79, 0.66, 0.94)},
         os_hr={"pembrolizumab_2mg_kg": (0.71, 0.58, 0.88), "pembrolizumab_10mg_kg": (0.61, 0.49, 0.75)},
+        os12={"pembrolizumab_2mg_kg": 0.432, "pembrolizumab_10mg_kg": 0.523, "docetaxel": 0.346},
         subgroups={
             "TPS >= 50 %": {
                 "filter": ("pdl1_tps", ">=", 50.0),
@@ -152,7 +156,10 @@ TRIALS: Mapping[str, TrialTargets] = {
             "computed here, counts as recalled: NOT checked against a stored copy)",
             "pfs": "Herbst 2016 Summary as quoted in the issue: medians 3.9/4.0/4.0 months, HR 0.88 (0.74-1.05) and "
             "0.79 (0.66-0.94): NOT checked against a stored copy",
-            "tps>=50 %": "Herbst 2016 Summary: median OS 14.9 / 17.3 / 8.2 months (as recalled; NOT checked)",
+            "tps>=50 %": "Herbst 2016: median OS 14.9 / 17.3 / 8.2 months (checked in Merck's release of the Lancet "
+            "results, 19 Dec 2015, as reported by medthority.com)",
+            "os12": "Herbst 2016: estimated 1-year OS 43.2 % / 52.3 % / 34.6 % (checked in Merck's release of the "
+            "Lancet results, 19 Dec 2015, as reported by medthority.com)",
             "imaging": "KEYTRUDA HCP site (KEYNOTE-010 design): tumour status every 9 weeks (checked)",
         },
     ),
@@ -218,6 +225,12 @@ STAGES: Mapping[str, Mapping[str, tuple[str, float, float]]] = {
     },
 }
 
+#: Points of each stage's random search before Nelder-Mead (:func:`calibrate`); the survival stage is smooth
+#: (a post-processing of fixed trajectories) and needs none.
+SEARCH: Mapping[str, int] = {"chemotherapy": 150, "immunity": 100, "survival": 0}
+#: The random search draws each log parameter within this factor of the stage's start (signed ones +-1).
+SEARCH_FACTOR = 4.0
+
 #: Fitted values (written by ``oncoimmune calibrate --write``; see docs/trial-validation.md).
 FITTED: dict[str, float] = {}
 
@@ -227,11 +240,14 @@ FITTED: dict[str, float] = {}
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class _Arm:
+    """One batch of an arm: the patients (``rows`` of the cohort) given the same regimens."""
+
     cm: Any
-    P: np.ndarray  # (n, n_params)
-    Y: np.ndarray  # (n, n_states)
+    P: np.ndarray  # (len(rows), n_params)
+    Y: np.ndarray  # (len(rows), n_states)
     events: tuple[Any, ...]
     event_values: np.ndarray | None
+    rows: np.ndarray  # cohort rows of this batch (sorted)
 
 
 @dataclass
@@ -303,44 +319,46 @@ class JointCohort:
         plan = plan_trial(spec, n, seed)
         patients = [run_assays(ctx.population, sample_patient(ctx.population, seed, p.index)) for p in plan.patients]
         cov = _covariates(patients)
-        arms: dict[str, _Arm] = {}
+        arms: dict[str, tuple[_Arm, ...]] = {}
         for arm in spec.arms:
-            Ps, Ys, vals, ev0, cm0 = [], [], [], None, None
-            mine = [k for k, p in enumerate(plan.patients) if p.arm == arm.name] if only_assigned else None
+            # one batch per list of regimens (an arm's regimens can differ by histology: regimens_by_histology)
+            groups: dict[tuple[str, ...], dict[str, Any]] = {}
+            mine = {k for k, p in enumerate(plan.patients) if p.arm == arm.name} if only_assigned else None
             for k, pt in enumerate(patients):
-                if mine is not None and k not in set(mine):
-                    Ps.append(None)
-                    Ys.append(None)
-                    vals.append(None)
+                if mine is not None and k not in mine:
                     continue
+                texts = tuple(arm.regimens_for(pt.histology))
                 lp = link_patient(ctx.model, pt, escape_mechanisms=spec.model.escape, coefficients=ctx.coefficients)
                 # pretreatment_state's effects (clones, E, k0, line factors) are recomputed for every theta
                 # by _arm_state, vectorised; only the structure and the covariate-set values are needed here
                 m = lp.model
                 tr = treat_regimens(m, *_regimens(ctx, arm.name, pt), until=ctx.horizon, weight_kg=pt.weight_kg,
                                     bsa_m2=pt.bsa_m2)
-                cm = tr.model.compile()
                 sig = [(e.time, e.target, e.op, e.kind) for e in tr.events]
-                if cm0 is None:
-                    cm0, ev0, sig0 = cm, tr.events, sig
-                elif sig != sig0:
+                cm = tr.model.compile()
+                g = groups.get(texts)
+                if g is None:
+                    g = groups[texts] = {"cm": cm, "events": tr.events, "sig": sig, "rows": [], "P": [], "Y": [],
+                                         "vals": []}
+                elif sig != g["sig"]:
                     raise OncoimmuneError(f"joint calibration: arm {arm.name!r} gives patients different dose times")
-                Ps.append(np.asarray(cm.p0, dtype=float))
-                Ys.append(np.asarray(cm.y0, dtype=float))
+                g["rows"].append(k)
+                g["P"].append(np.asarray(cm.p0, dtype=float))
+                g["Y"].append(np.asarray(cm.y0, dtype=float))
                 # discontinuation for toxicity: the doses from the patient's stop day on are given as zero (the
                 # runner's rule, oncoimmune.trials.rules; the other rules act after progression only, where
                 # the TGI-OS link reads nothing)
                 cyc = float(rule_draws(seed, [plan.patients[k].index], arm).cycles[0])
                 stop = toxicity_stop_day(dose_days(tr.events), cyc)
-                vals.append([e.value for e in withhold(tr.events, stop, dose_targets(tr.events))])
-            if cm0 is None:
+                g["vals"].append([e.value for e in withhold(tr.events, stop, dose_targets(tr.events))])
+            if not groups:
                 raise OncoimmuneError(f"arm {arm.name!r} has no patients; enrol more (--patients)")
-            first = next(k for k, v in enumerate(Ps) if v is not None)
-            Ps = [v if v is not None else Ps[first] for v in Ps]
-            Ys = [v if v is not None else Ys[first] for v in Ys]
-            vals = [v if v is not None else vals[first] for v in vals]
-            arms[arm.name] = _Arm(cm0, np.stack(Ps), np.stack(Ys), tuple(ev0 or ()),
-                                  np.asarray(vals, dtype=float) if vals and vals[0] else None)
+            arms[arm.name] = tuple(
+                _Arm(g["cm"], np.stack(g["P"]), np.stack(g["Y"]), tuple(g["events"]),
+                     np.asarray(g["vals"], dtype=float) if g["vals"] and g["vals"][0] else None,
+                     np.asarray(g["rows"], dtype=int))
+                for g in groups.values()
+            )
         idx = [p.index for p in plan.patients]
         z = {name: np.stack([patient_rng(seed, i, "parameters", name).standard_normal(40) for i in idx])
              for name in ("g", "k_kill", "r_rec", "f_res")}
@@ -466,21 +484,24 @@ def _lognormal(z: np.ndarray, median: float, cv: float, bounds: tuple[float, flo
     return np.where(ok.any(axis=1), v[np.arange(v.shape[0]), first], np.nan)
 
 
-def _arm_state(cohort: JointCohort, arm: str, theta: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray, Any]:
-    """Per-patient parameters and initial states of one arm at ``theta`` (replicates link + pretreatment)."""
+def _arm_state(cohort: JointCohort, arm: str, theta: Mapping[str, float], batch: int = 0
+               ) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Per-patient parameters and initial states of one batch of an arm at ``theta`` (replicates link +
+    pretreatment); the rows are ``cohort.arms[arm][batch].rows``."""
     from ..library import nsclc_clinical as lib
     from ..patients.link import DEFAULT_COEFFICIENTS
 
-    a = cohort.arms[arm]
+    a = cohort.arms[arm][batch]
     cm = a.cm
+    rows = a.rows
     P, Y = a.P.copy(), a.Y.copy()
     m = lib.build()
     cal = lib.CALIBRATED
     med = {"g": cal["g"], "k_kill": (theta["k_kill"], cal["k_kill"][1]), "r_rec": (theta["r_rec"], cal["r_rec"][1]),
            "f_res": (theta["f_res"], theta["f_res_cv"])}
     for name, (mu, cv) in med.items():
-        P[:, cm.param_index(name)] = _lognormal(cohort.z[name], mu, cv, m.parameter(name).bounds)
-    later = cohort.covariates["prior_lines"] >= 1
+        P[:, cm.param_index(name)] = _lognormal(cohort.z[name][rows], mu, cv, m.parameter(name).bounds)
+    later = cohort.covariates["prior_lines"][rows] >= 1
     f = P[:, cm.param_index("f_res")]
     f = np.where(later, np.minimum(1.0, f * theta["m_line"]), f)
     P[:, cm.param_index("f_res")] = f
@@ -491,13 +512,13 @@ def _arm_state(cohort: JointCohort, arm: str, theta: Mapping[str, float]) -> tup
     P[:, cm.param_index("nl_rate")] = theta["nl_rate"]
     if "pdl1_engagement" in cm.param_names:
         c = DEFAULT_COEFFICIENTS
-        tps = np.nan_to_num(cohort.covariates["pdl1_tps"], nan=c.pdl1_untested_tps.value)
+        tps = np.nan_to_num(cohort.covariates["pdl1_tps"][rows], nan=c.pdl1_untested_tps.value)
         P[:, cm.param_index("pdl1_engagement")] = theta["pdl1_engagement_floor"] + c.pdl1_engagement_max.value * tps / 100
     for agent, pot in potencies(theta).items():
         if f"{agent}_kill" in cm.param_names:
             P[:, cm.param_index(f"{agent}_kill")] *= pot / AGENTS_AT_BUILD[agent]
     # pre-treatment: E steady state and k0 with the drug states at 0 (no drug at t = 0)
-    n0 = cohort.covariates["tumour_cells"]
+    n0 = cohort.covariates["tumour_cells"][rows]
     iT, iR, iE = cm.state_index("T"), cm.state_index("R"), cm.state_index("E")
     rhs = cm.rhs(np)
     Pz = P.copy()
@@ -520,20 +541,32 @@ def _arm_state(cohort: JointCohort, arm: str, theta: Mapping[str, float]) -> tup
 
 def simulate_arm(cohort: JointCohort, arm: str, theta: Mapping[str, float],
                  rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Burden and new-lesion hazard of the patients (``rows``; default all) in ``arm`` (batched engine)."""
+    """Burden and new-lesion hazard of the patients (``rows``, in that order; default all) in ``arm``
+    (batched engine, one solve per batch of the arm)."""
     from ..engines.batched import solve_batch
     from ..library.nsclc_clinical import NEW_LESION_STATE
 
-    P, Y, cm = _arm_state(cohort, arm, theta)
-    a = cohort.arms[arm]
-    ev_vals = a.event_values
-    if rows is not None:
-        P, Y = P[rows], Y[rows]
-        ev_vals = None if ev_vals is None else ev_vals[rows]
-    sol = solve_batch(cm, Y, P, t1=float(cohort.grid[-1]), saveat=cohort.grid, events=a.events,
-                      event_values=ev_vals, save_states=("T", "R", NEW_LESION_STATE), rtol=1e-6, atol=1e-6)
-    y = sol.y
-    return {"burden": y[:, :, 0] + y[:, :, 1], "nl": y[:, :, 2], "ok": sol.ok}
+    want = np.arange(cohort.n) if rows is None else np.asarray(rows, dtype=int)
+    m = cohort.grid.size
+    burden, nl = np.full((want.size, m), np.nan), np.full((want.size, m), np.nan)
+    ok = np.zeros(want.size, dtype=bool)
+    done = np.zeros(want.size, dtype=bool)
+    for b, a in enumerate(cohort.arms[arm]):
+        here = np.flatnonzero(np.isin(want, a.rows))
+        if not here.size:
+            continue
+        sel = np.searchsorted(a.rows, want[here])
+        P, Y, cm = _arm_state(cohort, arm, theta, b)
+        ev_vals = None if a.event_values is None else a.event_values[sel]
+        sol = solve_batch(cm, Y[sel], P[sel], t1=float(cohort.grid[-1]), saveat=cohort.grid, events=a.events,
+                          event_values=ev_vals, save_states=("T", "R", NEW_LESION_STATE), rtol=1e-6, atol=1e-6)
+        y = sol.y
+        burden[here], nl[here], ok[here] = y[:, :, 0] + y[:, :, 1], y[:, :, 2], sol.ok
+        done[here] = True
+    if not done.all():
+        raise OncoimmuneError(f"arm {arm!r}: rows {want[~done][:5].tolist()} were not prepared for this arm "
+                              "(a cohort built with only_assigned=True simulates each patient in their own arm)")
+    return {"burden": burden, "nl": nl, "ok": ok}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,6 +618,38 @@ def _km_median_and_at(t: np.ndarray, e: np.ndarray, at: float | None = None) -> 
         k = np.searchsorted(t, at, side="right")
         val = float(s[k - 1]) if k > 0 else 1.0
     return med, val
+
+
+def km_median_interpolated(t: np.ndarray, e: np.ndarray) -> float:
+    """Kaplan-Meier median with the curve interpolated linearly between its steps (``inf``: not reached).
+
+    The calibration's smooth stand-in for a median of PFS: progression is only seen on scan days, so
+    the Kaplan-Meier median of a virtual trial is one of the scan days and moves in jumps of a whole
+    scan interval (9 weeks) as parameters change, which leaves a local optimiser no slope to follow
+    (the KEYNOTE-024 chemotherapy median stayed at the 18-week scan, 4.1 months, against 6.0). Joining
+    the steps linearly (progression spread evenly over the interval in which it was found, the usual
+    reading of interval-censored data) gives a median that changes continuously with the share
+    progression-free at each scan; it is at most one scan interval below the step median. Reporting
+    (:func:`compare`) keeps the step median, as published.
+    """
+    t, e = np.asarray(t, dtype=float), np.asarray(e, dtype=float)
+    keep = ~np.isnan(t)
+    t, e = t[keep], e[keep]
+    if t.size == 0:
+        return math.nan
+    order = np.lexsort((-e, t))
+    t, e = t[order], e[order]
+    at_risk = t.size - np.arange(t.size)
+    s = np.cumprod(np.where(e > 0, 1.0 - 1.0 / at_risk, 1.0))
+    ev = np.flatnonzero(e > 0)
+    last = ev[np.r_[t[ev][1:] != t[ev][:-1], True]] if ev.size else ev  # one step per distinct event time
+    te, se = np.concatenate([[0.0], t[last]]), np.concatenate([[1.0], s[last]])
+    below = np.flatnonzero(se <= 0.5)
+    if not below.size:
+        return math.inf
+    k = int(below[0])
+    t0, s0, t1, s1 = te[k - 1], se[k - 1], te[k], se[k]
+    return float(t1 if s0 == s1 else t0 + (s0 - 0.5) / (s0 - s1) * (t1 - t0))
 
 
 def _logrank_hr(t1: np.ndarray, e1: np.ndarray, t0: np.ndarray, e0: np.ndarray, ci: bool = False) -> Any:
@@ -764,6 +829,7 @@ def table_figures(tabs: Mapping[str, Any], control: str, subgroups: Mapping[str,
                                     ("TPS >= 50 %", tps >= 50))}
         kg = tab["kg_per_day"].to_numpy(float) if "kg_per_day" in tab else np.full(len(tab), np.nan)
         out["arms"][arm] = {"orr": float(resp.mean()), "pfs_median": pm, "os_median": om, "os12": o12,
+                            "pfs_median_interpolated": km_median_interpolated(pfs_t, pfs_e),
                             "kg_median": float(np.median(kg)) if kg.size else math.nan,
                             "orr_by_pdl1": by_pdl1}
     if control in tabs:
@@ -819,7 +885,8 @@ def loss(res: Mapping[str, Any], tg: TrialTargets, stage: str) -> float:
     """Sum of squared standardised errors of one trial's figures relevant to ``stage``.
 
     Response rates use the published exact CI (SE = width / 3.92); hazard ratios the log CI;
-    medians published without a CI an SE of :data:`SE_LOG_MEDIAN` on the log scale; OS at 12
+    medians published without a CI an SE of :data:`SE_LOG_MEDIAN` on the log scale (median PFS: the
+    Kaplan-Meier curve interpolated between scans, :func:`km_median_interpolated`); OS at 12
     months :data:`SE_OS12`.
     """
     err = 0.0
@@ -834,8 +901,8 @@ def loss(res: Mapping[str, Any], tg: TrialTargets, stage: str) -> float:
             if arm in tg.orr:
                 p, lo, hi = tg.orr[arm]
                 err += ((r["orr"] - p) / ((hi - lo) / 3.92)) ** 2
-            if arm in tg.pfs_median:
-                err += _z_log(r["pfs_median"], tg.pfs_median[arm], SE_LOG_MEDIAN)
+            if arm in tg.pfs_median:  # the interpolated median: the step median moves a scan interval at a time
+                err += _z_log(r.get("pfs_median_interpolated", r["pfs_median"]), tg.pfs_median[arm], SE_LOG_MEDIAN)
         if stage == "survival":
             if arm in tg.os_median:
                 err += _z_log(r["os_median"], tg.os_median[arm], SE_LOG_MEDIAN)
@@ -872,13 +939,26 @@ def calibrate(
     theta0: Mapping[str, float] | None = None,
     stages: Sequence[str] = ("chemotherapy", "immunity", "survival"),
     maxfev: Mapping[str, int] | None = None,
+    search: Mapping[str, int] | None = None,
     verbose: bool = True,
 ) -> dict[str, Any]:
-    """Fit the stages in turn on ``cohorts`` (Nelder-Mead on log parameters); returns theta and the fit."""
+    """Fit the stages in turn on ``cohorts``; returns theta and the fit.
+
+    Each stage: a seeded random search (``search[stage]`` points, :data:`SEARCH`; log-uniform within a
+    factor :data:`SEARCH_FACTOR` of the stage's start, clipped to its bounds), then a bounded
+    Nelder-Mead on log parameters from the best of the start and the searched points. The search is
+    there because the objective of the simulated stages is rugged (response and progression are
+    counted on scan days in a few hundred patients) and has several basins: from the fixed start
+    alone, Nelder-Mead stopped with the KEYNOTE-024 chemotherapy arm's median PFS at the 18-week
+    scan (objective 14.8 at 400 patients per trial) where a random search finds points with 5.5
+    months and every docetaxel arm still matched (2.6). The search's random numbers are fixed
+    (seed 0), so a rerun reproduces the fit.
+    """
     from scipy.optimize import minimize
 
     theta = dict(theta0 or current_theta())
     budget = {"chemotherapy": 80, "immunity": 60, "survival": 400, **(maxfev or {})}
+    points = {**SEARCH, **(search or {})}
     history: dict[str, Any] = {}
     cache: dict[str, Any] = {}
     for stage in stages:
@@ -910,12 +990,27 @@ def calibrate(
                 total += loss(res, c.targets, stage)
             return total
 
+        n_search = int(points.get(stage, 0))
+        if n_search > 0:
+            rng = np.random.default_rng(0)
+            lo = np.array([x - 1.0 if s else x - math.log(SEARCH_FACTOR) for x, s in zip(x0, signed)])
+            hi = np.array([x + 1.0 if s else x + math.log(SEARCH_FACTOR) for x, s in zip(x0, signed)])
+            lo = np.maximum(lo, [b[0] if s else math.log(max(b[0], 1e-12)) for b, s in zip(bounds, signed)])
+            hi = np.minimum(hi, [b[1] if s else math.log(b[1]) for b, s in zip(bounds, signed)])
+            best, best_x = f(x0), x0
+            for u in rng.random((n_search, len(x0))):
+                x = lo + u * (hi - lo)
+                v = f(x)
+                if v < best:
+                    best, best_x = v, x
+            x0 = np.asarray(best_x, dtype=float)
         init = np.where(np.array(signed), 0.1, 0.3)
         simplex = np.vstack([x0] + [x0 + np.eye(len(x0))[i] * init[i] for i in range(len(x0))])
+        searched = calls[0]
         r = minimize(f, x0, method="Nelder-Mead",
                      options={"maxfev": budget[stage], "initial_simplex": simplex, "xatol": 1e-3, "fatol": 1e-5})
         theta = unpack(r.x)
-        history[stage] = {"objective": float(r.fun), "evaluations": calls[0],
+        history[stage] = {"objective": float(r.fun), "evaluations": calls[0], "searched": searched,
                           "seconds": round(time.perf_counter() - t0, 1), "fitted": {k: theta[k] for k in names}}
         if verbose:
             print(json.dumps({stage: history[stage]}, default=float), flush=True)

@@ -98,7 +98,8 @@ def _shift(regimen: Any, days: float) -> Any:
 
 def regimens(ctx: TrialContext, arm: str, patient: Any, start: float = 0.0) -> list[Any]:
     """The arm's regimens at the patient's weight and body surface, the first administration ``start`` days later."""
-    return [_shift(_parsed(ctx, text, patient.weight_kg, patient.bsa_m2), start) for text in ctx.spec.arm(arm).regimens]
+    texts = ctx.spec.arm(arm).regimens_for(getattr(patient, "histology", None))
+    return [_shift(_parsed(ctx, text, patient.weight_kg, patient.bsa_m2), start) for text in texts]
 
 def regimen_texts(ctx: TrialContext, texts: Sequence[str], patient: Any, start: float = 0.0) -> list[Any]:
     """Regimen strings at the patient's weight and body surface (parsed once per text, :func:`_parsed`),
@@ -402,14 +403,15 @@ def preflight(ctx: TrialContext, plan: TrialPlan) -> None:
             hook = ctx.hooks.get("pretreatment_state")
             if hook is not None:
                 m = hook(m, patient)
-            treat_regimens(
-                m,
-                *regimens(ctx, p.arm, patient),
-                until=ctx.horizon,
-                weight_kg=patient.weight_kg,
-                bsa_m2=patient.bsa_m2,
-            )
             arm = ctx.spec.arm(p.arm)
+            for texts in arm.regimen_variants():  # every histology's regimens (regimens_by_histology)
+                treat_regimens(
+                    m,
+                    *regimen_texts(ctx, texts, patient),
+                    until=ctx.horizon,
+                    weight_kg=patient.weight_kg,
+                    bsa_m2=patient.bsa_m2,
+                )
             xo = arm.crossover
             if xo is not None:
                 regs = regimens(ctx, p.arm, patient) + regimens(ctx, xo.to_arm, patient, start=1.0)

@@ -313,7 +313,9 @@ def _treated_from_template(
     if regs is None:
         regs = regimens(ctx, arm, sp.patient)
     templates = ctx.cache.setdefault("treat_templates", {})
-    key = (arm, shifted, _structure_key(sp.model))
+    # the arm's regimens can differ by histology (regimens_by_histology): one template per list of regimens
+    texts = tuple(ctx.spec.arm(sp.planned.arm).regimens_for(getattr(sp.patient, "histology", None)))
+    key = (arm, texts, shifted, _structure_key(sp.model))
     t = templates.get(key)
     if t is not None and t.check.use():
         with _stage(ctx, "treat"):

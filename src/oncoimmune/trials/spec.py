@@ -246,10 +246,16 @@ class ArmSpec(_Section):
     "until progression or N cycles"), unless ``beyond_progression`` continues them.
     ``discontinuation``: stopping for toxicity; ``subsequent``: therapy after
     progression; ``crossover``: to another arm's regimens after progression.
+
+    ``regimens_by_histology``: regimens for the patients of a histology instead of ``regimens``
+    (investigator's choice as protocols write it, e.g. KEYNOTE-024's pemetrexed doublets and
+    pemetrexed maintenance for non-squamous tumours only: ``{ non-squamous = [...] }``); the other
+    patients get ``regimens``. Keys are histologies of the population's cancer.
     """
 
     name: str = Field(min_length=1)
     regimens: list[str] = Field(default_factory=list)
+    regimens_by_histology: dict[str, list[str]] = Field(default_factory=dict)
     ratio: int = Field(default=1, ge=1)
     crossover: CrossoverSpec | None = None
     until: Literal["schedule", "progression"] = "schedule"
@@ -257,6 +263,20 @@ class ArmSpec(_Section):
     beyond_progression: BeyondProgressionSpec | None = None
     subsequent: SubsequentSpec | None = None
     description: str = ""
+
+    def regimens_for(self, histology: str | None) -> list[str]:
+        """The regimen strings of a patient of ``histology`` (``regimens_by_histology``, else ``regimens``)."""
+        if histology is not None and histology in self.regimens_by_histology:
+            return list(self.regimens_by_histology[histology])
+        return list(self.regimens)
+
+    def regimen_variants(self) -> list[list[str]]:
+        """Every distinct list of regimen strings the arm gives (``regimens`` first)."""
+        out = [list(self.regimens)]
+        for regs in self.regimens_by_histology.values():
+            if list(regs) not in out:
+                out.append(list(regs))
+        return out
 
     @property
     def has_post_progression_rules(self) -> bool:
@@ -700,6 +720,7 @@ class TrialSpec(BaseModel):
                     parse_regimen_text(text)
                 except (OncoimmuneError, ValueError) as exc:
                     raise spec_error(where, str(exc), hint=_hint(where)) from None
+            self._check_histology_regimens(i, a)
             self._check_treatment_rules(i, a)
             if a.crossover is not None:
                 where = f"arms[{i}].crossover.to_arm"
@@ -735,6 +756,29 @@ class TrialSpec(BaseModel):
                     raise spec_error(f"randomisation.stratify[{i}]", f"{s!r} is listed twice; list it once")
                 self._check_stratum_available(i, s)
 
+    def _check_histology_regimens(self, i: int, a: ArmSpec) -> None:
+        """``regimens_by_histology``: keys are the cancer's histologies (canonical names), the regimens parse."""
+        if not a.regimens_by_histology:
+            return
+        from ..patients.cancers import resolve_cancer
+
+        cancer = resolve_cancer(self.population.cancer)
+        for key, regs in a.regimens_by_histology.items():
+            where = f"arms[{i}].regimens_by_histology.{key}"
+            if not cancer.histologies:
+                raise spec_error(where, f"the {self.population.cancer} patients carry no histology; remove it")
+            if key not in cancer.histologies:
+                raise spec_error(
+                    where, f"unknown histology {key!r}; give one of {', '.join(cancer.histologies)} (canonical names)"
+                )
+            if not regs:
+                raise spec_error(where, "is empty; list the regimens of these patients (or drop the key)")
+            for j, text in enumerate(regs):
+                try:
+                    parse_regimen_text(text)
+                except (OncoimmuneError, ValueError) as exc:
+                    raise spec_error(f"{where}[{j}]", str(exc), hint=_hint("arms[].regimens[]")) from None
+
     def _check_treatment_rules(self, i: int, a: ArmSpec) -> None:
         """``beyond_progression`` needs ``until = "progression"``; ``subsequent`` regimens parse, do not repeat
         a drug of the arm, and do not come together with ``crossover``."""
@@ -759,7 +803,7 @@ class TrialSpec(BaseModel):
                 "keep one of them",
             )
         mine = set()
-        for text in a.regimens:
+        for text in [t for regs in a.regimen_variants() for t in regs]:
             try:
                 mine.add(parse_regimen_text(text).key)
             except (OncoimmuneError, ValueError):
