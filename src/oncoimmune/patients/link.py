@@ -331,41 +331,49 @@ DEFAULT_COEFFICIENTS = LinkCoefficients(
 # ---------------------------------------------------------------------------
 # the mappings (pure, vectorised)
 # ---------------------------------------------------------------------------
+def _checked(x: Any, low: float, high: float, message: str) -> Any:
+    """``x`` as a float (a Python number: the common case, one patient) or a float array, within [low, high]."""
+    if isinstance(x, (float, int)) and not isinstance(x, bool):
+        v = float(x)
+        if not (math.isfinite(v) and low <= v <= high):
+            raise ParameterValueError(f"{message}; got {x!r}")
+        return v
+    a = np.asarray(x, dtype=float)
+    if np.any(~np.isfinite(a)) or np.any(a < low) or np.any(a > high):
+        raise ParameterValueError(f"{message}; got {x!r}")
+    return a
+
+
 def antigen_loss_from_tmb(tmb: Any, c: LinkCoefficients = DEFAULT_COEFFICIENTS) -> Any:
     """``antigen_loss = f_max * K / (K + TMB)`` (TMB in mut/Mb, >= 0)."""
-    t = np.asarray(tmb, dtype=float)
-    if np.any(~np.isfinite(t)) or np.any(t < 0):
-        raise ParameterValueError(f"tmb must be finite numbers >= 0 (mut/Mb); got {tmb!r}")
+    t = _checked(tmb, 0.0, math.inf, "tmb must be finite numbers >= 0 (mut/Mb)")
     k = c.tmb_half.value
     out = c.antigen_loss_max.value * k / (k + t)
-    return float(out) if out.ndim == 0 else out
+    return out if isinstance(out, float) else (float(out) if out.ndim == 0 else out)
 
 
 def pdl1_engagement_from_tps(tps: Any, c: LinkCoefficients = DEFAULT_COEFFICIENTS) -> Any:
     """``pdl1_engagement = q0 + q_max * TPS / 100`` (TPS in %, 0-100)."""
-    t = np.asarray(tps, dtype=float)
-    if np.any(~np.isfinite(t)) or np.any(t < 0) or np.any(t > 100):
-        raise ParameterValueError(f"PD-L1 TPS must be numbers in [0, 100] %; got {tps!r}")
+    t = _checked(tps, 0.0, 100.0, "PD-L1 TPS must be numbers in [0, 100] %")
     out = c.pdl1_engagement_floor.value + c.pdl1_engagement_max.value * t / 100.0
-    return float(out) if out.ndim == 0 else out
+    return out if isinstance(out, float) else (float(out) if out.ndim == 0 else out)
 
 
 def lymphopenia_from_lymphocytes(alc: Any, c: LinkCoefficients = DEFAULT_COEFFICIENTS) -> Any:
     """``lymphopenia_loss = min(l_max, max(0, 1 - ALC / ALC_ref))`` (ALC in 1e9/L)."""
-    a = np.asarray(alc, dtype=float)
-    if np.any(~np.isfinite(a)) or np.any(a < 0):
-        raise ParameterValueError(f"lymphocyte counts must be finite numbers >= 0 (1e9/L); got {alc!r}")
-    out = np.clip(1.0 - a / c.lymphocytes_reference.value, 0.0, c.lymphopenia_max.value)
+    a = _checked(alc, 0.0, math.inf, "lymphocyte counts must be finite numbers >= 0 (1e9/L)")
+    x = 1.0 - a / c.lymphocytes_reference.value
+    if isinstance(x, float):
+        return min(max(x, 0.0), c.lymphopenia_max.value)
+    out = np.clip(x, 0.0, c.lymphopenia_max.value)
     return float(out) if out.ndim == 0 else out
 
 
 def initial_tumour(cells: Any, c: LinkCoefficients = DEFAULT_COEFFICIENTS) -> Any:
     """Initial tumour state: ``cells * tumour_scale``."""
-    x = np.asarray(cells, dtype=float)
-    if np.any(~np.isfinite(x)) or np.any(x < 0):
-        raise ParameterValueError(f"tumour cells must be finite numbers >= 0; got {cells!r}")
+    x = _checked(cells, 0.0, math.inf, "tumour cells must be finite numbers >= 0")
     out = x * c.tumour_scale.value
-    return float(out) if out.ndim == 0 else out
+    return out if isinstance(out, float) else (float(out) if out.ndim == 0 else out)
 
 
 # ---------------------------------------------------------------------------
