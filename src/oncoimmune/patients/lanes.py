@@ -175,32 +175,15 @@ class _Block:
 
 
 def _attempt(pop: Population, st: LaneStreams, lanes: np.ndarray, design: dict[str, np.ndarray]) -> _Block:
-    """One candidate draw for each lane in ``lanes`` (draw_patient's order)."""
+    """One candidate draw for each lane in ``lanes``, in :func:`~oncoimmune.patients.virtual.draw_patient`'s order."""
     prof = pop.profile
     assert prof is not None
-    c = CANCERS[prof.cancer]
     n = lanes.size
-    if not pop.stages:
-        stage = np.full(n, None, dtype=object)
-    elif len(pop.stages) == 1:
-        stage = np.full(n, pop.stages[0], dtype=object)
-    else:
-        w = np.asarray(pop.stage_weights if pop.stage_weights is not None else [1.0] * len(pop.stages))
-        cum = np.cumsum(w / w.sum())
-        k = np.minimum(np.searchsorted(cum, st.random(lanes), side="right"), len(pop.stages) - 1)
-        stage = np.asarray(pop.stages, dtype=object)[k]
+    stage = _stages(pop, st, lanes)
     male = st.random(lanes) < prof.male.p
     sex = np.where(male, "male", "female").astype(object)
     age = np.asarray(_sample(prof.age, st, lanes, {}), dtype=float)
-    z1, z2 = st.standard_normal(lanes), st.standard_normal(lanes)
-    body = prof.body
-    h_mean = np.where(male, body.height_mean["male"], body.height_mean["female"])
-    weight = np.empty(n)
-    for s, sel in (("male", male), ("female", ~male)):
-        if sel.any():
-            weight[sel] = _lognormal(body.weight_median[s], body.weight_sigma, z1[sel])
-    ratio = np.where(male, body.height_sd / body.height_mean["male"], body.height_sd / body.height_mean["female"])
-    height = h_mean * (1.0 + ratio * z2)
+    weight, height = _body(prof.body, st, lanes, male)
     ecog = np.array([int(e) for e in _categorical(prof.ecog.probabilities, st.random(lanes))], dtype=np.int64)
     histology = (
         _categorical(prof.histology.probabilities, st.random(lanes))
@@ -208,32 +191,80 @@ def _attempt(pop: Population, st: LaneStreams, lanes: np.ndarray, design: dict[s
         else np.full(n, None, dtype=object)
     )
     drivers = {k: np.asarray(_sample(d, st, lanes, {}), dtype=bool) for k, d in prof.drivers.items()}
-    lines_drawn = _categorical(prof.prior.lines.probabilities, st.random(lanes))
+    lines, classes, alc = _treatments_and_lymphocytes(pop, st, lanes, design)
+    markers, raw = _markers_and_burden(pop, stage, st, lanes)
+    return _Block(
+        stage, sex, age, weight, height, ecog, histology, drivers, lines, classes, alc, raw, markers,
+        design["region"], design["eps"],
+    )
+
+
+def _stages(pop: Population, st: LaneStreams, lanes: np.ndarray) -> np.ndarray:
+    """:func:`~oncoimmune.patients.cohort._choose_stage` per lane (a uniform only with several stages)."""
+    n = lanes.size
+    if not pop.stages:
+        return np.full(n, None, dtype=object)
+    if len(pop.stages) == 1:
+        return np.full(n, pop.stages[0], dtype=object)
+    w = np.asarray(pop.stage_weights if pop.stage_weights is not None else [1.0] * len(pop.stages))
+    cum = np.cumsum(w / w.sum())
+    k = np.minimum(np.searchsorted(cum, st.random(lanes), side="right"), len(pop.stages) - 1)
+    return np.asarray(pop.stages, dtype=object)[k]
+
+
+def _body(body: Any, st: LaneStreams, lanes: np.ndarray, male: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`~oncoimmune.patients.virtual.BodySize.sample` for adults: weight and height per lane."""
+    z1, z2 = st.standard_normal(lanes), st.standard_normal(lanes)
+    weight = np.empty(lanes.size)
+    for s, sel in (("male", male), ("female", ~male)):
+        if sel.any():
+            weight[sel] = _lognormal(body.weight_median[s], body.weight_sigma, z1[sel])
+    h_mean = np.where(male, body.height_mean["male"], body.height_mean["female"])
+    ratio = np.where(male, body.height_sd / body.height_mean["male"], body.height_sd / body.height_mean["female"])
+    return weight, h_mean * (1.0 + ratio * z2)
+
+
+def _treatments_and_lymphocytes(
+    pop: Population, st: LaneStreams, lanes: np.ndarray, design: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Earlier lines, earlier treatment classes (tuples) and the lymphocyte count they modify, per lane."""
+    prof = pop.profile
+    assert prof is not None
+    n = lanes.size
+    lines_drawn = _categorical(prof.prior.lines.probabilities, st.random(lanes))  # always drawn
     if pop.prior_lines is None:
         lines = lines_drawn.astype(np.int64)
     elif isinstance(pop.prior_lines, Mapping):
         lines = design["lines"]
     else:
         lines = np.full(n, int(pop.prior_lines), dtype=np.int64)
-    had = np.zeros((n, len(prof.prior.classes)), dtype=bool)
+    names = list(prof.prior.classes)
+    codes = np.zeros(n, dtype=np.int64)  # bit j: had class j (one uniform per class, always drawn)
     for j, p in enumerate(prof.prior.classes.values()):
-        had[:, j] = (st.random(lanes) < p) & (lines > 0)
-    class_names = list(prof.prior.classes)
-    codes = had @ (1 << np.arange(len(class_names), dtype=np.int64)) if class_names else np.zeros(n, np.int64)
+        codes |= ((st.random(lanes) < p) & (lines > 0)).astype(np.int64) << j
     classes = np.empty(n, dtype=object)
     alc = np.asarray(_sample(prof.lymphocytes, st, lanes, {}), dtype=float)
-    for code in np.unique(codes):
+    for code in np.unique(codes).tolist():
         sel = codes == code
-        drawn = tuple(name for j, name in enumerate(class_names) if code >> j & 1)
-        expanded = _expand_classes((*drawn, *pop.prior))
+        expanded = _expand_classes((*(name for j, name in enumerate(names) if code >> j & 1), *pop.prior))
         for k in np.flatnonzero(sel):
             classes[k] = expanded
         for k in expanded:  # the scalar code multiplies in this order
             alc[sel] = alc[sel] * prof.lymphocyte_factors.get(k, 1.0)
+    return lines, classes, alc
+
+
+def _markers_and_burden(
+    pop: Population, stage: np.ndarray, st: LaneStreams, lanes: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The burden (drawn first, scaled by stage) and the biomarkers in profile order, per lane."""
+    prof = pop.profile
+    assert prof is not None
+    c = CANCERS[prof.cancer]
     if prof.burden is not None:
         raw = np.asarray(_sample(prof.burden, st, lanes, {}), dtype=float)
     else:
-        raw = np.full(n, math.nan)
+        raw = np.full(lanes.size, math.nan)
     if c.has_stages and pop.stages:
         by_stage = {s: 1.0 if s is None else prof.stage_factors.get(c.ancestors(s)[-1], 1.0) for s in set(stage)}
         raw = raw * np.array([by_stage[s] for s in stage])
@@ -244,14 +275,11 @@ def _attempt(pop: Population, st: LaneStreams, lanes: np.ndarray, design: dict[s
             lo, hi = ASSAYS[name].value_range
             v = np.minimum(np.maximum(np.asarray(v, dtype=float), lo), hi)
         markers[name] = v
-    if prof.burden is None:
+    if prof.burden is None:  # JAK2-mutant MPN: the allele burden is the tumour burden
         raw = np.asarray(markers["jak2"], dtype=float).copy()
     if prof.burden_measure in ("marrow_blasts", "jak2_vaf"):
         raw = np.minimum(raw, 100.0)
-    return _Block(
-        stage, sex, age, weight, height, ecog, histology, drivers, lines, classes, alc, raw, markers,
-        design["region"], design["eps"],
-    )
+    return markers, raw
 
 
 def _design(pop: Population, seed: int, indices: np.ndarray) -> dict[str, np.ndarray]:
