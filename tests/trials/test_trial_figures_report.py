@@ -155,3 +155,29 @@ def test_errors(trial, tmp_path):
 
     with pytest.raises(ResultsFileError, match="does not exist"):
         write_report(tmp_path / "nope" / "r.html", table)
+
+
+def test_waterfall_of_many_patients_shows_evenly_spaced_ranks():
+    from matplotlib.collections import PolyCollection
+
+    rng = np.random.default_rng(3)
+    n = 50_000
+    v = rng.normal(-10, 40, n)
+    table = pd.DataFrame(
+        {
+            "arm": np.where(rng.random(n) < 0.5, "a", "b"),
+            "best_percent_change": v,
+            "best_overall_response": np.where(v <= -30, "PR", np.where(v >= 20, "PD", "SD")),
+        }
+    )
+    fig = plot_waterfall(table, max_bars=1000)
+    for ax in fig.axes[:2]:
+        bars = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        assert len(bars) == 1 and len(bars[0].get_paths()) <= 1000
+        assert "evenly spaced ranks shown" in ax.get_xlabel() and "n = 2" in ax.get_xlabel()
+        heights = [p.vertices[1, 1] for p in bars[0].get_paths()]
+        assert heights == sorted(heights, reverse=True)  # still the sorted curve
+    full = plot_waterfall(table.iloc[:500], max_bars=1000)
+    assert "evenly spaced" not in full.axes[0].get_xlabel()
+    with pytest.raises(ValueError, match="max_bars"):
+        plot_waterfall(table, max_bars=1)

@@ -101,6 +101,7 @@ def plot_waterfall(
     by: str | None = "arm",
     clip: float | None = 100.0,
     title: str | None = None,
+    max_bars: int | None = 4000,
 ) -> Any:
     """Waterfall plot: best % change in the sum of diameters, one bar per patient.
 
@@ -119,6 +120,12 @@ def plot_waterfall(
     clip : float or None
         Bars above this percentage are cut at it (marked with a caret).
     title : str, optional
+    max_bars : int or None
+        A panel with more patients shows this many bars, at evenly spaced ranks of
+        the sorted patients (the quantiles of the curve, each coloured by that
+        patient's response; the axis label says so): a figure a few thousand pixels
+        wide cannot show a million bars, and drawing them took minutes.
+        None: every patient.
 
     Returns
     -------
@@ -127,6 +134,8 @@ def plot_waterfall(
     import pandas as pd
 
     check_endpoint_table(table, [value, bor] + ([by] if by else []))
+    if max_bars is not None and (isinstance(max_bars, bool) or not isinstance(max_bars, int) or max_bars < 2):
+        raise ValueError(f"max_bars must be a whole number >= 2 or None; got {max_bars!r}")
     groups = [(str(g), sub) for g, sub in table.groupby(by, sort=False)] if by else [("", table)]
     fig = _figure(max(6.0, 3.6 * len(groups)), 4.2)
     axes = fig.subplots(1, len(groups), sharey=True, squeeze=False)[0]
@@ -138,10 +147,13 @@ def plot_waterfall(
         v, b = v[ok], b[ok]
         order = np.argsort(-v, kind="stable")
         v, b = v[order], b[order]
+        n_all, x, step = v.size, np.arange(v.size), 1.0
+        if max_bars is not None and n_all > max_bars:  # evenly spaced ranks of the sorted patients
+            x = np.unique(np.round(np.linspace(0, n_all - 1, max_bars)).astype(np.int64))
+            v, b, step = v[x], b[x], (n_all - 1) / (x.size - 1)
         shown = np.minimum(v, clip) if clip is not None else v
         colours = [BOR_COLOURS.get(c, BOR_COLOURS["NE"]) for c in b]
-        x = np.arange(v.size)
-        _bars(ax, x, shown, colours, width=0.85 if v.size <= 300 else 1.0)  # wider than a pixel: no gaps
+        _bars(ax, x, shown, colours, width=(0.85 if n_all <= 300 else 1.0) * step)  # wider than a pixel: no gaps
         if clip is not None and (v > clip).any():
             ax.plot(x[v > clip], np.full((v > clip).sum(), clip), "^", color="black", ms=4)
         ax.axhline(20.0, ls="--", lw=0.9, color="#d6604d")
@@ -149,8 +161,9 @@ def plot_waterfall(
         ax.axhline(0.0, lw=0.6, color="black")
         ax.set_xticks([])
         missing = int((~ok).sum())
+        sampled = f"; {x.size} evenly spaced ranks shown" if x.size < n_all else ""
         ax.set_xlabel(
-            f"patients (n = {v.size})" + (f"\n{missing} without a post-baseline scan" if missing else "")
+            f"patients (n = {n_all}{sampled})" + (f"\n{missing} without a post-baseline scan" if missing else "")
         )
         if name:
             ax.set_title(name, fontsize="medium")
