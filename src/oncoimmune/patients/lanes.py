@@ -508,6 +508,19 @@ _ATTR = {"ecog": "ecog", "histology": "histology", "sex": "sex", "stage": "stage
          "region": "region"}
 
 
+def _tested(
+    pop: Population, seed: int, indices: Sequence[int] | np.ndarray, with_sp142: bool, instead: str
+) -> tuple[np.ndarray, _Block, np.ndarray, np.ndarray, dict[str, _Reported]]:
+    """Draw candidates ``indices`` and run their assays: indices, block, exhausted lanes, SP142 levels, results."""
+    why = supported(pop)
+    if why is not None:
+        raise ValueError(f"population cannot be drawn in lanes ({why}); use {instead}")
+    idx = np.asarray(indices, dtype=np.int64)
+    b, exhausted = _draw(pop, seed, idx)
+    sp142 = _sp142(pop, b, np.arange(idx.size)) if with_sp142 else np.full(idx.size, None, dtype=object)
+    return idx, b, exhausted, sp142, _reported(pop, seed, idx, b, sp142)
+
+
 def screen_block(
     pop: Population, seed: int, indices: Sequence[int] | np.ndarray, factors: Sequence[str] = ()
 ) -> BlockOutcome:
@@ -529,15 +542,9 @@ def screen_block(
     -------
     BlockOutcome
     """
-    why = supported(pop)
-    if why is not None:
-        raise ValueError(f"population cannot be screened in lanes ({why}); use cohort.screen_patient")
-    idx = np.asarray(indices, dtype=np.int64)
-    b, exhausted = _draw(pop, seed, idx)
     # the SP142 level is the last assay run (its error draws come last): left out when nothing reads it
     needed = "pdl1_sp142" in factors or "pdl1_sp142" in pop.inclusion.biomarkers
-    sp142 = _sp142(pop, b, np.arange(idx.size)) if needed else np.full(idx.size, None, dtype=object)
-    reported = _reported(pop, seed, idx, b, sp142)
+    idx, b, exhausted, sp142, reported = _tested(pop, seed, indices, needed, "cohort.screen_patient")
     failed = _failures(pop, b, reported)
     strata: list[str | None] = []
     for k, f in enumerate(failed):
@@ -584,15 +591,9 @@ def draw_patients(pop: Population, seed: int, indices: Sequence[int] | np.ndarra
     from .cohort import sample_patient
     from .virtual import Burden, VirtualPatient, tumour_cells_from_burden
 
-    why = supported(pop)
-    if why is not None:
-        raise ValueError(f"population cannot be drawn in lanes ({why}); use cohort.sample_patient")
-    idx = np.asarray(indices, dtype=np.int64)
-    b, exhausted = _draw(pop, seed, idx)
+    idx, b, exhausted, sp142, reported = _tested(pop, seed, indices, True, "cohort.sample_patient")
     if exhausted.any():
         sample_patient(pop, seed, int(idx[np.flatnonzero(exhausted)[0]]))  # raises the one-by-one error
-    sp142 = _sp142(pop, b, np.arange(idx.size))
-    reported = _reported(pop, seed, idx, b, sp142)
     prof = pop.profile
     assert prof is not None and b.draws is not None
     cancer = CANCERS[prof.cancer].id

@@ -58,8 +58,15 @@ class EventDraws:
     crossover: np.ndarray
     new_lesion: np.ndarray
 
+    def row(self, j: int) -> EventDraws:
+        """Patient ``j``'s numbers (arrays of length 1)."""
+        return EventDraws(*(getattr(self, f.name)[j : j + 1] for f in dataclasses.fields(self)))
 
-_EVENT_FIELDS = ("dropout", "background", "crossover", "new_lesion")
+    @staticmethod
+    def concat(parts: Sequence[EventDraws]) -> EventDraws:
+        """The patients of ``parts``, in order."""
+        names = [f.name for f in dataclasses.fields(EventDraws)]
+        return EventDraws(*(np.concatenate([getattr(p, n) for p in parts]) for n in names))
 
 
 def event_draws(seed: int, indices: Sequence[int]) -> EventDraws:
@@ -276,7 +283,7 @@ def presample(ctx: TrialContext, planned: Sequence[PlannedPatient]) -> dict[int,
     out: dict[int, tuple[Any, Any, EventDraws]] = {}
     for j, (i, pat, dr) in enumerate(zip(idx, patients, drawn)):
         if check.use():
-            out[i] = (pat, dr, EventDraws(*(getattr(ev, f)[j : j + 1] for f in _EVENT_FIELDS)))
+            out[i] = (pat, dr, ev.row(j))
         elif check.wanted:
             full = drawn_patient(ctx, i)
             full_dr = sample_parameters(ctx.model, ctx.seed, i) if variability else None

@@ -514,8 +514,7 @@ def _finish(sh: _Shard, burden: np.ndarray, nl: Any, nfev: np.ndarray) -> None:
     """Outcomes from the solved trajectories, post-progression re-simulation, then the records."""
     ctx, planned, rows = sh.ctx, sh.planned, sh.rows
     kw = _outcome_options(ctx)
-    draws = EventDraws(*(np.concatenate([getattr(sh.sampled[k].draws, f) for k in rows]) for f in
-                         ("dropout", "background", "crossover", "new_lesion")))
+    draws = EventDraws.concat([sh.sampled[k].draws for k in rows])
     kw["follow_up"] = np.array([planned[k].follow_up_days for k in rows])
     kw["survival"] = _survival_inputs(ctx, [sh.sampled[k].patient for k in rows], [planned[k].index for k in rows])
     with _stage(ctx, "outcomes"):
