@@ -314,6 +314,12 @@ def _exponentials(st, lanes, ke, we, fe, out):
                 break
 
 
+@njit(**_JIT)
+def _scaled_exp(median, sigma, z, out):  # median * exp(sigma * z), with the C library's exp
+    for i in range(z.shape[0]):
+        out[i] = median * math.exp(sigma * z[i])
+
+
 # ---------------------------------------------------------------------------
 # the Python face
 # ---------------------------------------------------------------------------
@@ -395,3 +401,27 @@ class LaneStreams:
         ki, wi, fi = ziggurat_tables()
         _normals(self.state, ln, ki, wi, fi, out)
         return out
+
+
+def lognormal_lanes(median: float, sigma: float, z: np.ndarray) -> np.ndarray:
+    """``median * math.exp(sigma * z)`` elementwise, as the scalar code computes it.
+
+    NumPy's vectorised ``exp`` differs from :func:`math.exp` (the C library) in the
+    last bit for a few per cent of arguments on machines with AVX-512; this loop
+    calls the C library, so lanes and one-by-one draws agree bit for bit.
+    """
+    out = np.empty(z.shape[0])
+    _scaled_exp(float(median), float(sigma), np.ascontiguousarray(z, dtype=np.float64), out)
+    return out
+
+
+def categorical_lanes(probabilities: Any, u: np.ndarray) -> np.ndarray:
+    """The category of each uniform ``u`` by the cumulative rule (first category whose running sum
+    exceeds ``u``, else the last), with the running sums added in the scalar code's order (object array)."""
+    keys = list(probabilities)
+    acc, cum = 0.0, []
+    for k in keys:
+        acc += probabilities[k]
+        cum.append(acc)
+    pos = np.minimum(np.searchsorted(np.asarray(cum), u, side="right"), len(keys) - 1)
+    return np.asarray(keys + [None], dtype=object)[:-1][pos]

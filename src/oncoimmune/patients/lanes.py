@@ -30,47 +30,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from ._pcg64 import LaneStreams
+from ._pcg64 import LaneStreams, categorical_lanes, lognormal_lanes
 from .biomarkers import ASSAYS, AssayResult, categorise
 from .cancers import CANCERS
 from .cohort import MEASURABLE, Population
 from .streams import patient_seed_sequence
-from .virtual import (
-    DESIGN_STREAM,
-    AbstractCovariate,
-    Bernoulli,
-    Categorical,
-    ConditionalOn,
-    Fixed,
-    LogNormal,
-    Normal,
-    PiecewiseUniform,
-    _expand_classes,
-)
+from .virtual import DESIGN_STREAM, PiecewiseUniform, _expand_classes
 
 __all__ = ["BlockOutcome", "draw_patients", "screen_block", "supported"]
 
-_LANE_KINDS = (Fixed, Normal, LogNormal, Categorical, Bernoulli, PiecewiseUniform, ConditionalOn)
-
-
-@njit(cache=True, nogil=True)
-def _scaled_exp(median, sigma, z, out):  # median * exp(sigma * z), with the C library's exp
-    for i in range(z.shape[0]):
-        out[i] = median * math.exp(sigma * z[i])
-
-
-def _lognormal(median: float, sigma: float, z: np.ndarray) -> np.ndarray:
-    out = np.empty(z.shape[0])
-    _scaled_exp(float(median), float(sigma), np.ascontiguousarray(z, dtype=np.float64), out)
-    return out
-
 
 def _dist_supported(d: Any) -> bool:
-    if isinstance(d, ConditionalOn):
-        return all(_dist_supported(c) for c in d.cases.values())
-    return isinstance(d, _LANE_KINDS)
+    """Whether covariate ``d`` has a lane form (``sample_lanes``; a ``ConditionalOn`` also for every case)."""
+    return hasattr(d, "sample_lanes") and getattr(d, "lanes_supported", True)
 
 
 def supported(pop: Population) -> str | None:
@@ -101,55 +74,15 @@ def supported(pop: Population) -> str | None:
     return None
 
 
-def _categorical(probabilities: Mapping[Any, float], u: np.ndarray) -> np.ndarray:
-    """Categories of uniforms ``u`` by :meth:`Categorical.sample`'s cumulative rule (object array)."""
-    keys = list(probabilities)
-    acc, cum = 0.0, []
-    for k in keys:
-        acc += probabilities[k]
-        cum.append(acc)
-    pos = np.minimum(np.searchsorted(np.asarray(cum), u, side="right"), len(keys) - 1)
-    return np.asarray(keys + [None], dtype=object)[:-1][pos]
-
-
 def _categorical_normalised(probabilities: Mapping[Any, float], u: np.ndarray) -> np.ndarray:
     """:func:`~oncoimmune.patients.virtual._categorical_at` for many uniforms (weights normalised as it does)."""
     total = float(sum(probabilities.values()))
-    return _categorical({k: float(p) / total for k, p in probabilities.items()}, u)
+    return categorical_lanes({k: float(p) / total for k, p in probabilities.items()}, u)
 
 
-def _sample(d: AbstractCovariate, st: LaneStreams, lanes: np.ndarray, ctx: Mapping[str, np.ndarray]) -> np.ndarray:
-    """One draw of ``d`` for each lane in ``lanes`` (the scalar ``d.sample`` lane by lane)."""
-    if isinstance(d, Fixed):
-        return np.full(lanes.size, d.value, dtype=object if not isinstance(d.value, (int, float)) else None)
-    if isinstance(d, Normal):
-        return d.mean + d.sd * st.standard_normal(lanes)
-    if isinstance(d, LogNormal):
-        return _lognormal(d.median, d.sigma, st.standard_normal(lanes))
-    if isinstance(d, Categorical):
-        return _categorical(d.probabilities, st.random(lanes))
-    if isinstance(d, Bernoulli):
-        return st.random(lanes) < d.p
-    if isinstance(d, PiecewiseUniform):
-        u, v = st.random(lanes), st.random(lanes)
-        probs = {k: p for k, (_, _, p) in enumerate(d.bins)}
-        b = _categorical(probs, u).astype(np.int64)
-        lo = np.array([a for a, _, _ in d.bins])[b]
-        hi = np.array([h for _, h, _ in d.bins])[b]
-        return lo + (hi - lo) * v
-    if isinstance(d, ConditionalOn):
-        key = ctx.get(d.key)
-        if key is None:
-            raise KeyError(d.key)
-        out = np.empty(lanes.size, dtype=object)
-        for case, sub in d.cases.items():
-            sel = np.array([k == case for k in key], dtype=bool)
-            if sel.any():
-                out[sel] = list(_sample(sub, st, lanes[sel], {k: v[sel] for k, v in ctx.items()}))
-        if any(k not in d.cases for k in key):
-            raise KeyError(d.key)
-        return out
-    raise TypeError(type(d).__name__)  # pragma: no cover - supported() guards
+def _sample(d: Any, st: LaneStreams, lanes: np.ndarray, ctx: Mapping[str, np.ndarray]) -> np.ndarray:
+    """One draw of ``d`` for each lane in ``lanes`` (the covariate's own lane form of ``d.sample``)."""
+    return d.sample_lanes(st, lanes, ctx)
 
 
 @dataclass
@@ -184,9 +117,9 @@ def _attempt(pop: Population, st: LaneStreams, lanes: np.ndarray, design: dict[s
     sex = np.where(male, "male", "female").astype(object)
     age = np.asarray(_sample(prof.age, st, lanes, {}), dtype=float)
     weight, height = _body(prof.body, st, lanes, male)
-    ecog = np.array([int(e) for e in _categorical(prof.ecog.probabilities, st.random(lanes))], dtype=np.int64)
+    ecog = np.array([int(e) for e in categorical_lanes(prof.ecog.probabilities, st.random(lanes))], dtype=np.int64)
     histology = (
-        _categorical(prof.histology.probabilities, st.random(lanes))
+        categorical_lanes(prof.histology.probabilities, st.random(lanes))
         if prof.histology is not None
         else np.full(n, None, dtype=object)
     )
@@ -218,7 +151,7 @@ def _body(body: Any, st: LaneStreams, lanes: np.ndarray, male: np.ndarray) -> tu
     weight = np.empty(lanes.size)
     for s, sel in (("male", male), ("female", ~male)):
         if sel.any():
-            weight[sel] = _lognormal(body.weight_median[s], body.weight_sigma, z1[sel])
+            weight[sel] = lognormal_lanes(body.weight_median[s], body.weight_sigma, z1[sel])
     h_mean = np.where(male, body.height_mean["male"], body.height_mean["female"])
     ratio = np.where(male, body.height_sd / body.height_mean["male"], body.height_sd / body.height_mean["female"])
     return weight, h_mean * (1.0 + ratio * z2)
@@ -231,7 +164,7 @@ def _treatments_and_lymphocytes(
     prof = pop.profile
     assert prof is not None
     n = lanes.size
-    lines_drawn = _categorical(prof.prior.lines.probabilities, st.random(lanes))  # always drawn
+    lines_drawn = categorical_lanes(prof.prior.lines.probabilities, st.random(lanes))  # always drawn
     if pop.prior_lines is None:
         lines = lines_drawn.astype(np.int64)
     elif isinstance(pop.prior_lines, Mapping):
@@ -450,7 +383,9 @@ def _assay_lanes(a: Any, v: np.ndarray, st: LaneStreams | None, lanes: np.ndarra
         neg = [c for c in a.categories if c != a.positive][0]
         u = st.random(lanes[has])
         pos = true[has] == a.positive
-        cats[has] = np.where(pos, np.where(u < err.sensitivity, a.positive, neg), np.where(u < err.specificity, neg, a.positive))
+        kept = np.where(u < err.sensitivity, a.positive, neg)  # true positives reported positive
+        flipped = np.where(u < err.specificity, neg, a.positive)  # true negatives reported negative
+        cats[has] = np.where(pos, kept, flipped)
     vals[has] = cats[has]
     return _Reported(cats, vals, true, a.error is None)
 

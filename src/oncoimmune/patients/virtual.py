@@ -196,7 +196,11 @@ class AbstractCovariate(abc.ABC):
        :class:`numpy.random.Generator`) using a fixed number of draws per call,
        so a patient stream is reproducible; ``context`` holds covariates
        already drawn (for conditional distributions);
-    4. ``describe()`` returns the distribution in words for reports.
+    4. ``describe()`` returns the distribution in words for reports;
+    5. optionally ``sample_lanes(streams, lanes, context)``: the same draws for many
+       patients at once (:class:`~oncoimmune.patients._pcg64.LaneStreams`, one lane per
+       patient), bit for bit what ``sample`` gives lane by lane. A profile whose
+       distributions all have it can be screened in lanes (:mod:`oncoimmune.patients.lanes`).
     """
 
     source: Source
@@ -234,6 +238,10 @@ class Fixed(AbstractCovariate):
     def sample(self, rng: np.random.Generator, context: Mapping[str, Any] | None = None) -> Any:
         return self.value
 
+    def sample_lanes(self, st: Any, lanes: np.ndarray, context: Mapping[str, np.ndarray]) -> np.ndarray:
+        kind = None if isinstance(self.value, (int, float)) else object
+        return np.full(lanes.size, self.value, dtype=kind)
+
     def describe(self) -> str:
         return f"fixed at {self.value!r}"
 
@@ -253,6 +261,9 @@ class Normal(AbstractCovariate):
 
     def sample(self, rng: np.random.Generator, context: Mapping[str, Any] | None = None) -> float:
         return float(rng.normal(self.mean, self.sd))
+
+    def sample_lanes(self, st: Any, lanes: np.ndarray, context: Mapping[str, np.ndarray]) -> np.ndarray:
+        return self.mean + self.sd * st.standard_normal(lanes)
 
     def describe(self) -> str:
         return f"normal, mean {self.mean:g}, sd {self.sd:g}"
@@ -320,6 +331,11 @@ class LogNormal(AbstractCovariate):
     def sample(self, rng: np.random.Generator, context: Mapping[str, Any] | None = None) -> float:
         return float(self.median * math.exp(self.sigma * rng.standard_normal()))
 
+    def sample_lanes(self, st: Any, lanes: np.ndarray, context: Mapping[str, np.ndarray]) -> np.ndarray:
+        from ._pcg64 import lognormal_lanes
+
+        return lognormal_lanes(self.median, self.sigma, st.standard_normal(lanes))
+
     def describe(self) -> str:
         return f"log-normal, median {self.median:.4g}, sigma(log) {self.sigma:.3g}"
 
@@ -376,6 +392,11 @@ class Categorical(AbstractCovariate):
                 return k
         return keys[-1]
 
+    def sample_lanes(self, st: Any, lanes: np.ndarray, context: Mapping[str, np.ndarray]) -> np.ndarray:
+        from ._pcg64 import categorical_lanes
+
+        return categorical_lanes(self.probabilities, st.random(lanes))
+
     def describe(self) -> str:
         return ", ".join(f"{k}: {100 * p:.1f} %" for k, p in self.probabilities.items())
 
@@ -392,6 +413,9 @@ class Bernoulli(AbstractCovariate):
 
     def sample(self, rng: np.random.Generator, context: Mapping[str, Any] | None = None) -> bool:
         return bool(rng.random() < self.p)
+
+    def sample_lanes(self, st: Any, lanes: np.ndarray, context: Mapping[str, np.ndarray]) -> np.ndarray:
+        return st.random(lanes) < self.p
 
     def describe(self) -> str:
         return f"yes with probability {self.p:.3g}"
@@ -429,6 +453,15 @@ class PiecewiseUniform(AbstractCovariate):
         a, b, _ = self.bins[-1]
         return float(a + (b - a) * v)
 
+    def sample_lanes(self, st: Any, lanes: np.ndarray, context: Mapping[str, np.ndarray]) -> np.ndarray:
+        from ._pcg64 import categorical_lanes
+
+        u, v = st.random(lanes), st.random(lanes)
+        k = categorical_lanes({j: p for j, (_, _, p) in enumerate(self.bins)}, u).astype(np.int64)
+        lo = np.array([a for a, _, _ in self.bins])[k]
+        hi = np.array([h for _, h, _ in self.bins])[k]
+        return lo + (hi - lo) * v
+
     def cdf(self, x: float) -> float:
         """``P(X <= x)`` (uniform within each bin)."""
         x = float(x)
@@ -465,6 +498,25 @@ class ConditionalOn(AbstractCovariate):
                 f"{sorted(map(str, self.cases))}; got {ctx.get(self.key)!r}"
             )
         return self.cases[ctx[self.key]].sample(rng, ctx)
+
+    def sample_lanes(self, st: Any, lanes: np.ndarray, context: Mapping[str, np.ndarray]) -> np.ndarray:
+        key = context.get(self.key)
+        if key is None or any(k not in self.cases for k in key):
+            raise PatientInputError(
+                f"ConditionalOn: covariate {self.key!r} must be drawn first and be one of "
+                f"{sorted(map(str, self.cases))}"
+            )
+        out = np.empty(lanes.size, dtype=object)
+        for case, sub in self.cases.items():
+            sel = np.array([k == case for k in key], dtype=bool)
+            if sel.any():
+                out[sel] = list(sub.sample_lanes(st, lanes[sel], {k: v[sel] for k, v in context.items()}))
+        return out
+
+    @property
+    def lanes_supported(self) -> bool:
+        """Whether every case can be drawn in lanes."""
+        return all(hasattr(c, "sample_lanes") and getattr(c, "lanes_supported", True) for c in self.cases.values())
 
     def describe(self) -> str:
         return "; ".join(f"if {self.key} = {k}: {d.describe()}" for k, d in self.cases.items())
