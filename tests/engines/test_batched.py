@@ -153,7 +153,7 @@ def test_bolus_doses_state_and_parameter_events():
     assert sol.state("A")[0, i] > 200.0 > sol.state("A")[0, i - 1]
 
 
-@pytest.mark.parametrize("method", ["dopri5", "rosenbrock"])
+@pytest.mark.parametrize("method", ["dopri5", "rosenbrock", "dop853"])
 def test_parameter_add_events_stack_like_the_reference(method):
     """Overlapping infusions: 'add' on a rate parameter stacks (it is not a 'set')."""
     A, R = Sym("A"), Sym("R")
@@ -224,19 +224,20 @@ def test_work_budget_per_patient():
     assert ds.attrs["nfev"] <= 110
 
 
-def test_stiff_patient_is_detected_and_switched():
+@pytest.mark.parametrize("explicit_method, auto_method", [("dopri5", "auto"), ("dop853", "auto-dop853")])
+def test_stiff_patient_is_detected_and_switched(explicit_method, auto_method):
     mid = "andersen2017_mpn"
     cm = get_model(mid).compile()
     kw = dict(t1=3650.0, saveat=np.linspace(0.0, 3650.0, 11), rtol=1e-6, atol=1e-6)
-    explicit = solve_batch(cm, cm.y0, cm.p0, method="dopri5", max_steps=20_000, **kw)
+    explicit = solve_batch(cm, cm.y0, cm.p0, method=explicit_method, max_steps=20_000, **kw)
     assert explicit.status[0] == STATUS_BUDGET_STIFF and "stiff" in explicit.reason(0)
-    auto = solve_batch(cm, cm.y0, cm.p0, method="auto", **kw)
+    auto = solve_batch(cm, cm.y0, cm.p0, method=auto_method, **kw)
     assert auto.status[0] == STATUS_OK and np.isfinite(auto.t_stiff[0]) and auto.njev[0] > 0
     ref = simulate(get_model(mid), 3650.0, saveat=kw["saveat"], rtol=1e-10, atol=1e-10)
     assert scaled_error(auto.y[0], states_of(ref, cm.state_names)) < 1e-4
 
 
-@pytest.mark.parametrize("method", ["auto", "dopri5", "rosenbrock"])
+@pytest.mark.parametrize("method", ["auto", "dopri5", "rosenbrock", "dop853", "auto-dop853"])
 def test_methods_agree_on_a_nonstiff_cohort(method):
     cm = pk_kill_model().compile()
     rng = np.random.default_rng(3)
@@ -253,7 +254,8 @@ def test_methods_agree_on_a_nonstiff_cohort(method):
 
 
 # 4. independence of batch order, lanes, threads, chunks -------------------------------
-def test_results_do_not_depend_on_batch_order_lanes_threads_or_chunks():
+@pytest.mark.parametrize("method", ["auto", "auto-dop853"])
+def test_results_do_not_depend_on_batch_order_lanes_threads_or_chunks(method):
     cm = pk_kill_model().compile()
     rng = np.random.default_rng(7)
     n = 37
@@ -262,7 +264,7 @@ def test_results_do_not_depend_on_batch_order_lanes_threads_or_chunks():
     Y0[:, 1] *= np.exp(rng.normal(0.0, 1.0, n))
     Y0[4, 1] = 0.0
     evs = [Event(21.0 * k, "A", "add", 200.0) for k in range(10)]
-    kw = dict(t1=200.0, saveat=np.arange(201.0), events=evs)
+    kw = dict(t1=200.0, saveat=np.arange(201.0), events=evs, method=method)
     base = solve_batch(cm, Y0, P, lanes=8, threads=1, **kw)
     perm = rng.permutation(n)
     shuffled = solve_batch(cm, Y0[perm], P[perm], lanes=32, threads=2, **kw)

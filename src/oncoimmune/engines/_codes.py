@@ -19,6 +19,8 @@ STATUS_SINGULAR = 5
 STATUS_NEGATIVE = 6  # set here by the clipping rule (contract item 6)
 STATUS_NOT_RUN = 7
 METHOD_AUTO, METHOD_DOPRI5, METHOD_ROSENBROCK = 0, 1, 2
+#: DOP853 as the explicit method: alone, or switching with Rodas4 like METHOD_AUTO
+METHOD_DOP853, METHOD_AUTO8 = 3, 4
 EV_STATE, EV_PARAM = 0, 1
 OP_ADD_EV, OP_SET_EV, OP_MUL_EV = 0, 1, 2
 

@@ -9,7 +9,10 @@ Layout of the work
 ``solve_chunk`` integrates one chunk of patients without the GIL; the caller
 runs chunks in parallel on a thread pool (cheaper to compile than
 ``prange``). Inside a chunk, ``L`` *lanes* integrate ``L`` patients side by
-side with the explicit Dormand-Prince 5(4) pair: each tape instruction
+side with the explicit Dormand-Prince 5(4) pair (or, with methods
+``"dop853"`` and ``"auto-dop853"``, the 8th-order pair DOP853 [7]_, whose steps
+end on the save points since it has no dense output here; a step shortened to
+a save point hands the controller's step on to the next one): each tape instruction
 is applied to all lanes at once (a short loop the compiler vectorises), while
 every lane keeps its own time, step size, error control, event pointer and save
 pointer. A lane whose patient finishes or fails takes the next patient of the
@@ -83,6 +86,8 @@ References
 .. [6] Petzold L (1983). Automatic selection of methods for solving stiff and
    nonstiff systems of ordinary differential equations. SIAM J Sci Stat Comput
    4:136-148 (LSODA's switching in both directions).
+.. [7] Hairer E, Norsett SP, Wanner G (1993), as [2]: Section II.10 (DOP853: the pair, its 5th- and
+   3rd-order error estimate and step-size control; coefficients in ``_dop853.py``).
 """
 
 from __future__ import annotations
@@ -95,9 +100,12 @@ from numba import config as numba_config
 from numba import njit, types
 from numba.extending import intrinsic
 
+from . import _dop853
 from ._codes import (  # codes shared with the Python side (numba freezes them as constants)
     EV_STATE,
     METHOD_AUTO,
+    METHOD_AUTO8,
+    METHOD_DOP853,
     METHOD_ROSENBROCK,
     OP_ADD_EV,
     OP_SET_EV,
@@ -165,6 +173,18 @@ A71, A73, A74, A75, A76 = DP_A[6, 0], DP_A[6, 2], DP_A[6, 3], DP_A[6, 4], DP_A[6
 C2, C3, C4, C5 = DP_C[1], DP_C[2], DP_C[3], DP_C[4]
 E1, E3, E4, E5, E6, E7 = DP_E[0], DP_E[2], DP_E[3], DP_E[4], DP_E[5], DP_E[6]  # E2 = 0
 D1, D3, D4, D5, D6, D7 = DP_D[0], DP_D[2], DP_D[3], DP_D[4], DP_D[5], DP_D[6]  # D2 = 0
+
+# DOP853 (methods "dop853" and "auto-dop853"; coefficients in _dop853.py) -------------
+A8, B8, C8, E58, E38 = _dop853.A, _dop853.B, _dop853.C, _dop853.E5, _dop853.E3
+#: Hairer's dop853.f controller: no PI term (beta = 0), err^(1/8), the step shrinks at most 3x
+#: (fac1 = 0.333) and grows at most 6x (fac2 = 6)
+EXPO1_8 = 1.0 / 8.0
+FACC1_8 = 1.0 / 0.333
+FACC2_8 = 1.0 / 6.0
+#: the stiffness threshold of DOP853 (Hairer: 6.1, near its real stability boundary of about 6), lowered
+#: in the proportion measured for DOPRI5 below (2.8 / 3.25): a step held by stability settles just under
+#: the boundary, where Hairer's value would seldom fire
+STIFF_HLAMB8 = 6.1 * 2.8 / 3.25
 
 #: Hairer's stiffness test fires when h*|lambda| exceeds this on STIFF_COUNT of the recent accepted steps.
 #: Hairer uses 3.25 (DOPRI5's real stability boundary is about 3.3), but a step held by stability
@@ -571,6 +591,26 @@ def _hinit(code, k0, outputs, reg, l, t, y, f0, order, hmax, atol, rtol, work_y,
 
 
 # Dormand-Prince over lanes ------------------------------------------------------
+@njit(**_INLINE)
+def _combine(out, coefs, n, k, ns, width):
+    """``out[:, :width] = sum_j coefs[j] * k[j, :, :width]`` over the non-zero ``coefs[:n]``, left to right
+    (one vectorised pass per term; inlined, so no array reference counting)."""
+    first = True
+    for j in range(n):
+        a = coefs[j]
+        if a == 0.0:
+            continue
+        if first:
+            for i in range(ns):
+                for l in range(width):
+                    out[i, l] = a * k[j, i, l]
+            first = False
+        else:
+            for i in range(ns):
+                for l in range(width):
+                    out[i, l] = out[i, l] + a * k[j, i, l]
+
+
 @njit(**_JIT)
 def solve_chunk(
     start, stop, L, method,
@@ -606,8 +646,23 @@ def solve_chunk(
         for l in range(L):
             reg[r, l] = rhs_reg0[r]
     regj = np.empty((jac_reg0.size, 1))  # (unused by _refill's events: use_b is False)
+    # the explicit method: Dormand-Prince 5(4) (7 stages, FSAL) or DOP853 (12 stages and the FSAL one)
+    high = method == METHOD_DOP853 or method == METHOD_AUTO8
+    switching = method == METHOD_AUTO or method == METHOD_AUTO8
+    kl = 12 if high else 6  # row of k holding f at the step's end (the next step's k0)
+    expo1 = EXPO1_8 if high else EXPO1
+    beta = 0.0 if high else BETA
+    facc1 = FACC1_8 if high else FACC1
+    facc2 = FACC2_8 if high else FACC2
+    stiff_hlamb = STIFF_HLAMB8 if high else STIFF_HLAMB
+    horder = 7.0 if high else 4.0  # Hairer's starting step: h ~ (0.01 / |f'|)^(1 / (horder + 1))
+    hexp = 1.0 / (horder + 1.0)  # (1 / 5.0 is the double 0.2: DOPRI5's restarts are unchanged)
     y = np.zeros((ns, L))
-    k = np.zeros((7, ns, L))
+    k = np.zeros((kl + 1, ns, L))
+    ksum = np.zeros((ns, L))  # DOP853's stage sums and error combinations
+    ksum3 = np.zeros((ns, L))
+    svclip = np.zeros(L, dtype=np.bool_)  # DOP853: this step was shortened to land on a save point
+    hun = np.zeros(L)  # the step before that shortening
     y1 = np.zeros((ns, L))
     ysti = np.zeros((ns, L))
     dk = np.zeros((ns, L))  # h * sum_j d_j k_j, the last coefficient of the dense output
@@ -747,7 +802,7 @@ def solve_chunk(
                         continue
                     for i in range(ns):
                         k[0, i, l] = fs[i]
-                        k[6, i, l] = fs[i]
+                        k[kl, i, l] = fs[i]
                     h[l] = min(pk_f[q, PK_H], tend[l] - tq)
                     continue
                 if not active[l] and nxt < stop:
@@ -755,7 +810,7 @@ def solve_chunk(
                         l, nxt, stop, method, reg, y, k, t, h, tend, active, rejected, forced, nforced, pat, evp, isave,
                         lfacold, iasti, nonsti, cnt, ys, fs, wy, wf, regj, rhs_code, rhs_out, rhs_ninv,
                         Y0, P, t0, t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
-                        rtol, atol, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin,
+                        rtol, atol, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, horder,
                     )
                     if active[l]:
                         p_ = pat[l]
@@ -769,7 +824,18 @@ def solve_chunk(
             if active[l]:
                 any_active = True
                 width = l + 1
-                if t[l] + h[l] >= tend[l] or t[l] + 1.0000001 * h[l] >= tend[l]:
+                svclip[l] = False
+                if high and isave[l] < nsave:
+                    # DOP853 has no dense output here: a step that would pass a save point inside the
+                    # segment ends on it (the controller's step is kept for the next one)
+                    sv = save[isave[l]]
+                    if sv > t[l] and sv < tend[l] and (t[l] + h[l] >= sv or t[l] + 1.0000001 * h[l] >= sv):
+                        hun[l] = h[l]
+                        h[l] = sv - t[l]
+                        svclip[l] = True
+                if svclip[l]:
+                    hits[l] = False
+                elif t[l] + h[l] >= tend[l] or t[l] + 1.0000001 * h[l] >= tend[l]:
                     h[l] = tend[l] - t[l]
                     hits[l] = True
                 else:
@@ -796,7 +862,7 @@ def solve_chunk(
                     if lo >= hi:
                         break
                     _move_dp_lane(hi, lo, reg, y, k, t, h, tend, hits, active, rejected, forced, nforced, pat, evp,
-                                  isave, lfacold, iasti, nonsti, cnt, lymax, lymin, dirty)
+                                  isave, lfacold, iasti, nonsti, cnt, lymax, lymin, dirty, svclip, hun)
                 width = 0
                 for l in range(L):
                     if active[l]:
@@ -854,105 +920,187 @@ def solve_chunk(
                 break
             continue
 
-        # stages 2..7 for the lanes in use: y + h * sum_j a_sj k_j (left to right over the
-        # non-zero coefficients), then the tape without its prelude. Every loop over lanes
-        # writes a single array and reads few, so that the compiler's run-time overlap checks
-        # stay few and the loop is vectorised (a loop writing several arrays is left scalar).
-        for s in range(1, 7):
-            if s == 1:
-                c = C2
+        if high:
+            # DOP853: stages 2..12, then the 8th-order solution y1 and f there (the FSAL stage k[12]);
+            # ysti is the input of stage 12 (at t + h), for the stiffness test
+            for s in range(1, 12):
+                _combine(ksum, A8[s], s, k, ns, width)
                 for i in range(ns):
                     for l in range(width):
-                        reg[1 + i, l] = y[i, l] + h[l] * (A21 * k[0, i, l])
-            elif s == 2:
-                c = C3
+                        reg[1 + i, l] = y[i, l] + h[l] * ksum[i, l]
+                cs = C8[s]
+                for l in range(width):
+                    reg[0, l] = t[l] + cs * h[l]
+                eval_lanes_from(rhs_code, rhs_ninv, ncode, reg, 0, width)
+                if s == 11:
+                    for i in range(ns):
+                        for l in range(width):
+                            ysti[i, l] = reg[1 + i, l]
                 for i in range(ns):
+                    o = rhs_out[i]
                     for l in range(width):
-                        reg[1 + i, l] = y[i, l] + h[l] * (A31 * k[0, i, l] + A32 * k[1, i, l])
-            elif s == 3:
-                c = C4
-                for i in range(ns):
-                    for l in range(width):
-                        reg[1 + i, l] = y[i, l] + h[l] * (A41 * k[0, i, l] + A42 * k[1, i, l] + A43 * k[2, i, l])
-            elif s == 4:
-                c = C5
-                for i in range(ns):
-                    for l in range(width):
-                        reg[1 + i, l] = y[i, l] + h[l] * (
-                            A51 * k[0, i, l] + A52 * k[1, i, l] + A53 * k[2, i, l] + A54 * k[3, i, l]
-                        )
-            elif s == 5:
-                c = 1.0
-                for i in range(ns):
-                    for l in range(width):
-                        reg[1 + i, l] = y[i, l] + h[l] * (
-                            A61 * k[0, i, l] + A62 * k[1, i, l] + A63 * k[2, i, l] + A64 * k[3, i, l]
-                            + A65 * k[4, i, l]
-                        )
-            else:
-                c = 1.0
-                for i in range(ns):
-                    for l in range(width):
-                        reg[1 + i, l] = y[i, l] + h[l] * (
-                            A71 * k[0, i, l] + A73 * k[2, i, l] + A74 * k[3, i, l] + A75 * k[4, i, l]
-                            + A76 * k[5, i, l]
-                        )
+                        k[s, i, l] = reg[o, l]
+            _combine(ksum, B8, 12, k, ns, width)
+            for i in range(ns):
+                for l in range(width):
+                    y1[i, l] = y[i, l] + h[l] * ksum[i, l]
+            for i in range(ns):
+                for l in range(width):
+                    reg[1 + i, l] = y1[i, l]
             for l in range(width):
-                reg[0, l] = t[l] + c * h[l]
+                reg[0, l] = t[l] + h[l]
             eval_lanes_from(rhs_code, rhs_ninv, ncode, reg, 0, width)
-            # the tape writes only temporaries: the stage's inputs are still in place
-            if s == 5:
-                for i in range(ns):
-                    for l in range(width):
-                        ysti[i, l] = reg[1 + i, l]
-            elif s == 6:
-                for i in range(ns):
-                    for l in range(width):
-                        y1[i, l] = reg[1 + i, l]
             for i in range(ns):
                 o = rhs_out[i]
                 for l in range(width):
-                    k[s, i, l] = reg[o, l]
+                    k[12, i, l] = reg[o, l]
+        else:
+            # stages 2..7 for the lanes in use: y + h * sum_j a_sj k_j (left to right over the
+            # non-zero coefficients), then the tape without its prelude. Every loop over lanes
+            # writes a single array and reads few, so that the compiler's run-time overlap checks
+            # stay few and the loop is vectorised (a loop writing several arrays is left scalar).
+            for s in range(1, 7):
+                if s == 1:
+                    c = C2
+                    for i in range(ns):
+                        for l in range(width):
+                            reg[1 + i, l] = y[i, l] + h[l] * (A21 * k[0, i, l])
+                elif s == 2:
+                    c = C3
+                    for i in range(ns):
+                        for l in range(width):
+                            reg[1 + i, l] = y[i, l] + h[l] * (A31 * k[0, i, l] + A32 * k[1, i, l])
+                elif s == 3:
+                    c = C4
+                    for i in range(ns):
+                        for l in range(width):
+                            reg[1 + i, l] = y[i, l] + h[l] * (A41 * k[0, i, l] + A42 * k[1, i, l] + A43 * k[2, i, l])
+                elif s == 4:
+                    c = C5
+                    for i in range(ns):
+                        for l in range(width):
+                            reg[1 + i, l] = y[i, l] + h[l] * (
+                                A51 * k[0, i, l] + A52 * k[1, i, l] + A53 * k[2, i, l] + A54 * k[3, i, l]
+                            )
+                elif s == 5:
+                    c = 1.0
+                    for i in range(ns):
+                        for l in range(width):
+                            reg[1 + i, l] = y[i, l] + h[l] * (
+                                A61 * k[0, i, l] + A62 * k[1, i, l] + A63 * k[2, i, l] + A64 * k[3, i, l]
+                                + A65 * k[4, i, l]
+                            )
+                else:
+                    c = 1.0
+                    for i in range(ns):
+                        for l in range(width):
+                            reg[1 + i, l] = y[i, l] + h[l] * (
+                                A71 * k[0, i, l] + A73 * k[2, i, l] + A74 * k[3, i, l] + A75 * k[4, i, l]
+                                + A76 * k[5, i, l]
+                            )
+                for l in range(width):
+                    reg[0, l] = t[l] + c * h[l]
+                eval_lanes_from(rhs_code, rhs_ninv, ncode, reg, 0, width)
+                # the tape writes only temporaries: the stage's inputs are still in place
+                if s == 5:
+                    for i in range(ns):
+                        for l in range(width):
+                            ysti[i, l] = reg[1 + i, l]
+                elif s == 6:
+                    for i in range(ns):
+                        for l in range(width):
+                            y1[i, l] = reg[1 + i, l]
+                for i in range(ns):
+                    o = rhs_out[i]
+                    for l in range(width):
+                        k[s, i, l] = reg[o, l]
 
         # per lane, all at once: error norm, stiffness sums, the k-part of the dense output ----
-        for l in range(width):
-            err[l] = 0.0
-            stnum[l] = 0.0
-            stden[l] = 0.0
-        for i in range(ns):
-            ai = atol[i]
+        if high:
+            # DOP853's error (Hairer's dop853.f): the 5th-order estimate, damped by the 3rd-order one
+            # where that is larger: err = h e5 / sqrt((e5 + 0.01 e3) n), e5 and e3 weighted sums of squares
+            _combine(ksum, E58, 12, k, ns, width)
+            _combine(ksum3, E38, 12, k, ns, width)
             for l in range(width):
-                a0 = abs(y[i, l])
-                a1 = abs(y1[i, l])
-                sc = ai + rtol * (a0 if a0 >= a1 else a1)  # (not max(): that one stays scalar)
-                q = h[l] * (E1 * k[0, i, l] + E3 * k[2, i, l] + E4 * k[3, i, l] + E5 * k[4, i, l]
-                            + E6 * k[5, i, l] + E7 * k[6, i, l]) / sc
-                err[l] += q * q
-        # the stiffness test's two norms are weighted like the error norm (sc): in the plain Euclidean
-        # norm of Hairer's code a large population (tumour cells ~1e8) hides the stiff direction of a
-        # small one, and h*|lambda| came out ~0.01 where it was ~3.3 (de Pillis 2005, measured)
-        for i in range(ns):
-            ai = atol[i]
+                err[l] = 0.0
+                stnum[l] = 0.0
+                stden[l] = 0.0
+                hlam[l] = 0.0  # (scratch: the 3rd-order sum)
+            for i in range(ns):
+                ai = atol[i]
+                for l in range(width):
+                    a0 = abs(y[i, l])
+                    a1 = abs(y1[i, l])
+                    sc = ai + rtol * (a0 if a0 >= a1 else a1)
+                    q = ksum[i, l] / sc
+                    err[l] += q * q
+            for i in range(ns):
+                ai = atol[i]
+                for l in range(width):
+                    a0 = abs(y[i, l])
+                    a1 = abs(y1[i, l])
+                    sc = ai + rtol * (a0 if a0 >= a1 else a1)
+                    q = ksum3[i, l] / sc
+                    hlam[l] += q * q
+            for i in range(ns):
+                ai = atol[i]
+                for l in range(width):
+                    a0 = abs(y[i, l])
+                    a1 = abs(y1[i, l])
+                    sc = ai + rtol * (a0 if a0 >= a1 else a1)
+                    d1 = (k[12, i, l] - k[11, i, l]) / sc
+                    stnum[l] += d1 * d1
+            for i in range(ns):
+                ai = atol[i]
+                for l in range(width):
+                    a0 = abs(y[i, l])
+                    a1 = abs(y1[i, l])
+                    sc = ai + rtol * (a0 if a0 >= a1 else a1)
+                    d2 = (y1[i, l] - ysti[i, l]) / sc
+                    stden[l] += d2 * d2
             for l in range(width):
-                a0 = abs(y[i, l])
-                a1 = abs(y1[i, l])
-                sc = ai + rtol * (a0 if a0 >= a1 else a1)
-                d1 = (k[6, i, l] - k[5, i, l]) / sc
-                stnum[l] += d1 * d1
-        for i in range(ns):
-            ai = atol[i]
+                e5 = err[l]
+                den = e5 + 0.01 * hlam[l]
+                err[l] = h[l] * e5 / np.sqrt(den * ns) if den > 0.0 else 0.0
+        else:
             for l in range(width):
-                a0 = abs(y[i, l])
-                a1 = abs(y1[i, l])
-                sc = ai + rtol * (a0 if a0 >= a1 else a1)
-                d2 = (y1[i, l] - ysti[i, l]) / sc
-                stden[l] += d2 * d2
-        for i in range(ns):
+                err[l] = 0.0
+                stnum[l] = 0.0
+                stden[l] = 0.0
+            for i in range(ns):
+                ai = atol[i]
+                for l in range(width):
+                    a0 = abs(y[i, l])
+                    a1 = abs(y1[i, l])
+                    sc = ai + rtol * (a0 if a0 >= a1 else a1)  # (not max(): that one stays scalar)
+                    q = h[l] * (E1 * k[0, i, l] + E3 * k[2, i, l] + E4 * k[3, i, l] + E5 * k[4, i, l]
+                                + E6 * k[5, i, l] + E7 * k[6, i, l]) / sc
+                    err[l] += q * q
+            # the stiffness test's two norms are weighted like the error norm (sc): in the plain Euclidean
+            # norm of Hairer's code a large population (tumour cells ~1e8) hides the stiff direction of a
+            # small one, and h*|lambda| came out ~0.01 where it was ~3.3 (de Pillis 2005, measured)
+            for i in range(ns):
+                ai = atol[i]
+                for l in range(width):
+                    a0 = abs(y[i, l])
+                    a1 = abs(y1[i, l])
+                    sc = ai + rtol * (a0 if a0 >= a1 else a1)
+                    d1 = (k[6, i, l] - k[5, i, l]) / sc
+                    stnum[l] += d1 * d1
+            for i in range(ns):
+                ai = atol[i]
+                for l in range(width):
+                    a0 = abs(y[i, l])
+                    a1 = abs(y1[i, l])
+                    sc = ai + rtol * (a0 if a0 >= a1 else a1)
+                    d2 = (y1[i, l] - ysti[i, l]) / sc
+                    stden[l] += d2 * d2
+            for i in range(ns):
+                for l in range(width):
+                    dk[i, l] = h[l] * (D1 * k[0, i, l] + D3 * k[2, i, l] + D4 * k[3, i, l] + D5 * k[4, i, l]
+                                       + D6 * k[5, i, l] + D7 * k[6, i, l])
             for l in range(width):
-                dk[i, l] = h[l] * (D1 * k[0, i, l] + D3 * k[2, i, l] + D4 * k[3, i, l] + D5 * k[4, i, l]
-                                   + D6 * k[5, i, l] + D7 * k[6, i, l])
-        for l in range(width):
-            err[l] = np.sqrt(err[l] / ns)
+                err[l] = np.sqrt(err[l] / ns)
         # PI step-size control for every lane at once, both outcomes (in logarithms):
         # accepted: h / clip(err^EXPO1 / facold^BETA / SAFE), rejected: h / min(FACC1, err^EXPO1 / SAFE);
         # a forced step counts as err = 1. One loop per output array (see above).
@@ -960,12 +1108,12 @@ def solve_chunk(
             el = err[l]
             lerr[l] = fast_log(1.0 if forced[l] else (el if el > 0.0 else 0.0))
         for l in range(width):
-            fa = fast_exp(EXPO1 * lerr[l] - BETA * lfacold[l]) / SAFE
-            fa = FACC2 if fa < FACC2 else (FACC1 if fa > FACC1 else fa)
+            fa = fast_exp(expo1 * lerr[l] - beta * lfacold[l]) / SAFE
+            fa = facc2 if fa < facc2 else (facc1 if fa > facc1 else fa)
             hacc[l] = h[l] / fa
         for l in range(width):
-            fr = fast_exp(EXPO1 * lerr[l]) / SAFE
-            hrej[l] = h[l] / (FACC1 if fr > FACC1 else fr)
+            fr = fast_exp(expo1 * lerr[l]) / SAFE
+            hrej[l] = h[l] / (facc1 if fr > facc1 else fr)
         # Hairer's stiffness test: h*|lambda| from the last two stages (-1: not defined)
         for l in range(width):
             sd = stden[l]
@@ -980,13 +1128,20 @@ def solve_chunk(
             if active[l] and (el <= 1.0 or forced[l]) and isv < nsave:
                 tn = tend[l] if hits[l] else t[l] + h[l]
                 sv = save[isv]
+                if svclip[l]:
+                    tn = sv  # (t + h may differ from it in the last bit)
                 if sv == tn and ((not hits[l]) or tend[l] >= t1):
                     tv = 2.0
                 elif sv < tn:
                     tv = (sv - t[l]) / h[l]
             thv[l] = tv
+        if high:
+            # every save point is a step's end (svclip) or an event's: the value is y1 itself
+            for i in range(ns):
+                for l in range(width):
+                    ysv[i, l] = y1[i, l]
         for i in range(ns):
-            for l in range(width):
+            for l in range(width if not high else 0):
                 th = thv[l]
                 y0 = y[i, l]
                 yn = y1[i, l]
@@ -1011,7 +1166,7 @@ def solve_chunk(
             if not active[l]:
                 continue
             cnt[l, 0] += 1
-            cnt[l, 1] += 6
+            cnt[l, 1] += kl
             hl = h[l]
             el = err[l]
             p_ = pat[l]
@@ -1024,6 +1179,8 @@ def solve_chunk(
                     nforced[l] += 1
                     el = 1.0
                 hnew = hacc[l]
+                if svclip[l] and hun[l] > hnew:
+                    hnew = hun[l]  # a step shortened to a save point: the controller's own step goes on
                 if rejected[l]:
                     hnew = min(hnew, hl)
                 lfacold[l] = max(lerr[l], LOG_FACOLD0)
@@ -1033,7 +1190,7 @@ def solve_chunk(
                 stiff = False
                 hlamb = hlam[l]
                 if hlamb >= 0.0:
-                    if hlamb > STIFF_HLAMB:
+                    if hlamb > stiff_hlamb:
                         nonsti[l] = 0
                         iasti[l] += 1
                         if iasti[l] >= STIFF_COUNT:
@@ -1044,6 +1201,8 @@ def solve_chunk(
                             iasti[l] = 0
                 tl = t[l]
                 tn = tend[l] if hits[l] else tl + hl
+                if svclip[l]:
+                    tn = save[isave[l]]
                 # dense output for the save points this step covers (populations clipped at 0,
                 # the unclipped minimum kept for the check after the run)
                 own_end = (not hits[l]) or tend[l] >= t1
@@ -1137,7 +1296,7 @@ def solve_chunk(
                         for i in range(ns):
                             v = reg[rhs_out[i], l]
                             k[0, i, l] = v
-                            k[6, i, l] = v  # (y1, k7: what the copy after this loop moves to y, k0)
+                            k[kl, i, l] = v  # (y1, k[kl]: what the copy after this loop moves to y, k0)
                             y1[i, l] = y[i, l]
                             if not np.isfinite(v):
                                 finite = False
@@ -1183,12 +1342,12 @@ def solve_chunk(
                                 if dm <= 1e-15:
                                     h1 = max(1e-6, h0 * 1e-3)
                                 else:
-                                    h1 = fast_exp(0.2 * fast_log(0.01 / dm))  # (0.01/dm)^(1/5)
+                                    h1 = fast_exp(hexp * fast_log(0.01 / dm))  # (0.01/dm)^(1/5); DOP853: ^(1/8)
                                 h[l] = min(hnew, min(100.0 * h0, h1, hmax))
                             else:
                                 h[l] = hnew
                 if active[l] and stiff:
-                    if method == METHOD_AUTO:
+                    if switching:
                         if not np.isfinite(t_stiff[p_]):
                             t_stiff[p_] = t[l]  # (the first switch)
                         handover[l] = True
@@ -1200,7 +1359,7 @@ def solve_chunk(
                 rejected[l] = True
                 for i in range(ns):  # keep y and k0 through the copy after this loop
                     y1[i, l] = y[i, l]
-                    k[6, i, l] = k[0, i, l]
+                    k[kl, i, l] = k[0, i, l]
                 hmin = HMIN_ULPS * max(abs(t[l]), 1e-300)
                 if h[l] <= hmin:
                     if nforced[l] >= MAX_FORCED:
@@ -1219,12 +1378,12 @@ def solve_chunk(
                 y[i, l] = y1[i, l]
         for i in range(ns):
             for l in range(width):
-                k[0, i, l] = k[6, i, l]
+                k[0, i, l] = k[kl, i, l]
 
 
 @njit(**_JIT)
 def _move_dp_lane(a, b, reg, y, k, t, h, tend, hits, active, rejected, forced, nforced, pat, evp, isave, lfacold,
-                  iasti, nonsti, cnt, lymax, lymin, dirty):
+                  iasti, nonsti, cnt, lymax, lymin, dirty, svclip, hun):
     """Move the Dormand-Prince state of active lane ``a`` into free lane ``b`` (compaction)."""
     for r in range(reg.shape[0]):
         reg[r, b] = reg[r, a]
@@ -1249,6 +1408,8 @@ def _move_dp_lane(a, b, reg, y, k, t, h, tend, hits, active, rejected, forced, n
     iasti[b] = iasti[a]
     nonsti[b] = nonsti[a]
     dirty[b] = dirty[a]
+    svclip[b] = svclip[a]
+    hun[b] = hun[a]
     active[b] = True
     active[a] = False
     dirty[a] = False
@@ -1294,7 +1455,7 @@ def _refill(
     l, nxt, stop, method, reg, y, k, t, h, tend, active, rejected, forced, nforced, pat, evp, isave, lfacold, iasti,
     nonsti, cnt, ys, fs, wy, wf, regj, rhs_code, rhs_out, rhs_ninv,
     Y0, P, t0, t1, save, sel, ev_count, ev_time, ev_kind, ev_target, ev_op, ev_value, nonneg,
-    rtol, atol, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin,
+    rtol, atol, out, status, t_fail, nsteps, nfev, njev, nlu, ymax, ymin, horder,
 ):
     """Start the next patient of the chunk in lane ``l``; return the new queue pointer.
 
@@ -1350,7 +1511,7 @@ def _refill(
             continue
         for i in range(ns):
             k[0, i, l] = fs[i]
-        hh, ok = _hinit(rhs_code, rhs_ninv, rhs_out, reg, l, t0, ys, fs, 4.0, tend[l] - t0, atol, rtol, wy, wf)
+        hh, ok = _hinit(rhs_code, rhs_ninv, rhs_out, reg, l, t0, ys, fs, horder, tend[l] - t0, atol, rtol, wy, wf)
         cnt[l, 1] = 2
         h[l] = hh
         active[l] = True
@@ -1625,7 +1786,7 @@ def ros_iterate(
             for j in range(ns):
                 for l in range(width):
                     rf[RF_ACC, l] += rJ[i, j, l] * 0.0
-        if method == METHOD_AUTO:
+        if method == METHOD_AUTO or method == METHOD_AUTO8:
             # rho: infinity norm of D^-1 J D, D the error weights (same eigenvalues as J), all lanes at
             # once (rdiag is scratch until the factorisation below)
             for j in range(ns):
@@ -1953,7 +2114,7 @@ def ros_iterate(
                 ri[RI_NFEV, l] += 1
                 rf[RF_H, l] = min(hnew, h0) if ok else min(hnew, te - tn)
                 ri[RI_FIRST, l] = 1
-            elif method == METHOD_AUTO:
+            elif method == METHOD_AUTO or method == METHOD_AUTO8:
                 # back to the explicit method once the problem has stopped being stiff
                 if h * rf[RF_RHO, l] <= NONSTIFF_HRHO:
                     ri[RI_NONST, l] += 1

@@ -23,7 +23,11 @@ kernel is compiled once per machine (``cache=True``) and serves every model.
   at once), and back when its steps are inside the explicit method's
   stability region again, per patient, as LSODA does. ``"dopri5"`` never switches (a
   stiff patient runs into the budget and is reported as stiff);
-  ``"rosenbrock"`` uses the implicit method throughout.
+  ``"rosenbrock"`` uses the implicit method throughout. ``"auto-dop853"`` and
+  ``"dop853"`` use the 8th-order pair DOP853 (Hairer, Norsett & Wanner 1993, Section II.10;
+  ``engines/_dop853.py``) as the explicit
+  method: about 1.6x fewer evaluations at ``rtol = 1e-8`` (the trial runner's
+  tolerance).
 * **Streaming.** :func:`iter_solve_batch` yields chunks, so a million patients
   never sit in memory at once; ``save_states`` keeps only the states you need.
 
@@ -61,6 +65,8 @@ from ._codes import (  # codes shared with the kernels (one home, so neither mod
     EV_PARAM,
     EV_STATE,
     METHOD_AUTO,
+    METHOD_AUTO8,
+    METHOD_DOP853,
     METHOD_DOPRI5,
     METHOD_ROSENBROCK,
     OP_ADD_EV,
@@ -79,7 +85,13 @@ from ._codes import (  # codes shared with the kernels (one home, so neither mod
 
 __all__ = ["BatchedEngine", "BatchSolution", "solve_batch", "iter_solve_batch", "STATUS_REASONS", "METHODS"]
 
-METHODS = {"auto": METHOD_AUTO, "dopri5": METHOD_DOPRI5, "rosenbrock": METHOD_ROSENBROCK}
+METHODS = {
+    "auto": METHOD_AUTO,
+    "dopri5": METHOD_DOPRI5,
+    "rosenbrock": METHOD_ROSENBROCK,
+    "dop853": METHOD_DOP853,
+    "auto-dop853": METHOD_AUTO8,
+}
 
 #: status code -> short reason (the full reason adds the time and the advice)
 STATUS_REASONS = {
@@ -604,10 +616,15 @@ def solve_batch(
         Relative tolerance.
     atol : float or array (n_states,)
         Absolute tolerance (per state if an array).
-    method : {"auto", "dopri5", "rosenbrock"}
-        ``auto``: Dormand-Prince, switching each patient to Rodas4 while it is
+    method : {"auto", "dopri5", "rosenbrock", "dop853", "auto-dop853"}
+        ``auto``: Dormand-Prince 5(4), switching each patient to Rodas4 while it is
         stiff and back when it is not; ``dopri5``: explicit only;
-        ``rosenbrock``: Rodas4 throughout.
+        ``rosenbrock``: Rodas4 throughout; ``dop853`` and ``auto-dop853``: the
+        same with the 8th-order pair DOP853 as the explicit method, cheaper at
+        tight tolerances (``rtol <= 1e-8``) on non-stiff problems. DOP853
+        has no dense output here: its steps end on the save points, so
+        a different ``saveat`` changes the steps (values agree to the
+        tolerance, not bit for bit, where DOPRI5 is grid-independent).
     max_steps, max_nfev : int
         Per-patient work budget (steps tried; right-hand-side evaluations).
     lanes : int
