@@ -130,7 +130,7 @@ def test_et_interferon():
     assert uk.eligible_drugs == ("peginterferon-alfa-2a",)
     assert any(d == "ropeginterferon-alfa-2b" and "US" in why for d, why in uk.not_indicated)
     us = check_eligibility("et", region="us")
-    assert status(us, "us-ropeginterferon-et") == "needs-information"  # approval not confirmed
+    assert status(us, "us-ropeginterferon-et") == "eligible"  # ET added to the Besremi label 08/2026 (openFDA change list)
 
 
 # -- melanoma ------------------------------------------------------------------------

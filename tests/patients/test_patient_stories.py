@@ -517,14 +517,16 @@ def test_polycythaemia_vera_interferon():
 
 
 def test_essential_thrombocythaemia_interferon():
-    """ET: peginterferon alfa-2a is used off-label in the UK (BSH guidelines); the US ropeginterferon decision is unconfirmed, so
-    that row asks for confirmation instead of giving a verdict."""
+    """ET: peginterferon alfa-2a is used off-label in the UK (BSH guidelines). In the US the FDA added essential
+    thrombocythemia to the Besremi label in August 2026 (openFDA label record, recent major changes), so a 52-year-old
+    is offered ropeginterferon; the label wording was not read, so the row is still flagged as not verified."""
     uk = check_eligibility("essential thrombocythaemia", age=52)
     row = next(a for a in uk.assessments if a.indication.id == "uk-peginterferon-mpn")
     assert row.indication.access == "off-label" and row.status != "not-eligible"
     us = check_eligibility("et", age=52, region="us")
     row = next(a for a in us.assessments if a.indication.id == "us-ropeginterferon-et")
-    assert row.status != "eligible" and row.indication.access == "status-unconfirmed"
+    assert row.status == "eligible" and row.indication.access == "approved"
+    assert not row.indication.verified and row.indication.date.startswith("2026-08")
 
 
 def test_alveolar_soft_part_sarcoma_teenager_us():
@@ -569,3 +571,43 @@ def test_untreated_advanced_hodgkin_lymphoma_teenager_us():
     assert "[not verified]" in " ".join(r.to_text().split())
     early = check_eligibility("hodgkin lymphoma", stage="II", prior_lines=0, age=16, region="us")
     assert "us-nivolumab-avd-chl-1l" in ids(early, "not-eligible")
+
+
+# -- seventh verification pass (2026-12-07): corrections found on the way ---------------------------------------
+
+
+def test_uk_bladder_carcinoma_in_situ_bcg_licence_is_for_high_risk_disease():
+    """A 70-year-old in England with carcinoma in situ of the bladder after resection is offered intravesical BCG.
+
+    The BCG-medac SmPC (emc, 2025-11-11) licenses it for carcinoma in situ and for high-risk non-muscle-invasive
+    disease (pTaG3, pT1G2, pT1G3); the row had said intermediate- or high-risk, so the report now asks to confirm
+    high-risk disease and says intermediate risk is outside the licence.
+    """
+    r = check_eligibility("bladder", stage="0is", prior=["surgery"], age=70)
+    row = next(a for a in r.eligible if a.indication.id == "uk-bcg-nmibc")
+    assert row.indication.verified and "SmPC" in row.indication.source
+    text = " ".join(row.to_confirm)
+    assert "high-risk" in text and "intermediate-risk disease is not in the licence" in text
+
+
+def test_us_liver_cancer_after_sorafenib_pembrolizumab_is_a_regular_approval():
+    """A 66-year-old in the US with advanced HCC after sorafenib: pembrolizumab's 2018 accelerated approval was
+    converted to a traditional approval on 2024-01-25 (FDA list of verified clinical benefit). The converted label
+    wording was not read, so the report asks to check a possible hepatitis B restriction."""
+    r = check_eligibility("hcc", stage="C", prior_lines=1, prior=["sorafenib"], region="us", age=66)
+    row = next(a for a in r.eligible if a.indication.id == "us-pembrolizumab-hcc-after-sorafenib")
+    assert row.indication.access == "approved" and row.indication.date == "2024-01-25"
+    assert any("hepatitis B" in c for c in row.to_confirm) and not row.indication.verified
+
+
+def test_us_follicular_lymphoma_after_two_lines_car_t_status():
+    """A 60-year-old in the US with follicular lymphoma after two lines: lisocabtagene's accelerated-approval statement
+    was removed from its label in 2/2026 (openFDA change list, section 1.3 = FL), tisagenlecleucel's is still
+    accelerated; both rows are verified on population. Liso-cel in CLL/SLL (section 1.2) stays accelerated."""
+    r = check_eligibility("follicular lymphoma", prior_lines=2, region="us", age=60)
+    liso = next(a for a in r.eligible if a.indication.id == "us-lisocabtagene-fl").indication
+    tisa = next(a for a in r.eligible if a.indication.id == "us-tisagenlecleucel-fl").indication
+    assert liso.access == "approved" and tisa.access == "accelerated" and liso.verified and tisa.verified
+    cll = check_eligibility("cll", prior_lines=2, prior=["ibrutinib", "venetoclax"], region="us", age=60)
+    row = next(a for a in cll.eligible if a.indication.id == "us-lisocabtagene-cll").indication
+    assert row.access == "accelerated" and row.verified
