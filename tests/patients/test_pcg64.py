@@ -86,3 +86,16 @@ def test_event_draws_equal_one_generator_per_patient():
         g = patient_rng(4, i, "events")
         u = g.random(3)
         assert (d.dropout[j], d.background[j], d.crossover[j], d.new_lesion[j]) == (u[0], u[1], u[2], g.standard_exponential())
+
+
+def test_permutations_match_numpy_generators():
+    from oncoimmune.patients._pcg64 import permutations
+
+    rng = np.random.default_rng(0)
+    ents = [[int(rng.integers(0, 2**40)), int(rng.integers(0, 2**32)), int(rng.integers(0, 10**6))] for _ in range(500)]
+    ents += [[0, 0, 0], [2**63, 5, 2**33], [7]]
+    for n in (0, 1, 2, 3, 4, 6, 12, 1000):  # 1000: masks reject draws (random_interval's rejection loop)
+        want = np.array([np.random.default_rng(np.random.SeedSequence(e)).permutation(n) for e in ents])
+        np.testing.assert_array_equal(permutations(ents, n), want.reshape(len(ents), n))
+    with pytest.raises(ValueError, match="n must"):
+        permutations([[1]], -1)

@@ -165,6 +165,28 @@ def test_stratified_allocation_balances_each_stratum_and_is_prefix_stable():
     assert R.allocate(spec, strata[:13]) == arms[:13]
 
 
+def test_stratified_allocation_follows_its_documented_block_rule():
+    """Block ``b`` of stratum ``L`` is ``block`` permuted by default_rng(SeedSequence([seed, crc32(L), b]))
+    (the rule in ``allocate``'s docstring, drawn here one NumPy generator per block)."""
+    import zlib
+
+    spec = small_spec()
+    rng = np.random.default_rng(5)
+    labels = ["ecog=0|histology=squamous", "ecog=1|histology=non-squamous", "ecog=1|histology=squamous"]
+    strata = [labels[k] for k in rng.choice(3, 301, p=[0.5, 0.3, 0.2])]
+    arms = R.allocate(spec, strata)
+    total = sum(a.ratio for a in spec.arms)
+    per = spec.randomisation.block_size // total
+    block = [a.name for a in spec.arms for _ in range(a.ratio * per)]
+    for label in labels:
+        got = [a for a, s in zip(arms, strata) if s == label]
+        want = []
+        for b in range(-(-len(got) // len(block))):
+            g = np.random.default_rng(np.random.SeedSequence([spec.randomisation.seed, zlib.crc32(label.encode()), b]))
+            want += [block[k] for k in g.permutation(len(block))]
+        assert got == want[: len(got)]
+
+
 def test_derive_outcomes_hand_worked():
     # two patients on a 10-day grid; scans at 0, 20, 40; lethal burden 1000 cells
     grid = np.array([0.0, 10.0, 20.0, 30.0, 40.0])

@@ -425,3 +425,66 @@ def categorical_lanes(probabilities: Any, u: np.ndarray) -> np.ndarray:
         cum.append(acc)
     pos = np.minimum(np.searchsorted(np.asarray(cum), u, side="right"), len(keys) - 1)
     return np.asarray(keys + [None], dtype=object)[:-1][pos]
+
+
+@njit(**_JIT)
+def _permute_lanes(st, n, out):
+    """``Generator.permutation(n)`` from each lane: Fisher-Yates from the top, every swap index drawn
+    by NumPy's ``random_interval`` (masked rejection on 32-bit draws, two per 64-bit output, low half
+    first, as PCG64's ``next_uint32`` buffers them)."""
+    for k in range(st.shape[0]):
+        for i in range(n):
+            out[k, i] = i
+        has32 = False
+        buf = _U64(0)
+        for i in range(n - 1, 0, -1):
+            mask = _U64(i)
+            mask |= mask >> _U64(1)
+            mask |= mask >> _U64(2)
+            mask |= mask >> _U64(4)
+            mask |= mask >> _U64(8)
+            mask |= mask >> _U64(16)
+            while True:
+                if has32:
+                    v = buf
+                    has32 = False
+                else:
+                    r = _next64(st, k)
+                    buf = r >> _S32
+                    has32 = True
+                    v = r & _M32
+                v = v & mask
+                if v <= _U64(i):
+                    break
+            j = np.int64(v)
+            t = out[k, i]
+            out[k, i] = out[k, j]
+            out[k, j] = t
+
+
+def permutations(entropies: Sequence[Sequence[int]], n: int) -> np.ndarray:
+    """``default_rng(SeedSequence(e)).permutation(n)`` for each entropy list ``e``, bit for bit.
+
+    Parameters
+    ----------
+    entropies : sequence of sequences of int
+        Each a SeedSequence entropy (whole numbers >= 0), without spawn key.
+    n : int
+        Length of each permutation (below 2**32).
+
+    Returns
+    -------
+    ndarray, shape (len(entropies), n), int64
+    """
+    if not 0 <= n < 2**32:
+        raise ValueError(f"n must be a whole number in [0, 2**32); got {n!r}")
+    words = [[w for x in e for w in _words(int(x))] for e in entropies]
+    lengths = np.array([len(w) for w in words], dtype=np.int64)
+    ent = np.zeros((len(words), int(lengths.max(initial=_POOL))), dtype=np.uint32)
+    for k, w in enumerate(words):
+        ent[k, : len(w)] = w
+    state = np.empty((len(words), 4), dtype=np.uint64)
+    _seed_all(ent, lengths, state)
+    out = np.empty((len(words), n), dtype=np.int64)
+    _permute_lanes(state, int(n), out)
+    return out

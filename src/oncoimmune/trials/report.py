@@ -76,10 +76,11 @@ def _table(df: Any, *, index: bool = True) -> str:
     return df.to_html(index=index, escape=True, border=0, na_rep="–")
 
 
-def _img(fig: Any, alt: str, dpi: int) -> str:
+def _img(draw: Any, alt: str, dpi: int, png: bytes | None = None) -> str:
+    """The figure ``draw()`` makes as an inline PNG, or ``png`` (already drawn) where given."""
     from ..plots.trials import figure_png
 
-    data = base64.b64encode(figure_png(fig, dpi=dpi)).decode("ascii")
+    data = base64.b64encode(figure_png(draw(), dpi=dpi) if png is None else png).decode("ascii")
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
@@ -116,7 +117,7 @@ def _kv(rows: Sequence[tuple[str, Any]]) -> str:
 # sections ---------------------------------------------------------------------------------------------
 
 
-def _response_section(endpoints: Any, recist: RecistResult | None, dpi: int) -> list[str]:
+def _response_section(endpoints: Any, recist: RecistResult | None, dpi: int, images: Mapping[str, bytes]) -> list[str]:
     import pandas as pd
 
     from ..plots.trials import plot_spider, plot_swimmer, plot_waterfall
@@ -138,12 +139,12 @@ def _response_section(endpoints: Any, recist: RecistResult | None, dpi: int) -> 
         "patients of the arm; exact (Clopper–Pearson) intervals.</p>"
     )
     if "best_percent_change" in endpoints.columns:
-        out.append(_img(plot_waterfall(endpoints), "waterfall plot", dpi))
+        out.append(_img(lambda: plot_waterfall(endpoints), "waterfall plot", dpi, images.get("waterfall.png")))
     if recist is not None:
-        out.append(_img(plot_spider(recist), "spider plot", dpi))
+        out.append(_img(lambda: plot_spider(recist), "spider plot", dpi, images.get("spider.png")))
     needed = ["os_months", "os_event", "pfs_months", "pfs_reason", "ttr_months", "best_overall_response"]
     if all(c in endpoints.columns for c in needed):
-        out.append(_img(plot_swimmer(endpoints), "swimmer plot", dpi))
+        out.append(_img(lambda: plot_swimmer(endpoints), "swimmer plot", dpi, images.get("swimmer.png")))
     return out
 
 
@@ -155,11 +156,12 @@ def _survival_section(
     reference: str | None,
     at: Sequence[float] | None,
     dpi: int,
+    images: Mapping[str, bytes],
 ) -> list[str]:
     import pandas as pd
 
     from ..analysis.survival import MIN_EVENTS_PER_COMPARISON, hazard_ratios, logrank, survival_summary
-    from ..plots.trials import _nice_ticks, plot_km
+    from ..plots.trials import _nice_ticks
 
     out = [f"<h2>{html.escape(name)}</h2>"]
     ticks = list(at) if at is not None else list(_nice_ticks(float(endpoints[time].max())))
@@ -206,20 +208,35 @@ def _survival_section(
             f'<p class="note">Log-rank test (unstratified): chi² = {lr.statistic:.2f} on {lr.df} df, '
             f"p = {lr.p_value:.3g}. Cox model with arm as the only covariate (Efron ties).</p>"
         )
-    fig = plot_km(
-        endpoints,
-        time=time,
-        event=event,
-        reference=reference if len(arms) >= 2 else None,
-        at=ticks,
-        ylabel=f"{name} probability",
-        title=f"{name}: Kaplan–Meier",
+    out.append(
+        _img(
+            lambda: km_figure(endpoints, name, time, event, reference if len(arms) >= 2 else None, ticks),
+            f"{name} Kaplan-Meier plot",
+            dpi,
+            images.get(km_figure_name(time)),
+        )
     )
-    out.append(_img(fig, f"{name} Kaplan-Meier plot", dpi))
     return out
 
 
-def _comparison_section(comp: Any, dpi: int) -> list[str]:
+def km_figure_name(time: str) -> str:
+    """File name of the Kaplan-Meier figure of the endpoint column ``time`` (``km_pfs.png`` for ``pfs_months``)."""
+    return f"km_{time.removesuffix('_months')}.png"
+
+
+def km_figure(
+    endpoints: Any, name: str, time: str, event: str, reference: str | None, ticks: Sequence[float] | None
+) -> Any:
+    """The Kaplan-Meier figure of the report's survival section (also written to ``figures/``)."""
+    from ..plots.trials import plot_km
+
+    return plot_km(
+        endpoints, time=time, event=event, reference=reference, at=ticks, ylabel=f"{name} probability",
+        title=f"{name}: Kaplan–Meier",
+    )
+
+
+def _comparison_section(comp: Any, dpi: int, images: Mapping[str, bytes]) -> list[str]:
     import pandas as pd
 
     out = [f"<h2>{html.escape(comp.endpoint)}: virtual trial vs real trial</h2>"]
@@ -270,7 +287,10 @@ def _comparison_section(comp: Any, dpi: int) -> list[str]:
     )
     from ..plots.trials import plot_km_overlay
 
-    out.append(_img(plot_km_overlay(comp), f"{comp.endpoint} Kaplan-Meier overlay", dpi))
+    out.append(
+        _img(lambda: plot_km_overlay(comp), f"{comp.endpoint} Kaplan-Meier overlay", dpi,
+             images.get(f"overlay_{comp.endpoint.lower()}.png"))
+    )
     return out
 
 
@@ -306,6 +326,7 @@ def render_report(
     provenance: Mapping[str, Any] | None = None,
     max_patient_rows: int = 1000,
     dpi: int = 100,
+    images: Mapping[str, bytes] | None = None,
 ) -> str:
     """Build the HTML report of a virtual trial.
 
@@ -337,6 +358,10 @@ def render_report(
         Rows of the per-patient table included (0 for none).
     dpi : int
         Figure resolution.
+    images : mapping of str to bytes, optional
+        Figures already drawn, as PNG bytes by the names :func:`oncoimmune.trials.write.figures`
+        gives them (``waterfall.png``, ``km_pfs.png``, ``overlay_os.png``, ...): embedded as they
+        are instead of being drawn again (a large trial's figures take seconds each).
 
     Returns
     -------
@@ -385,15 +410,16 @@ def render_report(
         "<h2>Provenance</h2>",
         _kv(prov),
     ]
-    parts += _response_section(endpoints, recist, dpi)
+    images = {} if images is None else images
+    parts += _response_section(endpoints, recist, dpi, images)
     for name, time, event in (
         ("Progression-free survival", "pfs_months", "pfs_event"),
         ("Overall survival", "os_months", "os_event"),
     ):
         if time in endpoints.columns and event in endpoints.columns:
-            parts += _survival_section(endpoints, name, time, event, reference, at, dpi)
+            parts += _survival_section(endpoints, name, time, event, reference, at, dpi, images)
     for comp in comparisons:
-        parts += _comparison_section(comp, dpi)
+        parts += _comparison_section(comp, dpi, images)
     parts.append(_RULES)
     if spec_text is not None:
         parts += ["<h2>Spec</h2>", f"<pre>{html.escape(spec_text)}</pre>"]

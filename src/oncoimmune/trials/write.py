@@ -12,34 +12,30 @@ import numpy as np
 __all__ = ["figures", "jsonable", "parquet_bytes", "scans_long", "write_outputs"]
 
 
-def figures(table: Any, recist: Any, comparisons: Sequence[Any], reference: str | None) -> dict[str, Any]:
-    from ..plots.trials import plot_km, plot_km_overlay, plot_spider, plot_swimmer, plot_waterfall
+#: Times (months) of the survival rates, numbers at risk and x ticks in the report and its figures.
+REPORT_TIMES = (0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0)
 
+
+def figures(
+    table: Any, recist: Any, comparisons: Sequence[Any], reference: str | None, at: Sequence[float] | None = None
+) -> dict[str, Any]:
+    """The figures of a trial by file name: those of its report (:func:`~oncoimmune.trials.report.render_report`
+    embeds them by these names), so each is drawn once."""
+    from ..plots.trials import plot_km_overlay, plot_spider, plot_swimmer, plot_waterfall
+    from .report import km_figure, km_figure_name
+
+    two = reference if table["arm"].nunique() >= 2 else None
     figs = {
         "waterfall.png": plot_waterfall(table),
         "spider.png": plot_spider(recist),
         "swimmer.png": plot_swimmer(table),
-        "km_pfs.png": plot_km(
-            table,
-            time="pfs_months",
-            event="pfs_event",
-            reference=reference,
-            ylabel="Progression-free survival",
-            title="PFS: Kaplan-Meier",
-        ),
-        "km_os.png": plot_km(
-            table,
-            time="os_months",
-            event="os_event",
-            reference=reference,
-            ylabel="Overall survival",
-            title="OS: Kaplan-Meier",
-        ),
     }
+    for name, time, event in (("Progression-free survival", "pfs_months", "pfs_event"),
+                              ("Overall survival", "os_months", "os_event")):
+        figs[km_figure_name(time)] = km_figure(table, name, time, event, two, at)
     for comp in comparisons:
         figs[f"overlay_{comp.endpoint.lower()}.png"] = plot_km_overlay(comp)
     return figs
-
 
 
 def parquet_bytes(df: Any) -> bytes:
@@ -133,11 +129,13 @@ def write_outputs(
         import matplotlib
 
         matplotlib.use("Agg", force=False)
-    if figures_on:
+    images: dict[str, bytes] = {}
+    if figures_on:  # drawn once: written here and embedded in the report
         from ..plots.trials import figure_png
 
-        for name, fig in figures(table, recist, comparisons, reference_arm).items():
-            store.write_output(f"figures/{name}", figure_png(fig, dpi=110))
+        for name, fig in figures(table, recist, comparisons, reference_arm, REPORT_TIMES).items():
+            images[name] = figure_png(fig, dpi=110)
+            store.write_output(f"figures/{name}", images[name])
             files.append(f"figures/{name}")
     if report_on:
         from .report import render_report
@@ -150,9 +148,11 @@ def write_outputs(
             seed=seed,
             title=title,
             reference=reference_arm,
-            at=(0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0),
+            at=REPORT_TIMES,
             run_seconds=summary.get("run_seconds"),
             provenance=provenance,
+            dpi=110,
+            images=images,
         )
         store.write_output("report.html", html_text.encode("utf-8"))
         files.append("report.html")
