@@ -9,7 +9,6 @@ every engine uses the same definition.  Engines never see a ``Model``.
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -109,7 +108,8 @@ class CompiledModel:
 
     def _with_values(self, y0: np.ndarray, p0: np.ndarray) -> "CompiledModel":
         """This structure with other default vectors (evaluators and derived expressions shared)."""
-        new = copy.copy(self)  # shallow: shares _cache and the cached properties
+        new = object.__new__(type(self))  # shallow copy: shares _cache and the cached properties
+        new.__dict__.update(self.__dict__)
         object.__setattr__(new, "p0", p0)
         object.__setattr__(new, "y0", new.initial_state(p0, y0) if self.initial_exprs else y0)
         return new
@@ -361,9 +361,36 @@ def _structure_key(model: Any) -> StructureKey | None:
     if d is not None and "_structure_key" in d:
         return d["_structure_key"]
     key = _compute_structure_key(model)
+    if key is not None:
+        key = _canonical(key)
     if d is not None:
         d["_structure_key"] = key
     return key
+
+
+#: One instance per structure key seen (least recently used dropped first), see :func:`_canonical`.
+_KEYS: "OrderedDict[StructureKey, StructureKey]" = OrderedDict()
+_MAX_KEYS = 256
+
+
+def _canonical(key: StructureKey) -> StructureKey:
+    """The instance of ``key`` computed first (an equal key computed later is replaced by it).
+
+    Models built apart with the same structure (the trial's pre-flight patient,
+    the linked-model template, a spot-checked patient) compute equal keys that
+    are different objects; every dictionary lookup between them then compares
+    the whole structure (every term). With one instance per structure the
+    lookups end at the identity test; the full comparison is made once, here.
+    """
+    with _LOCK:
+        hit = _KEYS.get(key)
+        if hit is None:
+            _KEYS[key] = hit = key
+            while len(_KEYS) > _MAX_KEYS:
+                _KEYS.popitem(last=False)
+        else:
+            _KEYS.move_to_end(hit)
+    return hit
 
 
 class StructureKey:
@@ -393,6 +420,10 @@ class StructureKey:
 
     def __repr__(self) -> str:
         return f"StructureKey({self.parts[0]!r}, hash={self._hash})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the hash is recomputed where the key is unpickled (``str`` hashes differ between processes)
+        return (StructureKey, (self.parts,))
 
 
 def _compute_structure_key(model: Any) -> StructureKey | None:

@@ -185,16 +185,26 @@ class Model:
         return tuple(o.name for o in self.observables)
 
     def state(self, name: str) -> State:
-        for s in self.states:
-            if s.name == name:
-                return s
-        raise UnknownNameError(f"state of model {self.id!r}", name, self.state_names)
+        k = self._state_index.get(name)
+        if k is None:
+            raise UnknownNameError(f"state of model {self.id!r}", name, self.state_names)
+        return self.states[k]
 
     def parameter(self, name: str) -> Parameter:
-        for p in self.parameters:
-            if p.name == name:
-                return p
-        raise UnknownNameError(f"parameter of model {self.id!r}", name, self.parameter_names)
+        k = self._parameter_index.get(name)
+        if k is None:
+            raise UnknownNameError(f"parameter of model {self.id!r}", name, self.parameter_names)
+        return self.parameters[k]
+
+    @cached_property
+    def _state_index(self) -> dict[str, int]:
+        """Position of each state by name (value-only copies, :meth:`_evolve`, share it: names are kept)."""
+        return {s.name: k for k, s in enumerate(self.states)}
+
+    @cached_property
+    def _parameter_index(self) -> dict[str, int]:
+        """Position of each parameter by name (shared by value-only copies, as :attr:`_state_index`)."""
+        return {p.name: k for k, p in enumerate(self.parameters)}
 
     def term(self, name: str) -> Term:
         for t in self.terms:
@@ -289,13 +299,13 @@ class Model:
         updates = dict(values or {}, **kw)
         if not updates:
             return self
-        by_name = {p.name: p for p in self.parameters}
+        index = self._parameter_index
         for k in updates:
-            if k not in by_name:
+            if k not in index:
                 raise UnknownNameError(f"parameter of model {self.id!r}", k, self.parameter_names)
-        params = tuple(
-            p.with_value(updates[p.name]) if p.name in updates else p for p in self.parameters
-        )
+        params = list(self.parameters)
+        for k, v in sorted((index[k], v) for k, v in updates.items()):  # in model order, as validated before
+            params[k] = params[k].with_value(v)
         return self._evolve(parameters=params)
 
     def with_initial(self, values: Mapping[str, Any] | None = None, **kw: Any) -> "Model":
@@ -303,13 +313,15 @@ class Model:
         updates = dict(values or {}, **kw)
         if not updates:
             return self
-        by_name = {s.name: s for s in self.states}
+        index = self._state_index
         for k in updates:
-            if k not in by_name:
+            if k not in index:
                 raise UnknownNameError(f"state of model {self.id!r}", k, self.state_names)
-        states = tuple(
-            s.with_initial(updates[s.name]) if s.name in updates else s for s in self.states
-        )
+        states = list(self.states)
+        for k, v in sorted((index[k], v) for k, v in updates.items()):  # in model order, as validated before
+            states[k] = states[k].with_initial(v)
+        if not self.initial_assignments:
+            return self._evolve(states=states)
         # a value given explicitly replaces the state's initial assignment
         ias = tuple((k, x) for k, x in self.initial_assignments if k not in updates)
         return self._evolve(states=states, initial_assignments=ias)

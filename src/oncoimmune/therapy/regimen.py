@@ -428,6 +428,22 @@ class Regimen:
             object.__setattr__(self, "until", u)
         object.__setattr__(self, "mechanism_params", MappingProxyType(dict(self.mechanism_params)))
 
+    def for_patient(self, weight_kg: float, bsa_m2: float | None = None) -> Regimen:
+        """This regimen for another body weight and surface (default surface: Mosteller's, as built).
+
+        A value-only copy: the two values are validated as the constructor validates them and
+        everything else is this regimen's, already validated (a virtual trial makes one per
+        patient and regimen).
+        """
+        w = _positive_float("weight_kg", weight_kg, "body weight in kg, e.g. 70")
+        bsa = bsa_mosteller(DEFAULT_HEIGHT_CM, w) if bsa_m2 is None else bsa_m2
+        b = _positive_float("bsa_m2", bsa, "body-surface area in m2, e.g. 1.8")
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        object.__setattr__(new, "weight_kg", w)
+        object.__setattr__(new, "bsa_m2", b)
+        return new
+
     # construction --------------------------------------------------------------------------
     @classmethod
     def from_label(cls, drug: str | Drug, key: str | None = None, **patient: Any) -> Regimen:

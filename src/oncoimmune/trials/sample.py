@@ -131,7 +131,7 @@ def _for_patient(template: Any, weight_kg: float, bsa_m2: float) -> Any:
     from ..therapy.regimen import ChemotherapyCourse, Regimen
 
     if isinstance(template, Regimen):
-        return dataclasses.replace(template, weight_kg=weight_kg, bsa_m2=bsa_m2)
+        return template.for_patient(weight_kg, bsa_m2)
     if isinstance(template, CytotoxicCourse):
         cov = PKCovariates.from_patient(None, weight_kg=weight_kg, bsa_m2=bsa_m2)
         return dataclasses.replace(template, covariates=cov)

@@ -23,7 +23,15 @@ import numpy as np
 from .assess import SurvivalInputs, assess, derive_outcomes, sld_from_cells_array
 from .context import TrialContext, gc_paused
 from .plan import PlannedPatient
-from .rules import dose_days, dose_targets, plan_post_progression, rule_draws, toxicity_stop_day, withhold
+from .rules import (
+    RuleDraws,
+    dose_days,
+    dose_targets,
+    plan_post_progression,
+    rule_draws,
+    toxicity_stop_day,
+    withhold,
+)
 from .sample import (
     EventDraws,
     _covariates,
@@ -305,13 +313,13 @@ def _treated(ctx: TrialContext, model: Any, patient: Any, regs: Sequence[Any]) -
 
 
 def _treated_from_template(
-    ctx: TrialContext, arm: str, sp: Any, regs: Sequence[Any] | None = None, *, shifted: bool = False
+    ctx: TrialContext, arm: str, sp: Any, regs: Sequence[Any] | None = None, *, start: float | None = None
 ) -> _Problem:
     """A patient's treated problem, from the arm's :class:`~oncoimmune.trials.templates.TreatTemplate` where it
     has reproduced the full treatment of two patients, else by treating the patient in full.
 
-    ``regs`` default to the arm's regimens; ``shifted`` (crossover: regimens that start on a day of the
-    patient's own) makes the events the patient's, never the template's.
+    ``regs`` default to the arm's regimens; ``start`` (crossover, subsequent therapy: the day some of
+    ``regs`` start for this patient) makes the events those of that start day, never the arm's.
     """
     from ..model.compile import _structure_key
     from .templates import NoTemplate, TreatTemplate, flat_dosed
@@ -321,19 +329,20 @@ def _treated_from_template(
     templates = ctx.cache.setdefault("treat_templates", {})
     # the arm's regimens can differ by histology (regimens_by_histology): one template per list of regimens
     texts = tuple(ctx.spec.arm(sp.planned.arm).regimens_for(getattr(sp.patient, "histology", None)))
-    key = (arm, texts, shifted, _structure_key(sp.model))
+    key = (arm, texts, start is not None, _structure_key(sp.model))
     t = templates.get(key)
     if t is not None and t.check.use():
         with _stage(ctx, "treat"):
-            got = t.problem(sp.model, regs)
+            got = t.problem(sp.model, regs, start)
         if got is not None:
             return _Problem(t.model, got[0], got[1])
     pb = _treated(ctx, sp.model, sp.patient, regs)
     try:
         if t is None:  # the first patient of this arm and structure
-            flat = flat_dosed(regs) and not shifted
-            t = templates[key] = TreatTemplate(pb.model, pb.events, flat=flat, until=ctx.horizon)
-        ok = t.reproduces(sp.model, regs, pb.cm, pb.events) if t.check.wanted else None
+            t = templates[key] = TreatTemplate(
+                pb.model, pb.events, flat=flat_dosed(regs), until=ctx.horizon, start=start
+            )
+        ok = t.reproduces(sp.model, regs, pb.cm, pb.events, start) if t.check.wanted else None
     except Exception as exc:  # noqa: BLE001 - a template that cannot be built is not used; the patient is fine
         ok = False
         ctx.cache.setdefault("template_errors", []).append(f"{arm}: {_reason(exc)}")
@@ -496,13 +505,14 @@ def _sample_and_treat(sh: _Shard) -> None:
     ctx, spec = sh.ctx, sh.ctx.spec
     with _stage(ctx, "sample"):
         pre = presample(ctx, sh.planned)
+        rds = _shard_rule_draws(ctx, sh.planned)
     for k, pp in enumerate(sh.planned):
         try:
             with _stage(ctx, "sample"):
                 sp = sample_patient(ctx, pp, pre.get(pp.index))
             pb = _treated_from_template(ctx, pp.arm, sp)
-            days, targets = dose_days(pb.events), dose_targets(pb.events)
-            rd = rule_draws(ctx.seed, [pp.index], spec.arm(pp.arm))
+            days, targets = _dose_schedule(ctx, pb.events)
+            rd = rds[k] if rds is not None else rule_draws(ctx.seed, [pp.index], spec.arm(pp.arm))
             tox = toxicity_stop_day(days, float(rd.cycles[0]))
             pb.events = withhold(pb.events, tox, targets)
         except TemplateMismatch:
@@ -514,6 +524,41 @@ def _sample_and_treat(sh: _Shard) -> None:
         sh.arm_doses[k] = (days, targets, tox, rd)
         sh.problems.append(pb)
         sh.rows.append(k)
+
+
+def _shard_rule_draws(ctx: TrialContext, planned: Sequence[PlannedPatient]) -> list[RuleDraws] | None:
+    """Each patient's :func:`~oncoimmune.trials.rules.rule_draws` (one call per arm; every patient has their
+    own streams, so the numbers are those of one call per patient); None if a call fails (then per patient)."""
+    by_arm: dict[str, list[int]] = {}
+    for k, pp in enumerate(planned):
+        by_arm.setdefault(pp.arm, []).append(k)
+    out: list[Any] = [None] * len(planned)
+    try:
+        for arm, ks in by_arm.items():
+            rd = rule_draws(ctx.seed, [planned[k].index for k in ks], ctx.spec.arm(arm))
+            for j, k in enumerate(ks):
+                out[k] = RuleDraws(rd.cycles[j : j + 1], rd.beyond[j : j + 1], rd.subsequent[j : j + 1])
+    except Exception:  # noqa: BLE001 - a patient whose draw fails fails on their own (per-patient path)
+        return None
+    return out
+
+
+def _dose_schedule(ctx: TrialContext, events: tuple[Any, ...]) -> tuple[np.ndarray, frozenset[str]]:
+    """:func:`~oncoimmune.trials.rules.dose_days` and :func:`~oncoimmune.trials.rules.dose_targets` of ``events``.
+
+    A template's patients share one tuple of events (flat doses), so the answer is kept for the last
+    tuples seen, by identity (the tuple itself is held, so its id cannot be reused by another).
+    """
+    memo = ctx.cache.setdefault("dose_schedule", {})
+    hit = memo.get(id(events))
+    if hit is not None and hit[0] is events:
+        return hit[1], hit[2]
+    days, targets = dose_days(events), dose_targets(events)
+    days.flags.writeable = False  # shared by the patients of a template
+    if len(memo) >= 16:
+        memo.clear()
+    memo[id(events)] = (events, days, targets)
+    return days, targets
 
 
 def _finish(sh: _Shard, burden: np.ndarray, nl: Any, nfev: np.ndarray) -> None:
@@ -583,7 +628,8 @@ def _post_progression(
         try:
             regs = post_progression_regimens(ctx, planned[k].arm, sp.patient, plan)
             label = f"{planned[k].arm}->{plan.crossover_to or '+'.join(plan.subsequent) or 'stop'}"
-            pb = _treated_from_template(ctx, label, sp, regs, shifted=True)
+            start = plan.start if np.isfinite(plan.start) else None  # NaN: nothing starts (doses withheld only)
+            pb = _treated_from_template(ctx, label, sp, regs, start=start)
             pb.events = withhold(pb.events, plan.arm_stop, targets)
             xo_problems.append(pb)
         except TemplateMismatch:

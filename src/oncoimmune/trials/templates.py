@@ -12,7 +12,10 @@ patient's compiled problem from values alone:
   the regimen's kinetics added to a one-state stand-in model;
 * every other value the treatment adds (mechanism constants) is the template's;
 * dose events are the template's when no dose depends on the patient (flat mg
-  doses, abstract chemotherapy units), otherwise each regimen's own events.
+  doses, abstract chemotherapy units), otherwise each regimen's own events;
+  regimens that start on a day of the patient's own (crossover, subsequent
+  therapy) with flat doses give the same events to every patient who starts
+  them on that day, so those are kept per start day (:data:`MAX_START_DAYS`).
 
 That is exact only if the treatment adds values that do not depend on the
 patient in any other way, which a mechanism could break. So a template is
@@ -41,6 +44,8 @@ __all__ = ["NoTemplate", "TemplateCheck", "TemplateMismatch", "TreatTemplate", "
 CHECKS_BEFORE_USE = 3
 #: After that, one patient in this many is still treated in full and compared (a spot check).
 SPOT_CHECK_EVERY = 50
+#: Start days whose events a template keeps (crossover starts fall on a few days after the scans).
+MAX_START_DAYS = 64
 
 
 class TemplateMismatch(TrialRunError):
@@ -141,6 +146,26 @@ def _regimen_events(regs: Sequence[Any], until: float, model: Any) -> tuple[Any,
     return sort_events(evs)
 
 
+class _LinkedMaps:
+    """Index maps from a linked model's parameters and states to a treated structure's vectors.
+
+    ``p_dst[i]`` of the treated parameters takes the linked parameter ``p_src[i]`` (likewise
+    ``y_dst``/``y_src`` for states); ``kin_p``/``kin_y``: the treated positions, by name, of the
+    parameters and states the linked model does not hold (a regimen's kinetics may set them).
+    """
+
+    def __init__(self, cm: Any, pnames: tuple[str, ...], snames: tuple[str, ...]) -> None:
+        pi, si = {n: k for k, n in enumerate(pnames)}, {n: k for k, n in enumerate(snames)}
+        pd = [j for j, n in enumerate(cm.param_names) if n in pi]
+        sd = [j for j, n in enumerate(cm.state_names) if n in si]
+        self.p_dst = np.array(pd, dtype=np.intp)
+        self.p_src = np.array([pi[cm.param_names[j]] for j in pd], dtype=np.intp)
+        self.y_dst = np.array(sd, dtype=np.intp)
+        self.y_src = np.array([si[cm.state_names[j]] for j in sd], dtype=np.intp)
+        self.kin_p = {n: j for j, n in enumerate(cm.param_names) if n not in pi}
+        self.kin_y = {n: j for j, n in enumerate(cm.state_names) if n not in si}
+
+
 class TreatTemplate:
     """The treated structure of one arm for one linked-model structure (see the module docstring).
 
@@ -154,44 +179,86 @@ class TreatTemplate:
         Whether the arm's doses do not depend on the patient (:func:`flat_dosed`).
     until : float
         Last dosing day (the trial's horizon).
+    start : float, optional
+        The day some regimens start for this patient (crossover, subsequent therapy): the
+        events then depend on that day, and flat-dosed ones are kept per start day.
     """
 
-    def __init__(self, treated: Any, events: Sequence[Any], *, flat: bool, until: float) -> None:
+    def __init__(
+        self, treated: Any, events: Sequence[Any], *, flat: bool, until: float, start: float | None = None
+    ) -> None:
         self.model = treated
         self.cm = treated.compile()
         self.flat = bool(flat)
         self.until = float(until)
-        self.events = tuple(events) if flat else None
-        self._p_template = [p.value for p in treated.parameters]
-        self._y_template = [x.initial for x in treated.states]
+        self.shifted = start is not None
+        self.events = tuple(events) if flat and not self.shifted else None
+        self._by_start: dict[float, tuple[Any, ...]] = {}
+        self._p_template = np.array([p.value for p in treated.parameters], dtype=float)
+        self._y_template = np.array([x.initial for x in treated.states], dtype=float)
+        self._maps: dict[tuple[Any, ...], _LinkedMaps] = {}
         self.check = TemplateCheck("treatment")
 
     def values(self, linked: Any, regs: Sequence[Any]) -> tuple[np.ndarray, np.ndarray] | None:
-        """Initial and parameter vectors of the treated model for a patient (None: not derivable)."""
+        """Initial and parameter vectors of the treated model for a patient (None: not derivable).
+
+        Each value is the linked model's where it has one, else the regimens' kinetics value, else the
+        template's.
+        """
         kin = kinetics_values(regs)
         if kin is None:
             return None
-        lp, li = linked.parameter_values, linked.initial_values
-        cm = self.cm
-        p0 = np.array(
-            [lp[n] if n in lp else kin.get(n, v) for n, v in zip(cm.param_names, self._p_template)], dtype=float
-        )
-        y0 = np.array(
-            [li[n] if n in li else kin.get(n, v) for n, v in zip(cm.state_names, self._y_template)], dtype=float
-        )
+        m = self._linked_maps(linked)
+        p0, y0 = self._p_template.copy(), self._y_template.copy()
+        for n, v in kin.items():  # kinetics values the linked model does not hold
+            if n in m.kin_p:
+                p0[m.kin_p[n]] = v
+            if n in m.kin_y:
+                y0[m.kin_y[n]] = v
+        p0[m.p_dst] = np.array([p.value for p in linked.parameters], dtype=float)[m.p_src]
+        y0[m.y_dst] = np.array([x.initial for x in linked.states], dtype=float)[m.y_src]
         return y0, p0
 
-    def problem(self, linked: Any, regs: Sequence[Any]) -> tuple[Any, tuple[Any, ...]] | None:
-        """``(compiled model with the patient's values, events)``, or None where the template cannot say."""
+    def _linked_maps(self, linked: Any) -> _LinkedMaps:
+        """Where the values of a linked model of these names go (kept per linked structure: a few)."""
+        key = (linked.parameter_names, linked.state_names)
+        hit = self._maps.get(key)
+        if hit is None:
+            if len(self._maps) >= 8:
+                self._maps.clear()
+            hit = self._maps[key] = _LinkedMaps(self.cm, *key)
+        return hit
+
+    def problem(
+        self, linked: Any, regs: Sequence[Any], start: float | None = None
+    ) -> tuple[Any, tuple[Any, ...]] | None:
+        """``(compiled model with the patient's values, events)``, or None where the template cannot say.
+
+        ``start``: the day the patient's shifted regimens start (templates built with a ``start``).
+        """
         v = self.values(linked, regs)
         if v is None:
             return None
-        events = self.events if self.flat else _regimen_events(regs, self.until, self.model)
-        return self.cm._with_values(*v), events
+        return self.cm._with_values(*v), self._events(regs, start)
 
-    def reproduces(self, linked: Any, regs: Sequence[Any], full_cm: Any, full_events: Sequence[Any]) -> bool:
+    def _events(self, regs: Sequence[Any], start: float | None) -> tuple[Any, ...]:
+        """The patient's dose events: the template's, those kept for ``start``, or the regimens' own."""
+        if self.events is not None:
+            return self.events
+        if not (self.flat and self.shifted and start is not None):
+            return _regimen_events(regs, self.until, self.model)
+        hit = self._by_start.get(start)
+        if hit is None:
+            hit = _regimen_events(regs, self.until, self.model)
+            if len(self._by_start) < MAX_START_DAYS:
+                self._by_start[start] = hit
+        return hit
+
+    def reproduces(
+        self, linked: Any, regs: Sequence[Any], full_cm: Any, full_events: Sequence[Any], start: float | None = None
+    ) -> bool:
         """Whether :meth:`problem` gives exactly the full treatment's vectors and events for this patient."""
-        got = self.problem(linked, regs)
+        got = self.problem(linked, regs, start)
         if got is None:
             return False
         cm, events = got
