@@ -516,8 +516,6 @@ class Model:
     # compile -------------------------------------------------------------------
     def compile(self) -> "CompiledModel":
         """Compile once into index maps, value vectors and one right-hand side."""
-        from .compile import CompiledModel
-
         return CompiledModel.from_model(self)
 
     # explain -------------------------------------------------------------------
@@ -618,5 +616,5 @@ def _merge(kind: str, old: Iterable[Any], new: Iterable[Any]) -> tuple[Any, ...]
     return tuple(out.values())
 
 
-# late import for type checkers
+# late import (also used by Model.compile)
 from .compile import CompiledModel  # noqa: E402

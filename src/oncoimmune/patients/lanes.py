@@ -540,7 +540,12 @@ def draw_patients(pop: Population, seed: int, indices: Sequence[int] | np.ndarra
         if sp142[k] is not None:
             markers["pdl1_sp142"] = sp142[k]
         stage = b.stage[k]
-        p = VirtualPatient(
+        results = {
+            name: AssayResult(name, r.category[k], r.value[k], r.true_value[k], exact=r.exact)
+            for name, r in reported.items()
+            if r.category[k] is not None
+        }
+        out.append(VirtualPatient(  # with its results: what ``with_assays`` gives a patient with none
             index=int(idx[k]),
             trial_seed=int(seed),
             cancer=cancer,
@@ -562,13 +567,8 @@ def draw_patients(pop: Population, seed: int, indices: Sequence[int] | np.ndarra
             biomarkers=markers,
             draws=int(b.draws[k]),
             region=b.region[k],
-        )
-        results = {
-            name: AssayResult(name, r.category[k], r.value[k], r.true_value[k], exact=r.exact)
-            for name, r in reported.items()
-            if r.category[k] is not None
-        }
-        out.append(p.with_assays(results))
+            assays=results,
+        ))
     return out
 
 

@@ -22,6 +22,10 @@ from typing import Any
 import numpy as np
 
 from .._errors import OncoimmuneError
+from ..model.compile import _structure_key
+from ..patients.link import link_like, link_patient, sample_parameters, sample_parameters_many
+from ..therapy.cytotoxic import CytotoxicCourse, PKCovariates
+from ..therapy.regimen import ChemotherapyCourse, Regimen, parse_therapy, treat_regimens
 from .context import TrialContext, TrialRunError
 from .plan import PlannedPatient, TrialPlan
 from .templates import NoTemplate, TemplateCheck
@@ -87,8 +91,6 @@ def event_draws(seed: int, indices: Sequence[int]) -> EventDraws:
 
 def _shift(regimen: Any, days: float) -> Any:
     """A regimen whose first administration is ``days`` later."""
-    from ..therapy.regimen import ChemotherapyCourse, Regimen
-
     if days == 0:
         return regimen
     if isinstance(regimen, Regimen):
@@ -127,9 +129,6 @@ def post_progression_regimens(ctx: TrialContext, arm: str, patient: Any, plan: A
 
 def _for_patient(template: Any, weight_kg: float, bsa_m2: float) -> Any:
     """``template`` (a parsed therapy text) for another weight and body surface, without parsing again."""
-    from ..therapy.cytotoxic import CytotoxicCourse, PKCovariates
-    from ..therapy.regimen import ChemotherapyCourse, Regimen
-
     if isinstance(template, Regimen):
         return template.for_patient(weight_kg, bsa_m2)
     if isinstance(template, CytotoxicCourse):
@@ -143,8 +142,6 @@ def _for_patient(template: Any, weight_kg: float, bsa_m2: float) -> Any:
 def _parsed(ctx: TrialContext, text: str, weight_kg: float, bsa_m2: float) -> Any:
     """``parse_therapy(text, weight_kg=..., bsa_m2=...)``: from the text's first parse once that has reproduced
     a fresh parse for other patients (:class:`~oncoimmune.trials.templates.TemplateCheck`), else parsed."""
-    from ..therapy.regimen import parse_therapy
-
     cache = ctx.cache.setdefault("parsed_therapies", {})
     hit = cache.get(text)  # (first parse, its TemplateCheck)
     if hit is not None and hit[1].use():
@@ -263,7 +260,6 @@ def presample(ctx: TrialContext, planned: Sequence[PlannedPatient]) -> dict[int,
     with ``others = "nominal"``); the event draws are :func:`event_draws`'s.
     """
     from ..patients.lanes import draw_patients, supported
-    from ..patients.link import sample_parameters, sample_parameters_many
 
     pop = ctx.population
     if len(planned) < 2 or supported(pop) is not None:
@@ -344,14 +340,10 @@ class LinkTemplate:
     def link(self, patient: Any, parameters: dict[str, float] | None, drawn: Any = None) -> Any:
         """``patient`` linked with ``parameters`` (their virtual-population values, if any) and their
         parameter ``drawn`` (if already made)."""
-        from ..patients.link import link_like
-
         return link_like(self.linked, self.model, patient, **self.kw, parameters=parameters, drawn=drawn)
 
     def reproduces(self, full: Any, parameters: dict[str, float] | None) -> bool:
         """Whether :meth:`link` gives exactly ``full`` (a :func:`link_patient` result) for its patient."""
-        from ..model.compile import _structure_key
-
         fast = self.link(full.patient, parameters)  # draws its own: a check of pre-drawn values too
         a, b = fast.model, full.model
         return (
@@ -368,8 +360,6 @@ def _link(
     ctx: TrialContext, patient: Any, *, variability: bool, parameters: dict[str, float] | None, drawn: Any = None
 ) -> Any:
     """The patient's linked model: from the trial's :class:`LinkTemplate` once it is verified, else in full."""
-    from ..patients.link import link_patient
-
     kw = {"escape_mechanisms": ctx.spec.model.escape, "coefficients": ctx.coefficients, "variability": variability}
     key = ("link_template", variability, None if parameters is None else tuple(sorted(parameters)))
     t = ctx.cache.get(key)
@@ -392,9 +382,6 @@ def _link(
 
 def preflight(ctx: TrialContext, plan: TrialPlan) -> None:
     """Build the treated model of the first patient of each arm; a failure is a spec error."""
-    from ..patients.link import link_patient
-    from ..therapy.regimen import treat_regimens
-
     seen: set[str] = set()
     for p in plan.patients:
         if p.arm in seen:

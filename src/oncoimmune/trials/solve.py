@@ -41,7 +41,9 @@ from .sample import (
     regimens,
     sample_patient,
 )
-from .templates import TemplateMismatch
+from ..model.compile import _structure_key
+from ..therapy.regimen import treat_regimens
+from .templates import NoTemplate, TemplateMismatch, TreatTemplate, flat_dosed
 
 __all__ = ["TRIAL_ENGINES", "simulate_patient", "simulate_patients_batched"]
 
@@ -95,8 +97,6 @@ def _survival_inputs(ctx: TrialContext, patients: Sequence[Any], indices: Sequen
 
 
 def _treat(ctx: TrialContext, model: Any, patient: Any, regs: Sequence[Any]) -> Any:
-    from ..therapy.regimen import treat_regimens
-
     with _stage(ctx, "treat"):
         return treat_regimens(model, *regs, until=ctx.horizon, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2)
 
@@ -321,9 +321,6 @@ def _treated_from_template(
     ``regs`` default to the arm's regimens; ``start`` (crossover, subsequent therapy: the day some of
     ``regs`` start for this patient) makes the events those of that start day, never the arm's.
     """
-    from ..model.compile import _structure_key
-    from .templates import NoTemplate, TreatTemplate, flat_dosed
-
     if regs is None:
         regs = regimens(ctx, arm, sp.patient)
     templates = ctx.cache.setdefault("treat_templates", {})

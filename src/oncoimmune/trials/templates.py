@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from ..model.events import sort_events
+from ..therapy.regimen import ChemotherapyCourse, Regimen
 from .context import TrialRunError
 
 __all__ = ["NoTemplate", "TemplateCheck", "TemplateMismatch", "TreatTemplate", "flat_dosed"]
@@ -103,8 +105,6 @@ class NoTemplate:
 
 def flat_dosed(regs: Sequence[Any]) -> bool:
     """Whether no dose of ``regs`` depends on the patient (flat mg doses or abstract chemotherapy units)."""
-    from ..therapy.regimen import ChemotherapyCourse, Regimen
-
     for r in regs:
         if isinstance(r, ChemotherapyCourse):
             continue
@@ -117,8 +117,6 @@ def flat_dosed(regs: Sequence[Any]) -> bool:
 def kinetics_values(regs: Sequence[Any]) -> dict[str, float] | None:
     """Parameter and initial values each regimen's kinetics adds (``AbstractKinetics.values``), or None when a
     regimen's kinetics cannot be had alone (a cell or virus product whose mechanism creates its state)."""
-    from ..therapy.regimen import Regimen
-
     out: dict[str, float] = {}
     for r in regs:
         if not isinstance(r, Regimen):
@@ -132,10 +130,6 @@ def kinetics_values(regs: Sequence[Any]) -> dict[str, float] | None:
 
 def _regimen_events(regs: Sequence[Any], until: float, model: Any) -> tuple[Any, ...]:
     """The dose events of ``regs`` on the treated ``model``, merged as :func:`~oncoimmune.therapy.intervention.treat` does."""
-    from ..model.events import sort_events
-
-    from ..therapy.regimen import Regimen
-
     evs: list[Any] = []
     for r in regs:
         if isinstance(r, Regimen):  # what its intervention's events are, without building the intervention
