@@ -695,9 +695,14 @@ class Regimen:
             If the regimen runs until stopped and no ``until`` is known.
         """
         u = self._until(until)
-        self.events(u)  # validate the schedule against the kinetics now, not at simulation time
+        checked = self.events(u)  # validate the schedule against the kinetics now, not at simulation time
         fn = _require_mechanism(self.drug) if mechanism else None
         drug, k, params = self.drug, self.drug.kinetics, dict(self.mechanism_params)
+
+        def events(m: Model) -> tuple[Event, ...]:
+            # the treated model is read only to find a cell product's own state: otherwise the events are those
+            # just checked (built once, not twice)
+            return self.events(u, model=m) if k.mechanism_creates_state else checked
 
         def transform(m: Model) -> Model:
             if fn is None:
@@ -712,7 +717,7 @@ class Regimen:
         return Intervention(
             name=self.name,
             transform=transform,
-            events=lambda m: self.events(u, model=m),
+            events=events,
             classes=drug.classes,
             description=self.describe(),
             metadata={"drug": drug.name, "regimen": self.text or self.name, "mechanism": drug.mechanism},
