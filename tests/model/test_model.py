@@ -151,3 +151,31 @@ def test_rename_rewrites_every_expression_and_allows_composition():
     np.testing.assert_array_equal(r.compile().rhs(np)(0, y, r.compile().p0), m.compile().rhs(np)(0, y, m.compile().p0))
     with pytest.raises(UnknownNameError, match="'zz'"):
         m.rename({"zz": "q"})
+
+
+def test_value_only_copies_share_one_structure_key_and_validate_in_model_order():
+    """Equal structures built apart share one key instance (lookups end at the identity test); a key
+    unpickles with its hash recomputed (it is the process's); with_parameters/with_initial keep their
+    checks and messages."""
+    import pickle
+
+    from oncoimmune.model.compile import StructureKey, _structure_key
+
+    m = get_model("kuznetsov1994")
+    a = m.with_parameters(s=5000.0)
+    b = get_model("kuznetsov1994").with_initial(T=1e6)  # built apart: a different Model
+    assert _structure_key(a) is _structure_key(b) is _structure_key(m)
+    plain = StructureKey(("id", ("s", "p"), 1.5))  # (model terms hold mapping proxies, which do not pickle)
+    k = pickle.loads(pickle.dumps(plain))
+    assert isinstance(k, StructureKey) and k == plain and hash(k) == hash(plain)
+    two = m.with_parameters({"s": 5000.0, "d": 0.2}).with_initial({"T": 2e6, "E": 3e5})
+    assert two.parameter("s").value == 5000.0 and two.parameter("d").value == 0.2
+    assert two.state("T").initial == 2e6 and two.state("E").initial == 3e5
+    assert m.parameter("s").value != 5000.0 and m.state("T").initial != 2e6  # pure
+    assert two.compile().p0[two.compile().param_index("d")] == 0.2
+    with pytest.raises(UnknownNameError, match="nope"):
+        m.with_parameters(nope=1.0)
+    with pytest.raises(UnknownNameError, match="nope"):
+        m.with_initial(nope=1.0)
+    with pytest.raises(ParameterValueError, match="'E'"):
+        m.with_initial({"T": -1.0, "E": -1.0})  # the first state in model order is named

@@ -84,3 +84,34 @@ def test_spot_checks_keep_coming():
         c.record(True)
     uses = [c.use() for _ in range(3 * T.SPOT_CHECK_EVERY)]
     assert uses.count(False) == 3  # one full-path patient per SPOT_CHECK_EVERY
+
+
+def test_shifted_therapies_and_start_day_events_equal_the_full_path():
+    """A therapy text that starts later (crossover, subsequent therapy) is its first parse shifted once per
+    day and then given the patient's weight and surface: equal to a fresh parse, shifted; a flat-dosed
+    template keeps one tuple of events per start day, equal to the events each patient's regimens give."""
+    from oncoimmune.therapy.regimen import parse_therapy
+    from oncoimmune.trials import sample as S
+    from oncoimmune.trials.templates import _regimen_events
+
+    spec = load_trial_spec(REPO / "examples" / "keynote024.toml")
+    ctx = TrialContext.build(spec, 5)
+    texts = ["pembrolizumab:200mg:q3w*35", "pembrolizumab:2mg/kg:q3w*35", "carboplatin_paclitaxel:0.5706:q3w*4"]
+    people = [(70.0, 1.8), (52.5, 1.55), (96.0, 2.1), (61.0, 1.7), (80.0, 1.95), (45.0, 1.4)]
+    for text in texts:
+        for k, (w, b) in enumerate(people * 3):
+            start = (84.0, 147.0, 0.0)[k % 3]
+            got = S._therapy(ctx, text, w, b, start)
+            assert got == S._shift(parse_therapy(text, weight_kg=w, bsa_m2=b), start), (text, w, start)
+        check = ctx.cache["parsed_therapies"][text][1]
+        assert check.uses > 0 and not check.failed
+    assert ("pembrolizumab:200mg:q3w*35", 84.0) in ctx.cache["shifted_therapies"]
+    tm = T.TreatTemplate
+    first = [S._therapy(ctx, texts[0], 70.0, 1.8, 84.0)]
+    treated = S.treat_regimens(ctx.model, *first, until=ctx.horizon, pdl1_engagement=1.0)
+    t = tm(treated.model, treated.events, flat=True, until=ctx.horizon, start=84.0)
+    for w, b in people:
+        for start in (84.0, 147.0):
+            regs = [S._therapy(ctx, texts[0], w, b, start)]
+            assert t._events(regs, start) == _regimen_events(regs, ctx.horizon, treated.model)
+    assert sorted(t._by_start) == [84.0, 147.0]

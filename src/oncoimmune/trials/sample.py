@@ -108,12 +108,44 @@ def _shift(regimen: Any, days: float) -> Any:
 def regimens(ctx: TrialContext, arm: str, patient: Any, start: float = 0.0) -> list[Any]:
     """The arm's regimens at the patient's weight and body surface, the first administration ``start`` days later."""
     texts = ctx.spec.arm(arm).regimens_for(getattr(patient, "histology", None))
-    return [_shift(_parsed(ctx, text, patient.weight_kg, patient.bsa_m2), start) for text in texts]
+    return [_therapy(ctx, text, patient.weight_kg, patient.bsa_m2, start) for text in texts]
 
 def regimen_texts(ctx: TrialContext, texts: Sequence[str], patient: Any, start: float = 0.0) -> list[Any]:
     """Regimen strings at the patient's weight and body surface (parsed once per text, :func:`_parsed`),
     the first administration ``start`` days later."""
-    return [_shift(_parsed(ctx, text, patient.weight_kg, patient.bsa_m2), start) for text in texts]
+    return [_therapy(ctx, text, patient.weight_kg, patient.bsa_m2, start) for text in texts]
+
+
+#: Shifted first parses kept per trial (text and start day: crossover starts fall on a few days).
+MAX_SHIFTED = 256
+
+
+def _therapy(ctx: TrialContext, text: str, weight_kg: float, bsa_m2: float, start: float) -> Any:
+    """``_shift(_parsed(ctx, text, weight_kg, bsa_m2), start)``, the shift made once per text and day.
+
+    Shifting (new phases, validated) and re-dosing (:func:`_for_patient`: weight and surface) change
+    different fields, so they commute: a regimen or chemotherapy course that starts ``start`` days later
+    (crossover, subsequent therapy) is the text's first parse shifted once, then given the patient's
+    values, once that first parse is in use (:func:`_parsed`); its spot checks also compare this with
+    the shifted fresh parse.
+    """
+    if start == 0:
+        return _parsed(ctx, text, weight_kg, bsa_m2)
+    hit = ctx.cache.get("parsed_therapies", {}).get(text)
+    if hit is None or not isinstance(hit[0], (Regimen, ChemotherapyCourse)):
+        return _shift(_parsed(ctx, text, weight_kg, bsa_m2), start)
+    shifted = ctx.cache.setdefault("shifted_therapies", {})
+    t = shifted.get((text, start))
+    if t is None:
+        t = _shift(hit[0], start)
+        if len(shifted) < MAX_SHIFTED:
+            shifted[(text, start)] = t
+    if hit[1].use():
+        return _for_patient(t, weight_kg, bsa_m2)
+    full = _shift(_fresh(ctx, text, weight_kg, bsa_m2, hit), start)
+    if hit[1].wanted:
+        hit[1].record(_for_patient(t, weight_kg, bsa_m2) == full, f"therapy {text!r} from day {start:g}")
+    return full
 
 
 def post_progression_regimens(ctx: TrialContext, arm: str, patient: Any, plan: Any) -> list[Any]:
@@ -142,15 +174,19 @@ def _for_patient(template: Any, weight_kg: float, bsa_m2: float) -> Any:
 def _parsed(ctx: TrialContext, text: str, weight_kg: float, bsa_m2: float) -> Any:
     """``parse_therapy(text, weight_kg=..., bsa_m2=...)``: from the text's first parse once that has reproduced
     a fresh parse for other patients (:class:`~oncoimmune.trials.templates.TemplateCheck`), else parsed."""
-    cache = ctx.cache.setdefault("parsed_therapies", {})
-    hit = cache.get(text)  # (first parse, its TemplateCheck)
+    hit = ctx.cache.get("parsed_therapies", {}).get(text)  # (first parse, its TemplateCheck)
     if hit is not None and hit[1].use():
         return _for_patient(hit[0], weight_kg, bsa_m2)
+    return _fresh(ctx, text, weight_kg, bsa_m2, hit)
+
+
+def _fresh(ctx: TrialContext, text: str, weight_kg: float, bsa_m2: float, hit: Any) -> Any:
+    """``text`` parsed for this patient; the first parse is kept, later ones compared with it while wanted."""
     fresh = parse_therapy(text, weight_kg=weight_kg, bsa_m2=bsa_m2)
     if hit is None:
         check = TemplateCheck("therapy-text")
         check.failed = _for_patient(fresh, 1.0, 1.0) is None  # a kind of therapy it cannot re-dose: parse always
-        hit = cache[text] = (fresh, check)
+        hit = ctx.cache.setdefault("parsed_therapies", {})[text] = (fresh, check)
     if hit[1].wanted:
         hit[1].record(_for_patient(hit[0], weight_kg, bsa_m2) == fresh, f"therapy {text!r}")
     return fresh
