@@ -64,13 +64,16 @@ class EventDraws:
 
     def row(self, j: int) -> EventDraws:
         """Patient ``j``'s numbers (arrays of length 1)."""
-        return EventDraws(*(getattr(self, f.name)[j : j + 1] for f in dataclasses.fields(self)))
+        return EventDraws(*(getattr(self, n)[j : j + 1] for n in _EVENT_FIELDS))
 
     @staticmethod
     def concat(parts: Sequence[EventDraws]) -> EventDraws:
         """The patients of ``parts``, in order."""
-        names = [f.name for f in dataclasses.fields(EventDraws)]
-        return EventDraws(*(np.concatenate([getattr(p, n) for p in parts]) for n in names))
+        return EventDraws(*(np.concatenate([getattr(p, n) for p in parts]) for n in _EVENT_FIELDS))
+
+
+#: The fields of :class:`EventDraws`, in order.
+_EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(EventDraws))
 
 
 def event_draws(seed: int, indices: Sequence[int]) -> EventDraws:

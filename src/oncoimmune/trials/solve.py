@@ -420,9 +420,9 @@ def _parameters_over_time(
     ``used``: the names of the parameters the caller reads (default all); events
     setting other parameters are skipped (their rows keep the starting values).
     """
+    if used is not None and not used:  # nothing reads them: the starting values, as a read-only view (no copy)
+        return np.broadcast_to(P.T[:, :, None], (P.shape[1], P.shape[0], t.size))
     pt = np.repeat(P.T[:, :, None], t.size, axis=2)
-    if used is not None and not used:
-        return pt
     index = {n: k for k, n in enumerate(cm.param_names)}
     for i, evs in enumerate(events):
         for e in evs:  # sorted by time, applied in order as the engines do
