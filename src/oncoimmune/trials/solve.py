@@ -313,19 +313,26 @@ def _treated(ctx: TrialContext, model: Any, patient: Any, regs: Sequence[Any]) -
 
 
 def _treated_from_template(
-    ctx: TrialContext, arm: str, sp: Any, regs: Sequence[Any] | None = None, *, start: float | None = None
+    ctx: TrialContext,
+    arm: str,
+    sp: Any,
+    regs: Sequence[Any] | None = None,
+    *,
+    start: float | None = None,
+    texts: tuple[str, ...] | None = None,
 ) -> _Problem:
     """A patient's treated problem, from the arm's :class:`~oncoimmune.trials.templates.TreatTemplate` where it
     has reproduced the full treatment of two patients, else by treating the patient in full.
 
     ``regs`` default to the arm's regimens; ``start`` (crossover, subsequent therapy: the day some of
-    ``regs`` start for this patient) makes the events those of that start day, never the arm's.
+    ``regs`` start for this patient) makes the events those of that start day, never the arm's; ``texts``:
+    the therapy texts ``regs`` come from (default the patient's arm's), one template per list of texts.
     """
     if regs is None:
         regs = regimens(ctx, arm, sp.patient)
     templates = ctx.cache.setdefault("treat_templates", {})
-    # the arm's regimens can differ by histology (regimens_by_histology): one template per list of regimens
-    texts = tuple(ctx.spec.arm(sp.planned.arm).regimens_for(getattr(sp.patient, "histology", None)))
+    if texts is None:  # the arm's regimens can differ by histology (regimens_by_histology)
+        texts = tuple(ctx.spec.arm(sp.planned.arm).regimens_for(getattr(sp.patient, "histology", None)))
     key = (arm, texts, start is not None, _structure_key(sp.model))
     t = templates.get(key)
     if t is not None and t.check.use():
@@ -594,6 +601,16 @@ def _finish(sh: _Shard, burden: np.ndarray, nl: Any, nfev: np.ndarray) -> None:
         sh.recs[k] = rec
 
 
+def _post_progression_texts(ctx: TrialContext, arm: str, patient: Any, plan: Any) -> tuple[str, ...]:
+    """The therapy texts of :func:`~oncoimmune.trials.sample.post_progression_regimens` (each arm's for the
+    patient's histology), so that a template is never shared by patients given other regimens."""
+    h = getattr(patient, "histology", None)
+    texts = tuple(ctx.spec.arm(arm).regimens_for(h))
+    if plan.crossover_to is not None:
+        texts += ("->",) + tuple(ctx.spec.arm(plan.crossover_to).regimens_for(h))
+    return texts + ("+",) + tuple(plan.subsequent) if plan.subsequent else texts
+
+
 def _post_progression(
     sh: _Shard, out: Any, draws: EventDraws, burden: np.ndarray, nl: Any, nfev: np.ndarray, fields: list[Any]
 ) -> bool:
@@ -626,7 +643,8 @@ def _post_progression(
             regs = post_progression_regimens(ctx, planned[k].arm, sp.patient, plan)
             label = f"{planned[k].arm}->{plan.crossover_to or '+'.join(plan.subsequent) or 'stop'}"
             start = plan.start if np.isfinite(plan.start) else None  # NaN: nothing starts (doses withheld only)
-            pb = _treated_from_template(ctx, label, sp, regs, start=start)
+            texts = _post_progression_texts(ctx, planned[k].arm, sp.patient, plan)
+            pb = _treated_from_template(ctx, label, sp, regs, start=start, texts=texts)
             pb.events = withhold(pb.events, plan.arm_stop, targets)
             xo_problems.append(pb)
         except TemplateMismatch:
