@@ -578,20 +578,25 @@ def _finish(sh: _Shard, burden: np.ndarray, nl: Any, nfev: np.ndarray) -> None:
     if _post_progression(sh, out, draws, burden, nl, nfev, fields):
         # scans up to progression are unchanged by construction; take the new follow-up
         out = derive_outcomes(ctx.grid, burden, nl, ctx.scan_days, draws, **kw)
+    # whole columns as Python values once (tolist gives each row's list and each element's float())
+    sums, lesions = np.asarray(out["sums"], dtype=float).tolist(), np.asarray(out["new_lesions"], dtype=bool).tolist()
+    death, dropout, contact, kg = (
+        np.asarray(out[c], dtype=float).tolist() for c in ("death_day", "dropout_day", "last_contact_day", "kg_per_day")
+    )
     for j, k in enumerate(rows):
         if sh.recs[k] is not None:  # failed in the post-progression re-simulation
             continue
         rec = dict(sh.sampled[k].record)
         rec.update(
             {
-                "sld_mm": np.asarray(out["sums"][j], dtype=float).tolist(),
-                "new_lesion": np.asarray(out["new_lesions"][j], dtype=bool).tolist(),
-                "death_day": float(out["death_day"][j]),
+                "sld_mm": sums[j],
+                "new_lesion": lesions[j],
+                "death_day": death[j],
                 "death_cause": str(out["death_cause"][j]),
-                "dropout_day": float(out["dropout_day"][j]),
-                "last_contact_day": float(out["last_contact_day"][j]),
+                "dropout_day": dropout[j],
+                "last_contact_day": contact[j],
                 "follow_up_day": float(min(planned[k].follow_up_days, ctx.horizon)),
-                "kg_per_day": float(out["kg_per_day"][j]),
+                "kg_per_day": kg[j],
                 **fields[j],
                 "nfev": int(nfev[j]),
                 "status": "ok",
