@@ -84,6 +84,11 @@ def test_spot_checks_keep_coming():
         c.record(True)
     uses = [c.use() for _ in range(3 * T.SPOT_CHECK_EVERY)]
     assert uses.count(False) == 3  # one full-path patient per SPOT_CHECK_EVERY
+    more = [c.use() for _ in range(T.SPOT_CHECK_DENSE_USES - len(uses))]
+    assert more.count(False) == T.SPOT_CHECK_DENSE_USES // T.SPOT_CHECK_EVERY - 3
+    later = [c.use() for _ in range(4 * T.SPOT_CHECK_EVERY_LATER)]  # then sparser, never none
+    assert later.count(False) == 4 and later[-1] is False and c.wanted  # the full-path patient is compared
+    assert c.use() and not c.wanted
 
 
 def test_shifted_therapies_and_start_day_events_equal_the_full_path():
