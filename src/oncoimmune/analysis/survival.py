@@ -115,16 +115,21 @@ def _arm_groups(
     import pandas as pd
 
     check_endpoint_table(table, (time, event, arm))
-    names = [str(a) for a in pd.unique(table[arm].astype(str))]
+    # arms by their text, in order of first appearance: codes from one hashing pass (a million-patient
+    # table's string comparisons, once per arm and call, took most of the survival analysis)
+    codes, uniques = pd.factorize(table[arm], use_na_sentinel=False)
+    text = np.array([str(u) for u in uniques], dtype=object)
+    names = list(dict.fromkeys(text.tolist()))
+    code_of = np.array([names.index(t) for t in text], dtype=np.int64)
+    arms = code_of[codes] if codes.size else codes
     if order is not None:
         missing = [a for a in order if a not in names]
         if missing:
             raise TrialDataError(f"arm {missing[0]!r} is not in column {arm!r}; arms present: {names}")
-        names = list(order) + [a for a in names if a not in order]
-    arms = table[arm].astype(str).to_numpy()
+    ordered = names if order is None else list(order) + [a for a in names if a not in order]
     out = {}
-    for a in names:
-        sel = arms == a
+    for a in ordered:
+        sel = arms == names.index(a)
         out[a] = _durations_events(
             table[time].to_numpy()[sel],
             table[event].to_numpy()[sel],

@@ -207,6 +207,10 @@ def scan_matrix(column: Any, dtype: Any) -> np.ndarray:
     values = list(column)
     if not values:
         return np.zeros((0, 0), dtype=dtype)
+    if all(isinstance(v, np.ndarray) and v.ndim == 1 for v in values):  # as read from Parquet: one pass
+        m = values[0].size
+        if all(v.size == m for v in values):
+            return np.concatenate(values).astype(dtype, copy=False).reshape(len(values), m)
     return np.stack([np.asarray(v, dtype=dtype) for v in values])
 
 

@@ -292,8 +292,10 @@ class TrialStore:
             If a shard is missing or its checksum does not match.
         """
         import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
-        frames = []
+        tables = []
         for key in sorted(self.manifest.get("shards", {}), key=int):
             entry = self.manifest["shards"][key]
             path = self.root / entry["file"]
@@ -301,10 +303,14 @@ class TrialStore:
                 raise ResultsFileError(
                     f"shard {key} ({os.fspath(path)!r}) is missing or does not match its checksum; rerun with --resume"
                 )
-            frames.append(pd.read_parquet(path))
-        if not frames:
+            tables.append(pq.read_table(path))
+        if not tables:
             raise ResultsFileError("no shards were written")
-        return _shared_strings(pd.concat(frames, ignore_index=True))
+        try:  # one conversion to pandas for all shards (per shard it took twice as long for 1,000 shards)
+            frame = pa.concat_tables(tables).to_pandas()
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # shards of different schemas (a run resumed across versions)
+            frame = pd.concat([t.to_pandas() for t in tables], ignore_index=True)
+        return _shared_strings(frame)
 
     def write_output(self, name: str, data: bytes) -> Path:
         """Write an output file atomically and record its checksum in the manifest."""
