@@ -661,6 +661,7 @@ def solve_chunk(
     k = np.zeros((kl + 1, ns, L))
     ksum = np.zeros((ns, L))  # DOP853's stage sums and error combinations
     ksum3 = np.zeros((ns, L))
+    wgt = np.zeros((ns, L))  # error weights atol + rtol max(|y|, |y1|) of the step
     svclip = np.zeros(L, dtype=np.bool_)  # DOP853: this step was shortened to land on a save point
     hun = np.zeros(L)  # the step before that shortening
     y1 = np.zeros((ns, L))
@@ -1016,6 +1017,12 @@ def solve_chunk(
                         k[s, i, l] = reg[o, l]
 
         # per lane, all at once: error norm, stiffness sums, the k-part of the dense output ----
+        for i in range(ns):  # the error weights atol + rtol max(|y|, |y1|), read by the norms below
+            ai = atol[i]
+            for l in range(width):
+                a0 = abs(y[i, l])
+                a1 = abs(y1[i, l])
+                wgt[i, l] = ai + rtol * (a0 if a0 >= a1 else a1)  # (not max(): that one stays scalar)
         if high:
             # DOP853's error (Hairer's dop853.f): the 5th-order estimate, damped by the 3rd-order one
             # where that is larger: err = h e5 / sqrt((e5 + 0.01 e3) n), e5 and e3 weighted sums of squares
@@ -1027,36 +1034,20 @@ def solve_chunk(
                 stden[l] = 0.0
                 hlam[l] = 0.0  # (scratch: the 3rd-order sum)
             for i in range(ns):
-                ai = atol[i]
                 for l in range(width):
-                    a0 = abs(y[i, l])
-                    a1 = abs(y1[i, l])
-                    sc = ai + rtol * (a0 if a0 >= a1 else a1)
-                    q = ksum[i, l] / sc
+                    q = ksum[i, l] / wgt[i, l]
                     err[l] += q * q
             for i in range(ns):
-                ai = atol[i]
                 for l in range(width):
-                    a0 = abs(y[i, l])
-                    a1 = abs(y1[i, l])
-                    sc = ai + rtol * (a0 if a0 >= a1 else a1)
-                    q = ksum3[i, l] / sc
+                    q = ksum3[i, l] / wgt[i, l]
                     hlam[l] += q * q
             for i in range(ns):
-                ai = atol[i]
                 for l in range(width):
-                    a0 = abs(y[i, l])
-                    a1 = abs(y1[i, l])
-                    sc = ai + rtol * (a0 if a0 >= a1 else a1)
-                    d1 = (k[12, i, l] - k[11, i, l]) / sc
+                    d1 = (k[12, i, l] - k[11, i, l]) / wgt[i, l]
                     stnum[l] += d1 * d1
             for i in range(ns):
-                ai = atol[i]
                 for l in range(width):
-                    a0 = abs(y[i, l])
-                    a1 = abs(y1[i, l])
-                    sc = ai + rtol * (a0 if a0 >= a1 else a1)
-                    d2 = (y1[i, l] - ysti[i, l]) / sc
+                    d2 = (y1[i, l] - ysti[i, l]) / wgt[i, l]
                     stden[l] += d2 * d2
             for l in range(width):
                 e5 = err[l]
@@ -1068,32 +1059,20 @@ def solve_chunk(
                 stnum[l] = 0.0
                 stden[l] = 0.0
             for i in range(ns):
-                ai = atol[i]
                 for l in range(width):
-                    a0 = abs(y[i, l])
-                    a1 = abs(y1[i, l])
-                    sc = ai + rtol * (a0 if a0 >= a1 else a1)  # (not max(): that one stays scalar)
                     q = h[l] * (E1 * k[0, i, l] + E3 * k[2, i, l] + E4 * k[3, i, l] + E5 * k[4, i, l]
-                                + E6 * k[5, i, l] + E7 * k[6, i, l]) / sc
+                                + E6 * k[5, i, l] + E7 * k[6, i, l]) / wgt[i, l]
                     err[l] += q * q
-            # the stiffness test's two norms are weighted like the error norm (sc): in the plain Euclidean
+            # the stiffness test's two norms are weighted like the error norm: in the plain Euclidean
             # norm of Hairer's code a large population (tumour cells ~1e8) hides the stiff direction of a
             # small one, and h*|lambda| came out ~0.01 where it was ~3.3 (de Pillis 2005, measured)
             for i in range(ns):
-                ai = atol[i]
                 for l in range(width):
-                    a0 = abs(y[i, l])
-                    a1 = abs(y1[i, l])
-                    sc = ai + rtol * (a0 if a0 >= a1 else a1)
-                    d1 = (k[6, i, l] - k[5, i, l]) / sc
+                    d1 = (k[6, i, l] - k[5, i, l]) / wgt[i, l]
                     stnum[l] += d1 * d1
             for i in range(ns):
-                ai = atol[i]
                 for l in range(width):
-                    a0 = abs(y[i, l])
-                    a1 = abs(y1[i, l])
-                    sc = ai + rtol * (a0 if a0 >= a1 else a1)
-                    d2 = (y1[i, l] - ysti[i, l]) / sc
+                    d2 = (y1[i, l] - ysti[i, l]) / wgt[i, l]
                     stden[l] += d2 * d2
             for i in range(ns):
                 for l in range(width):
