@@ -144,3 +144,15 @@ def test_runner_equals_the_joint_path_with_the_option_on(tmp_path):
     for col in ("pfs_months", "os_months", "kg_per_day"):
         np.testing.assert_allclose(mine[col].to_numpy(float), joint[col].to_numpy(float), rtol=1e-4, atol=1e-9,
                                    err_msg=col)
+
+
+def test_the_summary_names_where_kg_is_read():
+    from oncoimmune.trials.analyse import outcome_rules
+    from oncoimmune.trials.spec import TrialSpec, load_trial_spec
+
+    d = load_trial_spec(REPO / "examples" / "oak.toml").to_dict()
+    default = outcome_rules(TrialSpec.from_dict(d))["overall_survival"]
+    assert default["kg_read"] == "progression" and "before the first documented progression" in default["description"]
+    d["survival"]["kg_read"] = "on_treatment"
+    on = outcome_rules(TrialSpec.from_dict(d))["overall_survival"]
+    assert on["kg_read"] == "on_treatment" and "over the randomised treatment" in on["description"]

@@ -363,8 +363,10 @@ class JointCohort:
                 g["vals"].append([e.value for e in withhold(tr.events, stop, dose_targets(tr.events))])
                 # the treatment course ([survival] kg_read = "on_treatment"): the trajectory here gives the
                 # arm's doses past progression, as the runner does up to the end of the arm's treatment
-                g["course"].append(treatment_course(arm, dose_days(tr.events), stop, u_beyond=float(rd.beyond[0]),
-                                                    u_crossover=float(u_crossover[k])))
+                g["course"].append(treatment_course(
+                    arm, dose_days(tr.events), stop, u_beyond=float(rd.beyond[0]),
+                    u_crossover=float(u_crossover[k]),
+                ))
             if not groups:
                 raise OncoimmuneError(f"arm {arm.name!r} has no patients; enrol more (--patients)")
             arms[arm.name] = tuple(
@@ -554,7 +556,7 @@ def _arm_state(cohort: JointCohort, arm: str, theta: Mapping[str, float], batch:
 
 
 def arm_course(cohort: JointCohort, arm: str, rows: np.ndarray) -> Any:
-    """The :class:`~oncoimmune.trials.rules.TreatmentCourse` of the cohort ``rows`` (in that order) in ``arm``."""
+    """The :class:`~oncoimmune.trials.rules.TreatmentCourse` of the cohort ``rows`` (in order) in ``arm``."""
     from .rules import TreatmentCourse
 
     want = np.asarray(rows, dtype=int)

@@ -267,7 +267,8 @@ class TreatmentCourse:
         and ``inf`` without progression (the end of the observed course).
         """
         tp = np.asarray(t_progression, dtype=float)
-        end = np.minimum(self.stop, np.minimum(tp + self.after_progression, tp + self.switch_after_progression))
+        after = np.minimum(tp + self.after_progression, tp + self.switch_after_progression)
+        end = np.minimum(self.stop, after)
         return np.where(np.isfinite(tp), np.maximum(tp, end), np.inf)
 
     @classmethod
@@ -276,7 +277,7 @@ class TreatmentCourse:
         return cls(*(np.concatenate([getattr(p, f.name) for p in ps]) for f in dataclasses.fields(cls)))
 
     def take(self, rows: Any) -> TreatmentCourse:
-        return TreatmentCourse(self.stop[rows], self.after_progression[rows], self.switch_after_progression[rows])
+        return TreatmentCourse(*(getattr(self, f.name)[rows] for f in dataclasses.fields(self)))
 
 
 def treatment_course(arm: Any, days: np.ndarray, tox_stop: float, *, u_beyond: float,

@@ -96,11 +96,17 @@ def _survival_inputs(ctx: TrialContext, patients: Sequence[Any], indices: Sequen
     return SurvivalInputs(link, survival_draws(ctx.seed, indices), LinkCovariates.of_patients(patients))
 
 
-def _with_course(ctx: TrialContext, survival: SurvivalInputs | None, arms: Sequence[str],
-                 doses: Sequence[tuple[np.ndarray, float, Any]], u_crossover: np.ndarray) -> SurvivalInputs | None:
+def _with_course(
+    ctx: TrialContext,
+    survival: SurvivalInputs | None,
+    arms: Sequence[str],
+    doses: Sequence[tuple[np.ndarray, float, Any]],
+    u_crossover: np.ndarray,
+) -> SurvivalInputs | None:
     """``survival`` with each patient's treatment course when ``[survival] kg_read = "on_treatment"``.
 
-    ``doses``: per patient, the arm's cycle days, toxicity stop day and :class:`~oncoimmune.trials.rules.RuleDraws`.
+    ``doses``: per patient, the arm's cycle days, toxicity stop day and
+    :class:`~oncoimmune.trials.rules.RuleDraws`.
     """
     if survival is None or ctx.spec.survival is None or ctx.spec.survival.kg_read != "on_treatment":
         return survival
@@ -593,7 +599,8 @@ def _finish(sh: _Shard, burden: np.ndarray, nl: Any, nfev: np.ndarray) -> None:
     kw["follow_up"] = np.array([planned[k].follow_up_days for k in rows])
     kw["survival"] = _with_course(
         ctx, _survival_inputs(ctx, [sh.sampled[k].patient for k in rows], [planned[k].index for k in rows]),
-        [planned[k].arm for k in rows], [(sh.arm_doses[k][0], sh.arm_doses[k][2], sh.arm_doses[k][3]) for k in rows],
+        [planned[k].arm for k in rows],
+        [(sh.arm_doses[k][0], sh.arm_doses[k][2], sh.arm_doses[k][3]) for k in rows],
         draws.crossover,
     )
     with _stage(ctx, "outcomes"):

@@ -335,6 +335,7 @@ def link_death_days_on_treatment(
     kg_end = growth_rate_constant(grid, burden, te)
     t_at_end = link.os_days(z, kg_end, c.ecog, c.prior_lines, c.squamous, c.sld0_mm)
     last = grid[np.maximum(np.searchsorted(grid, te + 1e-9, side="right") - 1, 0)]
-    t_death = np.where(hit, np.maximum(os_all[rows, k], grid[np.maximum(k - 1, 0)]), np.maximum(t_at_end, last))
+    t_first = np.maximum(os_all[rows, k], grid[np.maximum(k - 1, 0)])
+    t_death = np.where(hit, t_first, np.maximum(t_at_end, last))
     kg = np.where(hit, kg_all[rows, k], kg_end)
     return t_death, kg
