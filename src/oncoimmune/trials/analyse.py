@@ -94,7 +94,8 @@ def outcome_rules(spec: TrialSpec, plan: TrialPlan | None = None) -> dict[str, A
     """Which overall-survival rule and which censoring the run applied (plain data, ``summary.json``).
 
     ``overall_survival.rule``: ``"tgi_os"`` (``[survival]``: the log-normal TGI-OS link of
-    :mod:`oncoimmune.trials.survival_link` with its coefficients), the ``[death]`` lethal-burden rule
+    :mod:`oncoimmune.trials.survival_link` with its coefficients and ``kg_read``), the ``[death]``
+    lethal-burden rule
     (``"tumour_cells_above"`` / ``"sld_above"``), or ``"background_only"``; ``accrual``: enrolment
     and data cut-off (administrative censoring) with the range of follow-up, or None (every patient
     followed to the horizon).
@@ -104,10 +105,15 @@ def outcome_rules(spec: TrialSpec, plan: TrialPlan | None = None) -> dict[str, A
     bg = spec.background_mortality.hazard_per_year
     if spec.survival is not None:
         link = spec.survival.build_link()
+        where = (
+            "before the first documented progression" if spec.survival.kg_read == "progression"
+            else "over the randomised treatment, up to its end or the death (kg_read = on_treatment)"
+        )
         os_rule: dict[str, Any] = {
             "rule": "tgi_os",
-            "description": "log-normal TGI-OS link (Claret 2018 form): growth rate constant KG before the first "
-            "documented progression, ECOG, line, histology, baseline SLD",
+            "description": "log-normal TGI-OS link (Claret 2018 form): growth rate constant KG "
+            f"{where}, ECOG, line, histology, baseline SLD",
+            "kg_read": spec.survival.kg_read,
             "coefficients": link.to_dict(),
             "overrides": dict(spec.survival.link),
             "source": spec.survival.source,
@@ -150,6 +156,8 @@ def _describe_rules(rules: Mapping[str, Any]) -> tuple[str, str]:
     if o["rule"] == "tgi_os":
         c = ", ".join(f"{k} {v:.4g}" for k, v in o["coefficients"].items())
         text = f"TGI-OS link ([survival]; {c})"
+        if o.get("kg_read", "progression") != "progression":
+            text += f"; KG read {o['kg_read']}"
     elif o["rule"] == "background_only":
         text = "no tumour death rule (background mortality only)"
     else:

@@ -21,7 +21,7 @@ import numpy as np
 from .context import DETECTION_LIMIT_MM, RECIST_SETTINGS, TrialRunError
 from .recist import DAYS_PER_MONTH
 from .sample import EventDraws
-from .survival_link import LinkCovariates, TGIOSLink, link_death_days
+from .survival_link import LinkCovariates, TGIOSLink, link_death_days, link_death_days_on_treatment
 
 __all__ = ["SurvivalInputs", "assess", "derive_outcomes", "endpoints", "scan_matrix", "sld_from_cells_array"]
 
@@ -39,11 +39,17 @@ class SurvivalInputs:
     z : ndarray, shape (n,)
         Standard-normal draws (:func:`oncoimmune.trials.survival_link.survival_draws`).
     covariates : LinkCovariates
+    course : TreatmentCourse, optional
+        Each patient's randomised treatment (:class:`oncoimmune.trials.rules.TreatmentCourse`): ``KG``
+        is then read over the on-treatment course up to its end (``[survival] kg_read =
+        "on_treatment"``, :func:`~oncoimmune.trials.survival_link.link_death_days_on_treatment`);
+        ``None``: before the first progression (the default).
     """
 
     link: TGIOSLink
     z: np.ndarray
     covariates: LinkCovariates
+    course: Any = None
 
 
 def sld_from_cells_array(cells: Any) -> np.ndarray:
@@ -159,9 +165,14 @@ def derive_outcomes(
     if survival is not None:
         seen = scan_days[None, :] <= np.fmin(end, t_drop)[:, None] + 1e-9
         r0 = assess(scan_days, np.where(seen, all_sums, np.nan), all_nl & seen)
-        t_tum, kg = link_death_days(
-            survival.link, grid, burden, np.asarray(r0.time_progression, dtype=float), survival.z, survival.covariates
-        )
+        t_prog = np.asarray(r0.time_progression, dtype=float)
+        if survival.course is None:
+            t_tum, kg = link_death_days(survival.link, grid, burden, t_prog, survival.z, survival.covariates)
+        else:  # over the randomised treatment, at most to the end of the observed course
+            t_kg = np.fmin(survival.course.end_day(t_prog), np.fmin(end, t_drop))
+            t_tum, kg = link_death_days_on_treatment(
+                survival.link, grid, burden, t_kg, survival.z, survival.covariates
+            )
         tum_cause = LINK_DEATH_CAUSE
     elif death_rule is None or death_threshold is None:
         t_tum, tum_cause = np.full(n, np.inf), "tumour"

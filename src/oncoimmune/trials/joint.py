@@ -248,6 +248,7 @@ class _Arm:
     events: tuple[Any, ...]
     event_values: np.ndarray | None
     rows: np.ndarray  # cohort rows of this batch (sorted)
+    course: Any = None  # rules.TreatmentCourse of the rows (the TGI-OS link's on-treatment KG)
 
 
 @dataclass
@@ -297,7 +298,15 @@ class JointCohort:
         from .analyse import control_arm
         from .context import TrialContext as _Context
         from .plan import plan_trial
-        from .rules import dose_days, dose_targets, rule_draws, toxicity_stop_day, withhold
+        from .rules import (
+            TreatmentCourse,
+            dose_days,
+            dose_targets,
+            rule_draws,
+            toxicity_stop_day,
+            treatment_course,
+            withhold,
+        )
         from .sample import event_draws
         from .sample import regimens as _regimens
 
@@ -319,6 +328,7 @@ class JointCohort:
         plan = plan_trial(spec, n, seed)
         patients = [run_assays(ctx.population, sample_patient(ctx.population, seed, p.index)) for p in plan.patients]
         cov = _covariates(patients)
+        u_crossover = event_draws(seed, [p.index for p in plan.patients]).crossover
         arms: dict[str, tuple[_Arm, ...]] = {}
         for arm in spec.arms:
             # one batch per list of regimens (an arm's regimens can differ by histology: regimens_by_histology)
@@ -339,7 +349,7 @@ class JointCohort:
                 g = groups.get(texts)
                 if g is None:
                     g = groups[texts] = {"cm": cm, "events": tr.events, "sig": sig, "rows": [], "P": [], "Y": [],
-                                         "vals": []}
+                                         "vals": [], "course": []}
                 elif sig != g["sig"]:
                     raise OncoimmuneError(f"joint calibration: arm {arm.name!r} gives patients different dose times")
                 g["rows"].append(k)
@@ -348,15 +358,21 @@ class JointCohort:
                 # discontinuation for toxicity: the doses from the patient's stop day on are given as zero (the
                 # runner's rule, oncoimmune.trials.rules; the other rules act after progression only, where
                 # the TGI-OS link reads nothing)
-                cyc = float(rule_draws(seed, [plan.patients[k].index], arm).cycles[0])
-                stop = toxicity_stop_day(dose_days(tr.events), cyc)
+                rd = rule_draws(seed, [plan.patients[k].index], arm)
+                stop = toxicity_stop_day(dose_days(tr.events), float(rd.cycles[0]))
                 g["vals"].append([e.value for e in withhold(tr.events, stop, dose_targets(tr.events))])
+                # the treatment course ([survival] kg_read = "on_treatment"): the trajectory here gives the
+                # arm's doses past progression, as the runner does up to the end of the arm's treatment
+                g["course"].append(treatment_course(
+                    arm, dose_days(tr.events), stop, u_beyond=float(rd.beyond[0]),
+                    u_crossover=float(u_crossover[k]),
+                ))
             if not groups:
                 raise OncoimmuneError(f"arm {arm.name!r} has no patients; enrol more (--patients)")
             arms[arm.name] = tuple(
                 _Arm(g["cm"], np.stack(g["P"]), np.stack(g["Y"]), tuple(g["events"]),
                      np.asarray(g["vals"], dtype=float) if g["vals"] and g["vals"][0] else None,
-                     np.asarray(g["rows"], dtype=int))
+                     np.asarray(g["rows"], dtype=int), TreatmentCourse.concat(g["course"]))
                 for g in groups.values()
             )
         idx = [p.index for p in plan.patients]
@@ -539,6 +555,20 @@ def _arm_state(cohort: JointCohort, arm: str, theta: Mapping[str, float], batch:
     return P, Y, cm
 
 
+def arm_course(cohort: JointCohort, arm: str, rows: np.ndarray) -> Any:
+    """The :class:`~oncoimmune.trials.rules.TreatmentCourse` of the cohort ``rows`` (in order) in ``arm``."""
+    from .rules import TreatmentCourse
+
+    want = np.asarray(rows, dtype=int)
+    out = np.full((3, want.size), np.inf)
+    for a in cohort.arms[arm]:
+        here = np.flatnonzero(np.isin(want, a.rows))
+        sel = np.searchsorted(a.rows, want[here])
+        c = a.course
+        out[:, here] = np.stack([c.stop[sel], c.after_progression[sel], c.switch_after_progression[sel]])
+    return TreatmentCourse(*out)
+
+
 def simulate_arm(cohort: JointCohort, arm: str, theta: Mapping[str, float],
                  rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Burden and new-lesion hazard of the patients (``rows``, in that order; default all) in ``arm``
@@ -583,6 +613,7 @@ def clinical_outcomes(
     link: TGIOSLink,
     follow_up_days: np.ndarray,
     dropout_per_day: float,
+    course: Any = None,
 ) -> dict[str, Any]:
     """Scans, RECIST, KG, death from the TGI-OS link, censoring; returns the endpoint table's inputs.
 
@@ -596,7 +627,7 @@ def clinical_outcomes(
     out = derive_outcomes(
         grid, burden, nl, scan_days, draws, horizon=float(np.asarray(grid)[-1]), dropout_per_day=dropout_per_day,
         background_per_day=0.0, death_rule=None, death_threshold=None, follow_up=follow_up_days,
-        survival=SurvivalInputs(link, np.asarray(z_os, dtype=float), cov),
+        survival=SurvivalInputs(link, np.asarray(z_os, dtype=float), cov, course),
     )
     contact = out["last_contact_day"]
     death = np.where(out["death_day"] <= contact, out["death_day"], np.nan)  # deaths after dropout: not seen
@@ -776,8 +807,11 @@ def evaluate(cohort: JointCohort, theta: Mapping[str, float], arms: Sequence[str
         cov = {k: v[sel] for k, v in cohort.covariates.items()}
         d = cohort.draws
         draws = type(d)(d.dropout[sel], d.background[sel], d.crossover[sel], d.new_lesion[sel])
+        course = None
+        if spec.survival is not None and spec.survival.kg_read == "on_treatment":
+            course = arm_course(cohort, arm, np.arange(cohort.n) if rows is None else rows)
         o = clinical_outcomes(cohort.grid, sim["burden"], sim["nl"], cohort.scan_days, draws, cohort.z_os[sel],
-                              cov, link, cohort.follow_up[sel], spec.dropout.per_day)
+                              cov, link, cohort.follow_up[sel], spec.dropout.per_day, course)
         tab = endpoint_table(o["recist"], arm=arm, death_days=o["death"], last_contact_days=o["contact"])
         tab["_row"] = np.arange(cohort.n)[sel]
         tab["kg_per_day"] = o["kg"]

@@ -57,6 +57,8 @@ __all__ = [
     "dose_targets",
     "is_dose",
     "plan_post_progression",
+    "TreatmentCourse",
+    "treatment_course",
     "rule_draws",
     "toxicity_stop_day",
     "withhold",
@@ -232,3 +234,83 @@ def plan_post_progression(
     if xo_to is None and not sub and not withheld_now:
         return None
     return PostProgression(arm_stop=stop, start=start, crossover_to=xo_to, subsequent=sub, beyond=beyond)
+
+
+@dataclass(frozen=True)
+class TreatmentCourse:
+    """When each patient's randomised treatment ends, as a function of their first progression.
+
+    Read by the TGI-OS link's on-treatment growth rate (``[survival] kg_read = "on_treatment"``,
+    :func:`oncoimmune.trials.survival_link.link_death_days_on_treatment`); the rules are those of
+    :func:`plan_post_progression`. Arrays over patients (days).
+
+    Attributes
+    ----------
+    stop : ndarray
+        End of the arm's treatment without progression: the toxicity stop, else one dosing interval
+        after the regimen's last dose (``inf``: none within the horizon's doses).
+    after_progression : ndarray
+        Days the arm's treatment goes on after the first progression: 0 (``until = "progression"``),
+        ``7 * max_weeks`` (treated beyond progression), ``inf`` (doses as scheduled).
+    switch_after_progression : ndarray
+        Days from the first progression to a crossover (``inf``: no crossover drawn).
+    """
+
+    stop: np.ndarray
+    after_progression: np.ndarray
+    switch_after_progression: np.ndarray
+
+    def end_day(self, t_progression: Any) -> np.ndarray:
+        """The end of the randomised treatment for first progressions ``t_progression`` (``inf``: none).
+
+        Never before the progression itself: ``max(t_prog, min(stop, t_prog + after, t_prog + switch))``,
+        and ``inf`` without progression (the end of the observed course).
+        """
+        tp = np.asarray(t_progression, dtype=float)
+        after = np.minimum(tp + self.after_progression, tp + self.switch_after_progression)
+        end = np.minimum(self.stop, after)
+        return np.where(np.isfinite(tp), np.maximum(tp, end), np.inf)
+
+    @classmethod
+    def concat(cls, parts: Iterable[TreatmentCourse]) -> TreatmentCourse:
+        ps = list(parts)
+        return cls(*(np.concatenate([getattr(p, f.name) for p in ps]) for f in dataclasses.fields(cls)))
+
+    def take(self, rows: Any) -> TreatmentCourse:
+        return TreatmentCourse(*(getattr(self, f.name)[rows] for f in dataclasses.fields(self)))
+
+
+def treatment_course(arm: Any, days: np.ndarray, tox_stop: float, *, u_beyond: float,
+                     u_crossover: float) -> TreatmentCourse:
+    """One patient's :class:`TreatmentCourse` (arrays of length 1) under ``arm``'s rules.
+
+    Parameters
+    ----------
+    arm : ArmSpec
+    days : ndarray
+        The arm's cycle days (:func:`dose_days`).
+    tox_stop : float
+        :func:`toxicity_stop_day` (``inf``: never).
+    u_beyond, u_crossover : float
+        The patient's uniforms (:class:`RuleDraws` ``beyond``, ``EventDraws.crossover``), as
+        :func:`plan_post_progression` reads them.
+    """
+    days = np.asarray(days, dtype=float)
+    if math.isfinite(tox_stop):
+        stop = float(tox_stop)
+    elif days.size:
+        interval = float(np.median(np.diff(days))) if days.size > 1 else 0.0
+        stop = float(days[-1]) + interval
+    else:
+        stop = 0.0
+    after = math.inf
+    if arm.until == "progression":
+        after = 0.0
+        bp = arm.beyond_progression
+        if bp is not None and u_beyond < bp.probability:
+            after = math.inf if bp.max_weeks is None else 7.0 * bp.max_weeks
+    switch = math.inf
+    xo = arm.crossover
+    if xo is not None and u_crossover < xo.probability:
+        switch = float(xo.delay_days)
+    return TreatmentCourse(np.array([stop]), np.array([after]), np.array([switch]))

@@ -96,6 +96,31 @@ def _survival_inputs(ctx: TrialContext, patients: Sequence[Any], indices: Sequen
     return SurvivalInputs(link, survival_draws(ctx.seed, indices), LinkCovariates.of_patients(patients))
 
 
+def _with_course(
+    ctx: TrialContext,
+    survival: SurvivalInputs | None,
+    arms: Sequence[str],
+    doses: Sequence[tuple[np.ndarray, float, Any]],
+    u_crossover: np.ndarray,
+) -> SurvivalInputs | None:
+    """``survival`` with each patient's treatment course when ``[survival] kg_read = "on_treatment"``.
+
+    ``doses``: per patient, the arm's cycle days, toxicity stop day and
+    :class:`~oncoimmune.trials.rules.RuleDraws`.
+    """
+    if survival is None or ctx.spec.survival is None or ctx.spec.survival.kg_read != "on_treatment":
+        return survival
+    from dataclasses import replace
+
+    from .rules import TreatmentCourse, treatment_course
+
+    course = TreatmentCourse.concat(
+        treatment_course(ctx.spec.arm(a), days, tox, u_beyond=float(rd.beyond[0]), u_crossover=float(u))
+        for a, (days, tox, rd), u in zip(arms, doses, u_crossover)
+    )
+    return replace(survival, course=course)
+
+
 def _treat(ctx: TrialContext, model: Any, patient: Any, regs: Sequence[Any]) -> Any:
     with _stage(ctx, "treat"):
         return treat_regimens(model, *regs, until=ctx.horizon, weight_kg=patient.weight_kg, bsa_m2=patient.bsa_m2)
@@ -136,7 +161,8 @@ def _simulate_patient_core(ctx: TrialContext, planned: PlannedPatient) -> dict[s
     nfev = int(ds.attrs.get("nfev", 0))
     kw = _outcome_options(ctx)
     kw["follow_up"] = np.array([planned.follow_up_days])
-    kw["survival"] = _survival_inputs(ctx, [patient], [planned.index])
+    kw["survival"] = _with_course(ctx, _survival_inputs(ctx, [patient], [planned.index]), [planned.arm],
+                                  [(days, tox_stop, rd)], draws.crossover)
     with _stage(ctx, "outcomes"):
         out = derive_outcomes(
             ctx.grid, y[None, :], None if nl is None else nl[None, :], ctx.scan_days, draws, **kw
@@ -571,7 +597,12 @@ def _finish(sh: _Shard, burden: np.ndarray, nl: Any, nfev: np.ndarray) -> None:
     kw = _outcome_options(ctx)
     draws = EventDraws.concat([sh.sampled[k].draws for k in rows])
     kw["follow_up"] = np.array([planned[k].follow_up_days for k in rows])
-    kw["survival"] = _survival_inputs(ctx, [sh.sampled[k].patient for k in rows], [planned[k].index for k in rows])
+    kw["survival"] = _with_course(
+        ctx, _survival_inputs(ctx, [sh.sampled[k].patient for k in rows], [planned[k].index for k in rows]),
+        [planned[k].arm for k in rows],
+        [(sh.arm_doses[k][0], sh.arm_doses[k][2], sh.arm_doses[k][3]) for k in rows],
+        draws.crossover,
+    )
     with _stage(ctx, "outcomes"):
         out = derive_outcomes(ctx.grid, burden, nl, ctx.scan_days, draws, **kw)
     fields = [_rule_fields(sh.arm_doses[k][2]) for k in rows]

@@ -86,7 +86,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .._errors import OncoimmuneError, SpecFileError
 from .._version import __version__
@@ -364,11 +364,28 @@ class SurvivalSpec(_Section):
     :mod:`oncoimmune.trials.survival_link` (growth rate constant up to the first
     progression, ECOG, line, histology, baseline SLD), with the library's
     calibrated coefficients; a key of ``link`` overrides one of them.
+
+    ``kg_read`` says where the growth rate constant is read: ``"progression"`` (default: the six
+    weeks before the first documented progression) or ``"on_treatment"`` (the six weeks before the
+    end of the randomised treatment -- progression, the end of treatment beyond progression, a
+    crossover, the toxicity stop or the regimen's end, never before the first progression -- and
+    never after the patient's death: :func:`oncoimmune.trials.survival_link.link_death_days_on_treatment`).
     """
 
     model: Literal["tgi_os"] = "tgi_os"
     link: dict[str, float] = Field(default_factory=dict)
+    kg_read: str = "progression"
     source: str = ""
+
+    @field_validator("kg_read")
+    @classmethod
+    def _kg_read(cls, v: str) -> str:
+        from .survival_link import KG_READ_OPTIONS
+
+        if v not in KG_READ_OPTIONS:
+            raise ValueError(f"[survival] kg_read must be one of {', '.join(map(repr, KG_READ_OPTIONS))}; "
+                             f"got {v!r}")
+        return v
 
     def build_link(self) -> Any:
         """The link the runner uses: the calibrated coefficients

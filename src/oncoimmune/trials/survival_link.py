@@ -62,7 +62,9 @@ __all__ = [
     "LinkCovariates",
     "TGIOSLink",
     "growth_rate_constant",
+    "KG_READ_OPTIONS",
     "link_death_days",
+    "link_death_days_on_treatment",
     "survival_draws",
 ]
 
@@ -73,6 +75,9 @@ KG_REF = 0.01
 #: Window (days) of the log-slope that estimates KG.
 KG_WINDOW_DAYS = 42.0
 _DAYS_PER_MONTH = 365.25 / 12.0
+#: Where ``[survival] kg_read`` reads ``KG``: before the first progression (default) or over the
+#: randomised treatment (:func:`link_death_days_on_treatment`).
+KG_READ_OPTIONS = ("progression", "on_treatment")
 
 
 @dataclass(frozen=True)
@@ -263,3 +268,74 @@ def link_death_days(
     kg = growth_rate_constant(grid, burden, t_progression)
     c = covariates
     return link.os_days(z, kg, c.ecog, c.prior_lines, c.squamous, c.sld0_mm), kg
+
+
+def link_death_days_on_treatment(
+    link: TGIOSLink,
+    grid: Any,
+    burden: Any,
+    t_end: Any,
+    z: Any,
+    covariates: LinkCovariates,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Death times (days) from the link with ``KG`` read over the on-treatment course, without circularity.
+
+    ``KG(t)`` is the log-slope of the burden over the :data:`KG_WINDOW_DAYS` ending at ``t`` (floored
+    at :data:`KG_FLOOR`), read at most up to ``t_end`` (the end of the randomised treatment, e.g.
+    :meth:`oncoimmune.trials.rules.TreatmentCourse.end_day`). A growth rate read after the patient's
+    death would make the death time depend on the trajectory of a dead patient, so death is the
+    first save time ``t <= t_end`` at which the link's death time for ``KG(t)`` has passed
+    (``os(KG(t)) <= t``; the death is then ``max(os(KG(t)), previous save time)``); a patient for
+    whom that never happens dies at ``os(KG(t_end))``. This uses only the trajectory up to the death
+    (or up to ``t_end``), as Claret 2018 estimated ``KG`` from the SLD observed on treatment while
+    the patient was alive.
+
+    Parameters
+    ----------
+    link : TGIOSLink
+    grid : ndarray, shape (m,)
+    burden : ndarray, shape (n, m)
+        Tumour cells.
+    t_end : ndarray, shape (n,)
+        Last day ``KG`` may be read (``inf``: the last grid time).
+    z : ndarray, shape (n,)
+    covariates : LinkCovariates
+
+    Returns
+    -------
+    t_death, kg : ndarray, shape (n,)
+        ``kg``: the growth rate constant the death time used.
+
+    References
+    ----------
+    .. [1] Claret L et al. (2018). Clin Cancer Res 24:3292-3298 (KG from the on-treatment SLD course).
+    .. [2] Stein WD et al. (2008). Oncologist 13:1046-1054.
+    """
+    grid = np.asarray(grid, dtype=float)
+    b = np.maximum(np.atleast_2d(np.asarray(burden, dtype=float)), 1.0)
+    n = b.shape[0]
+    te = np.asarray(t_end, dtype=float).reshape(n)
+    te = np.where(np.isfinite(te), np.minimum(te, grid[-1]), grid[-1])
+    lb = np.log(b)
+    # KG(t_k) at every save time: log burden at t_k minus (linear interpolation) at t_k - window
+    ts = np.maximum(grid - KG_WINDOW_DAYS, grid[0])
+    pos = np.interp(ts, grid, np.arange(grid.size, dtype=float))
+    j0 = np.minimum(np.floor(pos).astype(int), grid.size - 1)
+    j1 = np.minimum(j0 + 1, grid.size - 1)
+    w = pos - j0
+    ls = (1.0 - w) * lb[:, j0] + w * lb[:, j1]
+    kg_all = np.maximum((lb - ls) / np.maximum(grid - ts, 1.0), KG_FLOOR)
+    c = covariates
+    col = (lambda a: np.asarray(a, dtype=float)[:, None])
+    os_all = link.os_days(col(z), kg_all, col(c.ecog), col(c.prior_lines), col(c.squamous), col(c.sld0_mm))
+    passed = (os_all <= grid[None, :]) & (grid[None, :] <= te[:, None] + 1e-9)
+    hit = passed.any(axis=1)
+    k = np.argmax(passed, axis=1)
+    rows = np.arange(n)
+    kg_end = growth_rate_constant(grid, burden, te)
+    t_at_end = link.os_days(z, kg_end, c.ecog, c.prior_lines, c.squamous, c.sld0_mm)
+    last = grid[np.maximum(np.searchsorted(grid, te + 1e-9, side="right") - 1, 0)]
+    t_first = np.maximum(os_all[rows, k], grid[np.maximum(k - 1, 0)])
+    t_death = np.where(hit, t_first, np.maximum(t_at_end, last))
+    kg = np.where(hit, kg_all[rows, k], kg_end)
+    return t_death, kg
