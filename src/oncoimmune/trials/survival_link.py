@@ -164,17 +164,30 @@ def growth_rate_constant(grid: Any, burden: Any, t_end: Any, window: float = KG_
         ``(log N(t_end) - log N(t_end - window)) / window``, floored at :data:`KG_FLOOR`.
     """
     grid = np.asarray(grid, dtype=float)
-    b = np.maximum(np.atleast_2d(np.asarray(burden, dtype=float)), 1.0)
-    n = b.shape[0]
-    te = np.asarray(t_end, dtype=float).reshape(n)
+    lb = np.log(np.maximum(np.atleast_2d(np.asarray(burden, dtype=float)), 1.0))
+    te = np.asarray(t_end, dtype=float).reshape(lb.shape[0])
     te = np.where(np.isfinite(te), np.minimum(te, grid[-1]), grid[-1])
+    return _kg_at(grid, lb, te, window)
+
+
+def _kg_at(grid: np.ndarray, lb: np.ndarray, te: np.ndarray, window: float) -> np.ndarray:
+    """The floored log-slope of each row of ``lb`` (log burden) over ``window`` days ending at ``te``
+    (shape (n,), one time per row, or (n, k), several per row; within the grid)."""
     ts = np.maximum(te - window, grid[0])
-    lb = np.log(b)
-    rows = np.arange(n)
-    le = np.array([np.interp(te[i], grid, lb[i]) for i in rows])
-    ls = np.array([np.interp(ts[i], grid, lb[i]) for i in rows])
     dt = np.maximum(te - ts, 1.0)
-    return np.maximum((le - ls) / dt, KG_FLOOR)
+    return np.maximum((_interp_rows(grid, lb, te) - _interp_rows(grid, lb, ts)) / dt, KG_FLOOR)
+
+
+def _interp_rows(grid: np.ndarray, lb: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Row ``i`` of ``lb`` linearly interpolated at ``t[i]`` (a time or a row of times), with the
+    arithmetic of :func:`numpy.interp` (the same bits), for all rows at once."""
+    rows = np.arange(lb.shape[0]).reshape((-1,) + (1,) * (t.ndim - 1))
+    if grid.size == 1:
+        return np.broadcast_to(lb[rows, 0], t.shape).astype(float)
+    j = np.clip(np.searchsorted(grid, t, side="right") - 1, 0, grid.size - 2)
+    slope = (lb[rows, j + 1] - lb[rows, j]) / (grid[j + 1] - grid[j])
+    v = np.where(t == grid[j], lb[rows, j], slope * (t - grid[j]) + lb[rows, j])
+    return np.where(t >= grid[-1], lb[rows, -1], np.where(t <= grid[0], lb[rows, 0], v))
 
 
 @dataclass(frozen=True)
@@ -317,14 +330,7 @@ def link_death_days_on_treatment(
     te = np.asarray(t_end, dtype=float).reshape(n)
     te = np.where(np.isfinite(te), np.minimum(te, grid[-1]), grid[-1])
     lb = np.log(b)
-    # KG(t_k) at every save time: log burden at t_k minus (linear interpolation) at t_k - window
-    ts = np.maximum(grid - KG_WINDOW_DAYS, grid[0])
-    pos = np.interp(ts, grid, np.arange(grid.size, dtype=float))
-    j0 = np.minimum(np.floor(pos).astype(int), grid.size - 1)
-    j1 = np.minimum(j0 + 1, grid.size - 1)
-    w = pos - j0
-    ls = (1.0 - w) * lb[:, j0] + w * lb[:, j1]
-    kg_all = np.maximum((lb - ls) / np.maximum(grid - ts, 1.0), KG_FLOOR)
+    kg_all = _kg_at(grid, lb, np.broadcast_to(grid, lb.shape), KG_WINDOW_DAYS)  # KG(t_k) at every save time
     c = covariates
     col = (lambda a: np.asarray(a, dtype=float)[:, None])
     os_all = link.os_days(col(z), kg_all, col(c.ecog), col(c.prior_lines), col(c.squamous), col(c.sld0_mm))
@@ -332,7 +338,7 @@ def link_death_days_on_treatment(
     hit = passed.any(axis=1)
     k = np.argmax(passed, axis=1)
     rows = np.arange(n)
-    kg_end = growth_rate_constant(grid, burden, te)
+    kg_end = _kg_at(grid, lb, te, KG_WINDOW_DAYS)
     t_at_end = link.os_days(z, kg_end, c.ecog, c.prior_lines, c.squamous, c.sld0_mm)
     last = grid[np.maximum(np.searchsorted(grid, te + 1e-9, side="right") - 1, 0)]
     t_first = np.maximum(os_all[rows, k], grid[np.maximum(k - 1, 0)])
