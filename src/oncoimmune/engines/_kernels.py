@@ -1119,17 +1119,18 @@ def solve_chunk(
             for i in range(ns):
                 for l in range(width):
                     ysv[i, l] = y1[i, l]
-        for i in range(ns):
-            for l in range(width if not high else 0):
-                th = thv[l]
-                y0 = y[i, l]
-                yn = y1[i, l]
-                dy = yn - y0
-                hk0 = h[l] * k[0, i, l]
-                bspl = hk0 - dy
-                th1 = 1.0 - th
-                yd = y0 + th * (dy + th1 * (bspl + th * ((dy - h[l] * k[6, i, l] - bspl) + th1 * dk[i, l])))
-                ysv[i, l] = yn if th == 2.0 else yd
+        else:
+            for i in range(ns):
+                for l in range(width):
+                    th = thv[l]
+                    y0 = y[i, l]
+                    yn = y1[i, l]
+                    dy = yn - y0
+                    hk0 = h[l] * k[0, i, l]
+                    bspl = hk0 - dy
+                    th1 = 1.0 - th
+                    yd = y0 + th * (dy + th1 * (bspl + th * ((dy - h[l] * k[6, i, l] - bspl) + th1 * dk[i, l])))
+                    ysv[i, l] = yn if th == 2.0 else yd
         for i in range(ns):
             for l in range(width):
                 v = ysv[i, l]
