@@ -30,6 +30,10 @@ def register(app: typer.Typer) -> None:
         maxfev: Annotated[
             str, typer.Option("--maxfev", help="Evaluations per stage: chemotherapy,immunity,survival.")
         ] = "50,50,250",
+        priors: Annotated[
+            bool, typer.Option("--priors/--no-priors", help="Add the contrasts' weak priors to the objective "
+                               "(oncoimmune.trials.joint.PRIORS; --no-priors fits without, as before 2026-12-07).")
+        ] = True,
     ) -> None:
         """Fit the clinical NSCLC model jointly to KEYNOTE-024, KEYNOTE-010 and OAK (docs/trial-validation.md)."""
         from . import _calibration_data
@@ -57,7 +61,8 @@ def register(app: typer.Typer) -> None:
         cohorts = {k: J.JointCohort.build(k, n=n, seed=seed) for k in keys}
         typer.echo(f"cohorts built ({n} patients per trial) in {time.perf_counter() - t0:.0f} s", err=True)
         start = J.start_theta()
-        fit = J.calibrate(list(cohorts.values()), theta0=start, maxfev=budget)
+        pri = None if priors else {}
+        fit = J.calibrate(list(cohorts.values()), theta0=start, maxfev=budget, priors=pri)
         result = {
             "theta": fit["theta"],
             "stages": fit["stages"],
@@ -68,12 +73,15 @@ def register(app: typer.Typer) -> None:
             result["leave_one_out"] = {}
             for k in keys:
                 others = [c for kk, c in cohorts.items() if kk != k]
-                f2 = J.calibrate(others, theta0=start, maxfev=budget)
+                f2 = J.calibrate(others, theta0=start, maxfev=budget, priors=pri)
                 result["leave_one_out"][k] = {"theta": f2["theta"], "stages": f2["stages"],
                                               "prediction": J.evaluate(cohorts[k], f2["theta"])}
         result["provenance"] = {
             "command": f"oncoimmune calibrate --n {n} --seed {seed} --trials {','.join(keys)} --maxfev {maxfev}"
-            + (" --leave-one-out" if leave_one_out else ""),
+            + (" --leave-one-out" if leave_one_out else "") + ("" if priors else " --no-priors"),
+            "priors": {k: {"centre": p.centre if not callable(p.centre) else "per_cycle_equivalent_potency",
+                           "sd": p.sd, "scale": "log" if p.log else "linear", "why": p.why}
+                       for k, p in (J.PRIORS if priors else {}).items()},
             "n_per_trial": n,
             "seed": seed,
             "search": dict(J.SEARCH),

@@ -115,6 +115,7 @@ __all__ = [
     "get_agent",
     "is_cytotoxic_text",
     "list_cytotoxics",
+    "per_cycle_equivalent_potency",
 ]
 
 _H_PER_DAY = 24.0
@@ -425,6 +426,26 @@ def _shipped_potency() -> dict[str, float]:
 #: docetaxel starting from the lesion-derived :data:`DOCETAXEL_LESION_POTENCY`.
 CALIBRATED_POTENCY: dict[str, float] = _shipped_potency()
 DOCETAXEL_POTENCY = CALIBRATED_POTENCY["docetaxel"]
+
+
+def per_cycle_equivalent_potency(agent: "CytotoxicAgent", docetaxel_potency: float | None = None) -> float:
+    """The potency that gives ``agent`` at its label dose docetaxel's log-kill per label cycle.
+
+    ``kappa = kappa_docetaxel x AUC_docetaxel,label / AUC_agent,label`` for the typical patient
+    (:class:`PKCovariates` defaults): the rule that sets the potency of every agent without data of its
+    own here (paclitaxel, pemetrexed, etoposide), and the centre of the carboplatin potency's prior in
+    the joint calibration (:data:`oncoimmune.trials.joint.PRIORS`).
+
+    Parameters
+    ----------
+    agent : CytotoxicAgent
+    docetaxel_potency : float, optional
+        Docetaxel's potency, L/(mg·day); default the shipped :data:`DOCETAXEL_POTENCY`.
+    """
+    kd = DOCETAXEL_POTENCY if docetaxel_potency is None else float(docetaxel_potency)
+    if not (math.isfinite(kd) and kd >= 0):
+        raise ParameterValueError(f"per_cycle_equivalent_potency: docetaxel_potency must be >= 0; got {kd!r}")
+    return kd * _doc_auc_label() / agent.auc_mg_day_per_l(agent.label_dose, _TYPICAL)
 
 
 def _same_per_cycle(cl: Callable[[PKCovariates], float], dose: float, basis: str) -> float:

@@ -60,13 +60,17 @@ from .survival_link import LinkCovariates, TGIOSLink, survival_draws
 __all__ = [
     "TRIALS",
     "JointCohort",
+    "PRIORS",
+    "Prior",
     "TrialTargets",
     "calibrate",
     "cox_hr",
     "evaluate",
     "km_median_interpolated",
     "leave_one_out",
+    "prior_penalty",
     "published_comparison",
+    "uninformed_contrasts",
     "table_figures",
 ]
 
@@ -224,6 +228,79 @@ STAGES: Mapping[str, Mapping[str, tuple[str, float, float]]] = {
         "beta_squamous": ("os", -2.0, 1.0),
     },
 }
+
+@dataclass(frozen=True)
+class Prior:
+    """A weakly informative normal prior of one hyperparameter (on the log scale if ``log``).
+
+    ``centre`` is a number or a function of the current theta (the carboplatin potency's centre follows
+    the docetaxel potency being fitted). The calibration adds ``((g(value) - g(centre)) / sd)**2`` to
+    its objective (``g`` = log or identity): the objective is a sum of squared standardised errors, so
+    this is the prior's ``-2 log density`` and the fit a maximum a posteriori estimate.
+    """
+
+    centre: float | Any
+    sd: float
+    log: bool
+    why: str
+
+    def centre_at(self, theta: Mapping[str, float]) -> float:
+        return float(self.centre(theta) if callable(self.centre) else self.centre)
+
+    def penalty(self, value: float, theta: Mapping[str, float]) -> float:
+        c = self.centre_at(theta)
+        if self.log:
+            return ((math.log(max(value, 1e-300)) - math.log(c)) / self.sd) ** 2
+        return ((value - c) / self.sd) ** 2
+
+
+def _carboplatin_centre(theta: Mapping[str, float]) -> float:
+    from ..therapy.cytotoxic import AGENTS, per_cycle_equivalent_potency
+
+    return per_cycle_equivalent_potency(AGENTS["carboplatin"], theta["docetaxel_potency"])
+
+
+#: Priors of the contrasts a fit's trials may not inform: the line-of-therapy effects (none when every
+#: fitted patient is previously treated, as when KEYNOTE-024 is left out) and the carboplatin potency
+#: (only KEYNOTE-024's chemotherapy arm gives carboplatin). Each is centred on "no contrast" (no line
+#: effect; carboplatin's log-kill per label cycle equal to docetaxel's, the rule of every agent without
+#: data of its own here) with one standard deviation a factor e (log scale) or 1.0 on the log-time
+#: scale of the TGI-OS link, so trials that do inform a contrast move it freely. Without them a
+#: leave-one-out fit left these parameters wherever the random search put them on a flat ridge
+#: (design note 0006; docs/trial-validation.md).
+PRIORS: Mapping[str, Prior] = {
+    "k_line": Prior(1.0, 1.0, True, "no line-of-therapy effect on the immune kill"),
+    "m_line": Prior(1.0, 1.0, True, "no line-of-therapy effect on the chemotherapy-resistant fraction"),
+    "carboplatin_potency": Prior(_carboplatin_centre, 1.0, True,
+                                 "carboplatin's log-kill per label cycle (AUC 5) equal to docetaxel's (75 mg/m2)"),
+    "beta_line": Prior(0.0, 1.0, False, "no line-of-therapy effect on OS at a given tumour growth rate"),
+}
+
+
+def prior_penalty(theta: Mapping[str, float], names: Sequence[str], priors: Mapping[str, Prior] | None = None
+                  ) -> float:
+    """Sum of the :data:`PRIORS` penalties of ``names`` at ``theta`` (names without a prior add nothing)."""
+    pr = PRIORS if priors is None else priors
+    return sum(pr[k].penalty(theta[k], theta) for k in names if k in pr)
+
+
+def uninformed_contrasts(cohorts: Sequence[JointCohort]) -> set[str]:
+    """The contrasts of :data:`PRIORS` that no patient of ``cohorts`` informs.
+
+    The line-of-therapy contrasts (``k_line``, ``m_line``, ``beta_line``) need both untreated and
+    previously treated patients (with only one group the loss depends on the group's value alone, a
+    ridge along the contrast); the carboplatin potency needs an arm that gives carboplatin.
+    """
+    lines = np.concatenate([np.asarray(c.covariates["prior_lines"], dtype=float) for c in cohorts]) if cohorts \
+        else np.zeros(0)
+    out: set[str] = set()
+    if not ((lines == 0).any() and (lines >= 1).any()):
+        out |= {"k_line", "m_line", "beta_line"}
+    carbo = any("carboplatin_kill" in a.cm.param_names for c in cohorts for batches in c.arms.values() for a in batches)
+    if not carbo:
+        out.add("carboplatin_potency")
+    return out
+
 
 #: Points of each stage's random search before Nelder-Mead (:func:`calibrate`); the survival stage is smooth
 #: (a post-processing of fixed trajectories) and needs none.
@@ -974,6 +1051,7 @@ def calibrate(
     stages: Sequence[str] = ("chemotherapy", "immunity", "survival"),
     maxfev: Mapping[str, int] | None = None,
     search: Mapping[str, int] | None = None,
+    priors: Mapping[str, Prior] | None = None,
     verbose: bool = True,
 ) -> dict[str, Any]:
     """Fit the stages in turn on ``cohorts``; returns theta and the fit.
@@ -987,9 +1065,16 @@ def calibrate(
     scan (objective 14.8 at 400 patients per trial) where a random search finds points with 5.5
     months and every docetaxel arm still matched (2.6). The search's random numbers are fixed
     (seed 0), so a rerun reproduces the fit.
+
+    The objective adds the :data:`PRIORS` penalties of the stage's parameters (``priors`` replaces
+    them; ``{}`` fits without). A contrast with a prior that the cohorts do not inform
+    (:func:`uninformed_contrasts`) is not searched: the loss is flat along it, so its maximum a
+    posteriori value is the prior's centre, where it is set (``at_prior_centre`` in the stage's history).
     """
     from scipy.optimize import minimize
 
+    pr = PRIORS if priors is None else priors
+    uninformed = uninformed_contrasts(cohorts)
     theta = dict(theta0 or current_theta())
     budget = {"chemotherapy": 80, "immunity": 60, "survival": 400, **(maxfev or {})}
     points = {**SEARCH, **(search or {})}
@@ -997,6 +1082,11 @@ def calibrate(
     cache: dict[str, Any] = {}
     for stage in stages:
         names = list(STAGES[stage])
+
+        fixed = [k for k in names if k in uninformed and k in pr]
+        for k in fixed:  # flat loss along it: its MAP value is the prior's centre (set again after the stage)
+            theta[k] = pr[k].centre_at(theta)
+        names = [k for k in names if k not in fixed]
         bounds = [STAGES[stage][k][1:] for k in names]
         signed = [STAGES[stage][k][1] < 0 or STAGES[stage][k][0] == "os" for k in names]
 
@@ -1022,7 +1112,7 @@ def calibrate(
                 except OncoimmuneError:
                     return 1e3
                 total += loss(res, c.targets, stage)
-            return total
+            return total + prior_penalty(th, names, pr)
 
         n_search = int(points.get(stage, 0))
         if n_search > 0:
@@ -1044,7 +1134,10 @@ def calibrate(
         r = minimize(f, x0, method="Nelder-Mead",
                      options={"maxfev": budget[stage], "initial_simplex": simplex, "xatol": 1e-3, "fatol": 1e-5})
         theta = unpack(r.x)
-        history[stage] = {"objective": float(r.fun), "evaluations": calls[0], "searched": searched,
+        for k in fixed:
+            theta[k] = pr[k].centre_at(theta)
+        history[stage] = {"objective": float(r.fun), "prior_penalty": prior_penalty(theta, names, pr),
+                          "at_prior_centre": fixed, "evaluations": calls[0], "searched": searched,
                           "seconds": round(time.perf_counter() - t0, 1), "fitted": {k: theta[k] for k in names}}
         if verbose:
             print(json.dumps({stage: history[stage]}, default=float), flush=True)
