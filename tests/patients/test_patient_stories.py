@@ -611,3 +611,28 @@ def test_us_follicular_lymphoma_after_two_lines_car_t_status():
     cll = check_eligibility("cll", prior_lines=2, prior=["ibrutinib", "venetoclax"], region="us", age=60)
     row = next(a for a in cll.eligible if a.indication.id == "us-lisocabtagene-cll").indication
     assert row.access == "accelerated" and row.verified
+
+
+# -- stories added with the elig8 pass (2026-12-07) --------------------------------------------------------
+
+
+def test_high_risk_smouldering_myeloma_daratumumab():
+    """A 61-year-old with high-risk smouldering myeloma, never treated.
+
+    US: daratumumab and hyaluronidase (Darzalex Faspro) alone, FDA approval of 2025-11-06 (AQUILA),
+    adults, high-risk disease only. UK: licensed for the same use (as SMC2895 quotes the licence),
+    not recommended in Scotland and not appraised by NICE, so 'licensed-only'. Smouldering myeloma is
+    its own cancer type: active multiple myeloma rows do not apply, and one earlier line rules it out.
+    """
+    us = check_eligibility("smoldering myeloma", prior_lines=0, age=61, region="us")
+    assert ids(us) == {"us-daratumumab-smm-high-risk"}
+    assert any("high-risk" in c for c in us.eligible[0].indication.conditions)
+    uk = check_eligibility("smouldering multiple myeloma", prior_lines=0, age=61)
+    row = next(a for a in uk.eligible if a.indication.id == "uk-daratumumab-smm-high-risk")
+    assert row.indication.access == "licensed-only" and "SMC2895" in row.indication.smc
+    treated = check_eligibility("hr-smm", prior_lines=1, prior=["lenalidomide"], age=61, region="us")
+    assert "us-daratumumab-smm-high-risk" in ids(treated, "not-eligible")
+    teen = check_eligibility("smouldering myeloma", prior_lines=0, age=17, region="us")
+    assert "us-daratumumab-smm-high-risk" in ids(teen, "not-eligible")
+    active = check_eligibility("myeloma", prior_lines=0, age=61, region="us")
+    assert "us-daratumumab-smm-high-risk" not in {a.indication.id for a in active.assessments}
