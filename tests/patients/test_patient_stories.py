@@ -636,3 +636,30 @@ def test_high_risk_smouldering_myeloma_daratumumab():
     assert "us-daratumumab-smm-high-risk" in ids(teen, "not-eligible")
     active = check_eligibility("myeloma", prior_lines=0, age=61, region="us")
     assert "us-daratumumab-smm-high-risk" not in {a.indication.id for a in active.assessments}
+
+
+def test_untreated_advanced_womb_cancer_uk_any_mismatch_repair_status():
+    """NICE final draft of 2025-08-06: pembrolizumab with carboplatin and paclitaxel for untreated primary
+    advanced or recurrent endometrial cancer, whatever the mismatch-repair status; dMMR disease also has
+    dostarlimab (TA963) and durvalumab (NHS England form DUR5, row not yet verified)."""
+    pmmr = check_eligibility("womb cancer", stage="IVB", setting="advanced", prior_lines=0, msi="mss", age=66)
+    assert "uk-pembrolizumab-endometrial-1l-chemo" in ids(pmmr)
+    assert {"uk-dostarlimab-endometrial-1l-dmmr", "uk-durvalumab-endometrial-1l-dmmr"} <= ids(pmmr, "not-eligible")
+    dmmr = check_eligibility("endometrial cancer", stage="III", setting="advanced", prior_lines=0, msi="msi-high",
+                             age=66)
+    assert {"uk-pembrolizumab-endometrial-1l-chemo", "uk-dostarlimab-endometrial-1l-dmmr",
+            "uk-durvalumab-endometrial-1l-dmmr"} <= ids(dmmr)
+    later = check_eligibility("endometrial cancer", stage="IV", prior_lines=1, prior=["carboplatin", "paclitaxel"],
+                              msi="mss", age=66)
+    assert "uk-pembrolizumab-endometrial-1l-chemo" in ids(later, "not-eligible")
+
+
+def test_follicular_lymphoma_third_line_uk_epcoritamab_not_after_mosunetuzumab():
+    """NHS England form EPC2 (2026-02-24): epcoritamab after 2 or more lines, not after another CD20 x CD3
+    bispecific antibody (row not yet verified against NICE's recommendation)."""
+    r = check_eligibility("follicular lymphoma", prior_lines=2, prior=["r-chop", "bendamustine"], age=63)
+    assert "uk-epcoritamab-fl" in ids(r)
+    after = check_eligibility("follicular lymphoma", prior_lines=3, prior=["r-chop", "mosunetuzumab"], age=63)
+    assert "uk-epcoritamab-fl" in ids(after, "not-eligible")
+    second = check_eligibility("follicular lymphoma", prior_lines=1, prior=["r-chop"], age=63)
+    assert "uk-epcoritamab-fl" in ids(second, "not-eligible")
