@@ -663,3 +663,14 @@ def test_follicular_lymphoma_third_line_uk_epcoritamab_not_after_mosunetuzumab()
     assert "uk-epcoritamab-fl" in ids(after, "not-eligible")
     second = check_eligibility("follicular lymphoma", prior_lines=1, prior=["r-chop"], age=63)
     assert "uk-epcoritamab-fl" in ids(second, "not-eligible")
+
+
+def test_us_untreated_metastatic_tnbc_cps_10_pembrolizumab_with_sacituzumab():
+    """FDA approval of 2026-06-24 (ASCENT-04/KEYNOTE-D19): sacituzumab govitecan with pembrolizumab, first line,
+    PD-L1 CPS >= 10."""
+    r = check_eligibility("triple negative breast cancer", stage="IV", prior_lines=0, cps=15, region="us", age=52)
+    assert {"us-pembrolizumab-sacituzumab-tnbc-1l", "us-pembrolizumab-tnbc-1l"} <= ids(r)
+    low = check_eligibility("tnbc", stage="IV", prior_lines=0, cps=5, region="us", age=52)
+    assert "us-pembrolizumab-sacituzumab-tnbc-1l" in ids(low, "not-eligible")
+    later = check_eligibility("tnbc", stage="IV", prior_lines=1, prior=["paclitaxel"], cps=15, region="us", age=52)
+    assert "us-pembrolizumab-sacituzumab-tnbc-1l" in ids(later, "not-eligible")
