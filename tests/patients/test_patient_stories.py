@@ -611,3 +611,66 @@ def test_us_follicular_lymphoma_after_two_lines_car_t_status():
     cll = check_eligibility("cll", prior_lines=2, prior=["ibrutinib", "venetoclax"], region="us", age=60)
     row = next(a for a in cll.eligible if a.indication.id == "us-lisocabtagene-cll").indication
     assert row.access == "accelerated" and row.verified
+
+
+# -- stories added with the elig8 pass (2026-12-07) --------------------------------------------------------
+
+
+def test_high_risk_smouldering_myeloma_daratumumab():
+    """A 61-year-old with high-risk smouldering myeloma, never treated.
+
+    US: daratumumab and hyaluronidase (Darzalex Faspro) alone, FDA approval of 2025-11-06 (AQUILA),
+    adults, high-risk disease only. UK: licensed for the same use (as SMC2895 quotes the licence),
+    not recommended in Scotland and not appraised by NICE, so 'licensed-only'. Smouldering myeloma is
+    its own cancer type: active multiple myeloma rows do not apply, and one earlier line rules it out.
+    """
+    us = check_eligibility("smoldering myeloma", prior_lines=0, age=61, region="us")
+    assert ids(us) == {"us-daratumumab-smm-high-risk"}
+    assert any("high-risk" in c for c in us.eligible[0].indication.conditions)
+    uk = check_eligibility("smouldering multiple myeloma", prior_lines=0, age=61)
+    row = next(a for a in uk.eligible if a.indication.id == "uk-daratumumab-smm-high-risk")
+    assert row.indication.access == "licensed-only" and "SMC2895" in row.indication.smc
+    treated = check_eligibility("hr-smm", prior_lines=1, prior=["lenalidomide"], age=61, region="us")
+    assert "us-daratumumab-smm-high-risk" in ids(treated, "not-eligible")
+    teen = check_eligibility("smouldering myeloma", prior_lines=0, age=17, region="us")
+    assert "us-daratumumab-smm-high-risk" in ids(teen, "not-eligible")
+    active = check_eligibility("myeloma", prior_lines=0, age=61, region="us")
+    assert "us-daratumumab-smm-high-risk" not in {a.indication.id for a in active.assessments}
+
+
+def test_untreated_advanced_womb_cancer_uk_any_mismatch_repair_status():
+    """NICE final draft of 2025-08-06: pembrolizumab with carboplatin and paclitaxel for untreated primary
+    advanced or recurrent endometrial cancer, whatever the mismatch-repair status; dMMR disease also has
+    dostarlimab (TA963) and durvalumab (NHS England form DUR5, row not yet verified)."""
+    pmmr = check_eligibility("womb cancer", stage="IVB", setting="advanced", prior_lines=0, msi="mss", age=66)
+    assert "uk-pembrolizumab-endometrial-1l-chemo" in ids(pmmr)
+    assert {"uk-dostarlimab-endometrial-1l-dmmr", "uk-durvalumab-endometrial-1l-dmmr"} <= ids(pmmr, "not-eligible")
+    dmmr = check_eligibility("endometrial cancer", stage="III", setting="advanced", prior_lines=0, msi="msi-high",
+                             age=66)
+    assert {"uk-pembrolizumab-endometrial-1l-chemo", "uk-dostarlimab-endometrial-1l-dmmr",
+            "uk-durvalumab-endometrial-1l-dmmr"} <= ids(dmmr)
+    later = check_eligibility("endometrial cancer", stage="IV", prior_lines=1, prior=["carboplatin", "paclitaxel"],
+                              msi="mss", age=66)
+    assert "uk-pembrolizumab-endometrial-1l-chemo" in ids(later, "not-eligible")
+
+
+def test_follicular_lymphoma_third_line_uk_epcoritamab_not_after_mosunetuzumab():
+    """NHS England form EPC2 (2026-02-24): epcoritamab after 2 or more lines, not after another CD20 x CD3
+    bispecific antibody (row not yet verified against NICE's recommendation)."""
+    r = check_eligibility("follicular lymphoma", prior_lines=2, prior=["r-chop", "bendamustine"], age=63)
+    assert "uk-epcoritamab-fl" in ids(r)
+    after = check_eligibility("follicular lymphoma", prior_lines=3, prior=["r-chop", "mosunetuzumab"], age=63)
+    assert "uk-epcoritamab-fl" in ids(after, "not-eligible")
+    second = check_eligibility("follicular lymphoma", prior_lines=1, prior=["r-chop"], age=63)
+    assert "uk-epcoritamab-fl" in ids(second, "not-eligible")
+
+
+def test_us_untreated_metastatic_tnbc_cps_10_pembrolizumab_with_sacituzumab():
+    """FDA approval of 2026-06-24 (ASCENT-04/KEYNOTE-D19): sacituzumab govitecan with pembrolizumab, first line,
+    PD-L1 CPS >= 10."""
+    r = check_eligibility("triple negative breast cancer", stage="IV", prior_lines=0, cps=15, region="us", age=52)
+    assert {"us-pembrolizumab-sacituzumab-tnbc-1l", "us-pembrolizumab-tnbc-1l"} <= ids(r)
+    low = check_eligibility("tnbc", stage="IV", prior_lines=0, cps=5, region="us", age=52)
+    assert "us-pembrolizumab-sacituzumab-tnbc-1l" in ids(low, "not-eligible")
+    later = check_eligibility("tnbc", stage="IV", prior_lines=1, prior=["paclitaxel"], cps=15, region="us", age=52)
+    assert "us-pembrolizumab-sacituzumab-tnbc-1l" in ids(later, "not-eligible")
