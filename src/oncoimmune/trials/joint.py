@@ -284,6 +284,11 @@ def prior_penalty(theta: Mapping[str, float], names: Sequence[str], priors: Mapp
     return sum(pr[k].penalty(theta[k], theta) for k in names if k in pr)
 
 
+#: Line-of-therapy contrast -> the parameter it modifies for previously treated patients
+#: (``k_kill x k_line``, ``f_res x m_line``, ``intercept + beta_line``).
+LINE_CONTRASTS: Mapping[str, str] = {"k_line": "k_kill", "m_line": "f_res", "beta_line": "intercept"}
+
+
 def uninformed_contrasts(cohorts: Sequence[JointCohort]) -> set[str]:
     """The contrasts of :data:`PRIORS` that no patient of ``cohorts`` informs.
 
@@ -1070,11 +1075,15 @@ def calibrate(
     them; ``{}`` fits without). A contrast with a prior that the cohorts do not inform
     (:func:`uninformed_contrasts`) is not searched: the loss is flat along it, so its maximum a
     posteriori value is the prior's centre, where it is set (``at_prior_centre`` in the stage's history).
+    When every patient is previously treated, the parameter a line contrast modifies
+    (:data:`LINE_CONTRASTS`) starts at the level those patients had at the start (``k_kill x k_line``,
+    ``f_res x m_line``, ``intercept + beta_line``), so fixing the contrast does not move the start.
     """
     from scipy.optimize import minimize
 
     pr = PRIORS if priors is None else priors
     uninformed = uninformed_contrasts(cohorts)
+    later_only = all((np.asarray(c.covariates["prior_lines"], dtype=float) >= 1).all() for c in cohorts)
     theta = dict(theta0 or current_theta())
     budget = {"chemotherapy": 80, "immunity": 60, "survival": 400, **(maxfev or {})}
     points = {**SEARCH, **(search or {})}
@@ -1085,7 +1094,10 @@ def calibrate(
 
         fixed = [k for k in names if k in uninformed and k in pr]
         for k in fixed:  # flat loss along it: its MAP value is the prior's centre (set again after the stage)
-            theta[k] = pr[k].centre_at(theta)
+            old, theta[k] = theta[k], pr[k].centre_at(theta)
+            base = LINE_CONTRASTS.get(k)
+            if base in names and later_only:  # keep the start's level for the (previously treated) patients
+                theta[base] = theta[base] + old - theta[k] if k == "beta_line" else theta[base] * old / theta[k]
         names = [k for k in names if k not in fixed]
         bounds = [STAGES[stage][k][1:] for k in names]
         signed = [STAGES[stage][k][1] < 0 or STAGES[stage][k][0] == "os" for k in names]
