@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 pytest.importorskip("lifelines")
@@ -104,3 +103,26 @@ def test_informed_contrast_is_searched_with_its_penalty():
     h = fit["stages"]["survival"]
     assert h["at_prior_centre"] == []
     assert h["prior_penalty"] == pytest.approx(J.PRIORS["beta_line"].penalty(fit["theta"]["beta_line"], {}))
+
+
+def test_calibrate_command_records_the_priors(tmp_path):
+    """``oncoimmune calibrate`` on OAK alone: with the priors (default) the uninformed contrasts sit at their
+    centres and the provenance lists the priors; ``--no-priors`` searches them and records none."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from oncoimmune.cli import app
+
+    args = ["calibrate", "--trials", "oak", "--n", "20", "--maxfev", "1,1,1"]
+    r = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "with")])
+    assert r.exit_code == 0, r.output
+    d = json.loads((tmp_path / "with" / "calibration.json").read_text())
+    assert set(d["provenance"]["priors"]) == set(J.PRIORS)
+    assert d["theta"]["k_line"] == 1.0 and d["theta"]["m_line"] == 1.0 and d["theta"]["beta_line"] == 0.0
+    assert d["stages"]["immunity"]["at_prior_centre"] == ["k_line"]
+    r = CliRunner().invoke(app, [*args, "--no-priors", "--out", str(tmp_path / "without")])
+    assert r.exit_code == 0, r.output
+    d = json.loads((tmp_path / "without" / "calibration.json").read_text())
+    assert d["provenance"]["priors"] == {} and d["provenance"]["command"].endswith("--no-priors")
+    assert all(s["at_prior_centre"] == [] for s in d["stages"].values())

@@ -30,7 +30,10 @@ Every arm of a trial is one batch of the batched engine
 its trial (paired), which lowers the noise of the objective. Each simulated stage
 is a seeded random search around the fixed start followed by a bounded
 Nelder-Mead on log parameters (:func:`calibrate`); median PFS enters the
-objective interpolated between scans (:func:`km_median_interpolated`).
+objective interpolated between scans (:func:`km_median_interpolated`). The
+contrasts a fit's trials may not inform (line-of-therapy effects, the carboplatin
+potency) have weak priors (:data:`PRIORS`; a maximum a posteriori fit), and a
+contrast no fitted patient informs is set to its prior's centre.
 
 References
 ----------
@@ -46,7 +49,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,8 +73,8 @@ __all__ = [
     "leave_one_out",
     "prior_penalty",
     "published_comparison",
-    "uninformed_contrasts",
     "table_figures",
+    "uninformed_contrasts",
 ]
 
 _REPO = Path(__file__).resolve().parents[3]
@@ -229,6 +232,7 @@ STAGES: Mapping[str, Mapping[str, tuple[str, float, float]]] = {
     },
 }
 
+
 @dataclass(frozen=True)
 class Prior:
     """A weakly informative normal prior of one hyperparameter (on the log scale if ``log``).
@@ -239,7 +243,7 @@ class Prior:
     this is the prior's ``-2 log density`` and the fit a maximum a posteriori estimate.
     """
 
-    centre: float | Any
+    centre: float | Callable[[Mapping[str, float]], float]
     sd: float
     log: bool
     why: str
@@ -1091,13 +1095,12 @@ def calibrate(
     cache: dict[str, Any] = {}
     for stage in stages:
         names = list(STAGES[stage])
-
         fixed = [k for k in names if k in uninformed and k in pr]
         for k in fixed:  # flat loss along it: its MAP value is the prior's centre (set again after the stage)
             old, theta[k] = theta[k], pr[k].centre_at(theta)
             base = LINE_CONTRASTS.get(k)
             if base in names and later_only:  # keep the start's level for the (previously treated) patients
-                theta[base] = theta[base] + old - theta[k] if k == "beta_line" else theta[base] * old / theta[k]
+                theta[base] = theta[base] * old / theta[k] if pr[k].log else theta[base] + old - theta[k]
         names = [k for k in names if k not in fixed]
         bounds = [STAGES[stage][k][1:] for k in names]
         signed = [STAGES[stage][k][1] < 0 or STAGES[stage][k][0] == "os" for k in names]
