@@ -437,11 +437,12 @@ def test_uk_sclc_third_line_tarlatamab_is_licensed_but_not_recommended():
     assert row.indication.access == "licensed-only" and "SMC2816" in row.indication.smc
 
 
-def test_uk_muscle_invasive_bladder_cancer_before_cystectomy_durvalumab_cdf():
-    """NHS England CDF form DUR8 (from 2026-02-10): durvalumab with gemcitabine and cisplatin around cystectomy."""
+def test_uk_muscle_invasive_bladder_cancer_before_cystectomy_durvalumab_routine():
+    """NHS England form DUR8: durvalumab with gemcitabine and cisplatin around cystectomy, Cancer Drugs Fund
+    interim funding from 2026-02-10, moved into routine commissioning in CDF list v1.402 (2026-06-04)."""
     r = check_eligibility("bladder cancer", stage="II", setting="neoadjuvant", prior_lines=0, age=67)
     row = next(a for a in r.eligible if a.indication.id == "uk-durvalumab-mibc-perioperative")
-    assert row.indication.access == "managed-access"
+    assert row.indication.access == "routine"
 
 
 def test_us_bile_duct_cancer_her2_3plus_after_gemcitabine_zanidatamab():
@@ -655,8 +656,8 @@ def test_untreated_advanced_womb_cancer_uk_any_mismatch_repair_status():
 
 
 def test_follicular_lymphoma_third_line_uk_epcoritamab_not_after_mosunetuzumab():
-    """NHS England form EPC2 (2026-02-24): epcoritamab after 2 or more lines, not after another CD20 x CD3
-    bispecific antibody (row not yet verified against NICE's recommendation)."""
+    """NHS England form EPC2 (2026-02-24; routine commissioning since CDF list v1.404): epcoritamab after 2 or
+    more lines, not after another CD20 x CD3 bispecific antibody."""
     r = check_eligibility("follicular lymphoma", prior_lines=2, prior=["r-chop", "bendamustine"], age=63)
     assert "uk-epcoritamab-fl" in ids(r)
     after = check_eligibility("follicular lymphoma", prior_lines=3, prior=["r-chop", "mosunetuzumab"], age=63)
@@ -674,3 +675,23 @@ def test_us_untreated_metastatic_tnbc_cps_10_pembrolizumab_with_sacituzumab():
     assert "us-pembrolizumab-sacituzumab-tnbc-1l" in ids(low, "not-eligible")
     later = check_eligibility("tnbc", stage="IV", prior_lines=1, prior=["paclitaxel"], cps=15, region="us", age=52)
     assert "us-pembrolizumab-sacituzumab-tnbc-1l" in ids(later, "not-eligible")
+
+
+def test_uk_resectable_head_and_neck_cps_1_pembrolizumab_around_surgery():
+    """NHS England form PEMB34 (CDF list v1.390, 2026-03-24; NICE appraisal ID6477): pembrolizumab before surgery,
+    then with radiotherapy, for untreated resectable stage III-IVA HNSCC with CPS >= 1."""
+    r = check_eligibility("head and neck cancer", stage="IVA", setting="neoadjuvant", prior_lines=0, cps=5, age=58)
+    assert "uk-pembrolizumab-hnscc-perioperative" in ids(r)
+    low = check_eligibility("head and neck cancer", stage="III", setting="neoadjuvant", prior_lines=0, cps=0, age=58)
+    assert "uk-pembrolizumab-hnscc-perioperative" in ids(low, "not-eligible")
+    spread = check_eligibility("head and neck cancer", stage="IVC", prior_lines=0, cps=20, age=58)
+    assert "uk-pembrolizumab-hnscc-perioperative" in ids(spread, "not-eligible")
+
+
+def test_uk_resectable_stomach_cancer_durvalumab_with_flot():
+    """NHS England form DUR9 (CDF list v1.397, 2026-05-14): durvalumab with FLOT around surgery for untreated
+    resectable stage II-IVA gastric or GEJ adenocarcinoma."""
+    r = check_eligibility("stomach cancer", stage="III", setting="neoadjuvant", prior_lines=0, age=61)
+    assert "uk-durvalumab-gastric-perioperative" in ids(r)
+    advanced = check_eligibility("stomach cancer", stage="IV", setting="advanced", prior_lines=0, age=61)
+    assert "uk-durvalumab-gastric-perioperative" in ids(advanced, "not-eligible")
