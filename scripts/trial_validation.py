@@ -3,7 +3,10 @@
 Reads the joint and leave-one-trial-out fits written by ``oncoimmune calibrate --leave-one-out``
 (``--calibration out/calibration/calibration.json``), runs each trial as a randomised virtual trial of
 twice the real trial's size with two seeds, once with the joint fit (fitted) and once with the fit that
-left the trial out (predicted), and writes ``results.json`` and ``tables.md`` to ``--out``.
+left the trial out (predicted), and writes ``results.json`` and ``tables.md`` to ``--out``. Where patient-level
+data exist (KEYNOTE-024's reconstructed PFS and OS, found through ``ONCOIMMUNE_SHARED``), the tables add the
+largest vertical distance between each virtual arm's Kaplan-Meier curve and the real arm's
+(:func:`oncoimmune.analysis.km_max_distance`, over the shorter follow-up).
 
     python scripts/trial_validation.py --calibration out/calibration/calibration.json --out out/trial-validation
 """
@@ -34,6 +37,27 @@ def _fmt(fig: str, v: object) -> str:
     return f"{float(v):.1f}"
 
 
+def _reference(key: str):
+    """The patient-level reference of ``key`` (KEYNOTE-024's reconstructed PFS and OS), if its data are here."""
+    from oncoimmune.trials.calibration import keynote024_reference
+
+    return keynote024_reference() if key == "keynote024" else None
+
+
+def _km_distances(ref, tables) -> dict:
+    """Per endpoint and virtual arm: (largest vertical KM distance to the real arm, month where it is)."""
+    import pandas as pd
+
+    table = pd.concat(list(tables.values()), ignore_index=True)
+    out: dict = {}
+    for comp in ref.compare(table):
+        inv = {v: k for k, v in ref.arm_map.items()}
+        vv = comp.virtual_vs_real
+        out[comp.endpoint.lower()] = {inv.get(a, a): (float(vv.loc[a, "km_max_distance"]),
+                                                      float(vv.loc[a, "km_max_distance_at"])) for a in vv.index}
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--calibration", default="out/calibration/calibration.json")
@@ -57,11 +81,16 @@ def main() -> int:
         n = int(round(a.scale * sum(tg.n.values())))
         res_key: dict = {}
         rows_by: dict = {}
+        km_by: dict = {}
+        ref = _reference(key)
         for seed in seeds:
             cohort = J.JointCohort.build(key, n=n, seed=seed, only_assigned=True)
             for label, th in fits.items():
-                r = J.evaluate(cohort, th, randomised=True)
+                r = J.evaluate(cohort, th, randomised=True, tables=ref is not None)
                 r["n"] = {arm: int((cohort.assigned == arm).sum()) for arm in cohort.arms}
+                if ref is not None:
+                    r["km_max_distance"] = _km_distances(ref, r.pop("tables"))
+                    km_by[(label, seed)] = r["km_max_distance"]
                 res_key[f"{label} seed {seed}"] = r
                 rows_by[(label, seed)] = J.compare(r, tg)
         results["trials"][key] = res_key
@@ -80,6 +109,13 @@ def main() -> int:
                     cells.append(_fmt(rr["figure"], rr["virtual"]) + (" ✓" if rr["ok"] else " ✗"))
             lines.append(f"| {row['figure']} | {row['arm']} | {_fmt(row['figure'], row['published'])} | "
                          + " | ".join(cells) + " |")
+        if km_by:
+            for ep in ("pfs", "os"):
+                for arm in km_by[(next(iter(fits)), seeds[0])][ep]:
+                    cells = [f"{100 * km_by[(lab, s)][ep][arm][0]:.1f} at {km_by[(lab, s)][ep][arm][1]:.1f}"
+                             for lab in fits for s in seeds]
+                    lines.append(f"| largest KM distance to the reconstructed data, {ep.upper()} (points, at month) "
+                                 f"| {arm} | - | " + " | ".join(cells) + " |")
         for lab in fits:
             for s in seeds:
                 r = res_key[f"{lab} seed {s}"]

@@ -175,3 +175,38 @@ def test_errors():
         kaplan_meier([1, -2], [1, 1])
     with pytest.raises(TrialDataError, match="at least two arms"):
         logrank(df[df.arm == "A"], time="t", event="e")
+
+
+def test_km_max_distance_by_hand():
+    """S_a: 1 -> 0.5 at t = 1 -> 0 at t = 3 (followed to 3); S_b: 1 -> 0.75 at t = 2 -> 0.5 at t = 4.
+    Up to the shorter follow-up (3), |S_a - S_b| is 0.5 on [1, 2), 0.25 on [2, 3) and 0.75 at 3."""
+    from oncoimmune.analysis import kaplan_meier, km_max_distance
+
+    a = kaplan_meier([1, 1, 3, 3], [1, 1, 1, 1])
+    b = kaplan_meier([2, 4, 4, 4], [1, 1, 0, 0])
+    assert b.survival_at([2.0, 4.0]) == pytest.approx([0.75, 0.5])
+    d, t = km_max_distance(a, b)
+    assert d == pytest.approx(0.75) and t == 3.0
+    # the horizon is the shorter follow-up (a ends at 3), and `until` cuts it further
+    assert km_max_distance(a, b, until=2.5) == pytest.approx((0.5, 1.0))
+    assert km_max_distance(b, a) == pytest.approx((0.75, 3.0))
+    assert km_max_distance(a, a) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="until"):
+        km_max_distance(a, b, until=-1.0)
+
+
+def test_compare_to_trial_reports_the_km_distance_of_each_arm():
+    from oncoimmune.analysis import compare_to_trial, kaplan_meier, km_max_distance
+
+    rng = np.random.default_rng(4)
+    virtual = pd.DataFrame({"arm": np.repeat(["ctl", "trt"], 80), "pfs_months": rng.exponential(6.0, 160),
+                            "pfs_event": (rng.random(160) < 0.8).astype(int)})
+    real = pd.DataFrame({"arm": np.repeat(["ctl", "trt"], 60), "time": rng.exponential(8.0, 120),
+                         "event": (rng.random(120) < 0.8).astype(int)})
+    comp = compare_to_trial(virtual, real, reference="ctl")
+    for arm in ("ctl", "trt"):
+        v, r = virtual[virtual.arm == arm], real[real.arm == arm]
+        want = km_max_distance(kaplan_meier(v.pfs_months, v.pfs_event), kaplan_meier(r.time, r.event))
+        got = comp.virtual_vs_real.loc[arm, ["km_max_distance", "km_max_distance_at"]].to_numpy(dtype=float)
+        assert got == pytest.approx(want)
+        assert 0.0 <= got[0] <= 1.0

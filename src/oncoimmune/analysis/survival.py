@@ -40,6 +40,7 @@ References
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ __all__ = [
     "hazard_ratios",
     "kaplan_meier",
     "km_by_arm",
+    "km_max_distance",
     "logrank",
     "read_patient_level",
     "survival_summary",
@@ -184,6 +186,42 @@ class KaplanMeier:
         t = np.atleast_1d(np.asarray(times, dtype=float))
         d = np.sort(self.durations)
         return (d.size - np.searchsorted(d, t, side="left")).astype(int)
+
+
+def km_max_distance(a: KaplanMeier, b: KaplanMeier, until: float | None = None) -> tuple[float, float]:
+    """Largest vertical distance between two Kaplan-Meier curves, and where it is.
+
+    ``sup |S_a(t) - S_b(t)|`` over ``0 <= t <= horizon``, the horizon being the shorter of the two
+    follow-ups (each curve's last observed time: beyond it a curve is not estimated) or ``until`` if
+    earlier. Both curves are right-continuous steps, so the supremum is reached at a step of one of
+    them; every step time up to the horizon is checked. The Kolmogorov-Smirnov form of the distance
+    between a virtual arm and the real one.
+
+    Parameters
+    ----------
+    a, b : KaplanMeier
+    until : float, optional
+        Last time compared (same unit as the curves).
+
+    Returns
+    -------
+    (distance, time) : tuple of float
+        ``distance`` in survival probability (0-1) and the earliest time it is reached.
+
+    References
+    ----------
+    .. [1] Kaplan EL, Meier P (1958). J Am Stat Assoc 53:457-481. doi:10.1080/01621459.1958.10501452
+    """
+    horizon = min(float(np.max(a.durations, initial=0.0)), float(np.max(b.durations, initial=0.0)))
+    if until is not None:
+        if not (math.isfinite(until) and until >= 0):
+            raise ValueError(f"km_max_distance: until must be a finite time >= 0; got {until!r}")
+        horizon = min(horizon, float(until))
+    t = np.union1d(a.table["time"].to_numpy(dtype=float), b.table["time"].to_numpy(dtype=float))
+    t = np.concatenate([[0.0], t[(t >= 0) & (t <= horizon)]])
+    d = np.abs(a.survival_at(t) - b.survival_at(t))
+    i = int(np.argmax(d))
+    return float(d[i]), float(t[i])
 
 
 def kaplan_meier(
@@ -558,8 +596,10 @@ class TrialComparison:
         ``median_hi`` and survival / at risk at the chosen times.
     virtual_vs_real : pandas.DataFrame
         Per arm: hazard ratio of the virtual arm against the real arm of the
-        same name, its CI, and the log-rank p-value (is the virtual arm
-        distinguishable from the real one?).
+        same name, its CI, the log-rank p-value (is the virtual arm
+        distinguishable from the real one?) and the largest vertical distance
+        between the two Kaplan-Meier curves over the shorter follow-up
+        (``km_max_distance``, at ``km_max_distance_at``; :func:`km_max_distance`).
     km : dict
         ``{(source, arm): KaplanMeier}``.
     time_unit : str
@@ -684,6 +724,7 @@ def compare_to_trial(
         except TrialDataError:
             row.update(hr=np.nan, hr_lo=np.nan, hr_hi=np.nan)
         row["logrank_p"] = logrank(both, time="time", event="event", arm="src").p_value
+        row["km_max_distance"], row["km_max_distance_at"] = km_max_distance(km[("virtual", a)], km[("real", a)])
         vr_rows.append(row)
     vvr = pd.DataFrame(vr_rows).set_index("arm")
     return TrialComparison(
