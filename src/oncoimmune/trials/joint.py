@@ -1053,6 +1053,44 @@ def _stage_arms(cohort: JointCohort, stage: str) -> list[str]:
     return list(cohort.arms)
 
 
+def _fix_uninformed(theta: dict[str, float], stage: str, uninformed: set[str], priors: Mapping[str, Prior],
+                    later_only: bool) -> list[str]:
+    """Set the stage's uninformed contrasts to their priors' centres (in ``theta``); return their names.
+
+    The loss is flat along such a contrast, so its MAP value is the centre (:func:`calibrate` sets it
+    again after the stage, for a centre that follows other parameters). With only previously treated
+    patients, the parameter the contrast modifies keeps the level those patients had at the start.
+    """
+    names = list(STAGES[stage])
+    fixed = [k for k in names if k in uninformed and k in priors]
+    for k in fixed:
+        old, theta[k] = theta[k], priors[k].centre_at(theta)
+        base = LINE_CONTRASTS.get(k)
+        if base in names and later_only:
+            theta[base] = theta[base] * old / theta[k] if priors[k].log else theta[base] + old - theta[k]
+    return fixed
+
+
+def _random_search(f: Any, x0: np.ndarray, signed: Sequence[bool], bounds: Sequence[tuple[float, float]],
+                   n: int) -> np.ndarray:
+    """The best of ``x0`` and ``n`` seeded uniform points (seed 0) within :data:`SEARCH_FACTOR` of ``x0``
+    on the log scale (+-1 for ``signed`` coordinates), clipped to ``bounds``."""
+    if n <= 0:
+        return x0
+    rng = np.random.default_rng(0)
+    lo = np.array([x - 1.0 if s else x - math.log(SEARCH_FACTOR) for x, s in zip(x0, signed)])
+    hi = np.array([x + 1.0 if s else x + math.log(SEARCH_FACTOR) for x, s in zip(x0, signed)])
+    lo = np.maximum(lo, [b[0] if s else math.log(max(b[0], 1e-12)) for b, s in zip(bounds, signed)])
+    hi = np.minimum(hi, [b[1] if s else math.log(b[1]) for b, s in zip(bounds, signed)])
+    best, best_x = f(x0), x0
+    for u in rng.random((n, len(x0))):
+        x = lo + u * (hi - lo)
+        v = f(x)
+        if v < best:
+            best, best_x = v, x
+    return np.asarray(best_x, dtype=float)
+
+
 def calibrate(
     cohorts: Sequence[JointCohort],
     *,
@@ -1094,14 +1132,8 @@ def calibrate(
     history: dict[str, Any] = {}
     cache: dict[str, Any] = {}
     for stage in stages:
-        names = list(STAGES[stage])
-        fixed = [k for k in names if k in uninformed and k in pr]
-        for k in fixed:  # flat loss along it: its MAP value is the prior's centre (set again after the stage)
-            old, theta[k] = theta[k], pr[k].centre_at(theta)
-            base = LINE_CONTRASTS.get(k)
-            if base in names and later_only:  # keep the start's level for the (previously treated) patients
-                theta[base] = theta[base] * old / theta[k] if pr[k].log else theta[base] + old - theta[k]
-        names = [k for k in names if k not in fixed]
+        fixed = _fix_uninformed(theta, stage, uninformed, pr, later_only)
+        names = [k for k in STAGES[stage] if k not in fixed]
         bounds = [STAGES[stage][k][1:] for k in names]
         signed = [STAGES[stage][k][1] < 0 or STAGES[stage][k][0] == "os" for k in names]
 
@@ -1129,20 +1161,7 @@ def calibrate(
                 total += loss(res, c.targets, stage)
             return total + prior_penalty(th, names, pr)
 
-        n_search = int(points.get(stage, 0))
-        if n_search > 0:
-            rng = np.random.default_rng(0)
-            lo = np.array([x - 1.0 if s else x - math.log(SEARCH_FACTOR) for x, s in zip(x0, signed)])
-            hi = np.array([x + 1.0 if s else x + math.log(SEARCH_FACTOR) for x, s in zip(x0, signed)])
-            lo = np.maximum(lo, [b[0] if s else math.log(max(b[0], 1e-12)) for b, s in zip(bounds, signed)])
-            hi = np.minimum(hi, [b[1] if s else math.log(b[1]) for b, s in zip(bounds, signed)])
-            best, best_x = f(x0), x0
-            for u in rng.random((n_search, len(x0))):
-                x = lo + u * (hi - lo)
-                v = f(x)
-                if v < best:
-                    best, best_x = v, x
-            x0 = np.asarray(best_x, dtype=float)
+        x0 = _random_search(f, x0, signed, bounds, int(points.get(stage, 0)))
         init = np.where(np.array(signed), 0.1, 0.3)
         simplex = np.vstack([x0] + [x0 + np.eye(len(x0))[i] * init[i] for i in range(len(x0))])
         searched = calls[0]
