@@ -31,15 +31,16 @@ class ModelSpecError(OncoimmuneError, ValueError):
 class UnknownNameError(OncoimmuneError, KeyError):
     """A name (model, parameter, state, engine, drug) is not known.
 
-    The message lists the valid choices.
+    The message lists the valid choices (the first ``show`` of them, 40 unless
+    the caller asks for more, e.g. every cancer type).
     """
 
-    def __init__(self, kind: str, name: str, choices: list[str] | tuple[str, ...]):
+    def __init__(self, kind: str, name: str, choices: list[str] | tuple[str, ...], *, show: int = 40):
         self.kind = kind
         self.name = name
         self.choices = tuple(choices)
-        shown = ", ".join(self.choices[:40])
-        more = "" if len(self.choices) <= 40 else f", ... ({len(self.choices)} in all)"
+        shown = ", ".join(self.choices[:show])
+        more = "" if len(self.choices) <= show else f", ... ({len(self.choices)} in all)"
         super().__init__(f"unknown {kind} {name!r}; valid choices: {shown}{more}")
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message

@@ -695,3 +695,28 @@ def test_uk_resectable_stomach_cancer_durvalumab_with_flot():
     assert "uk-durvalumab-gastric-perioperative" in ids(r)
     advanced = check_eligibility("stomach cancer", stage="IV", setting="advanced", prior_lines=0, age=61)
     assert "uk-durvalumab-gastric-perioperative" in ids(advanced, "not-eligible")
+
+
+def test_pancreatic_cancer_nrg1_fusion_us_zenocutuzumab_after_chemotherapy():
+    """FDA accelerated approval of 2024-12-04 (BIZENGRI 1, eNRGy): after earlier systemic treatment only.
+
+    NRG1 fusion is not a tested biomarker here: it is listed for the care team to confirm.
+    """
+    r = check_eligibility("pancreatic cancer", stage="IV", prior_lines=1, prior=["gemcitabine"], region="us",
+                          age=60)
+    assert "us-zenocutuzumab-pancreatic-nrg1" in ids(r)
+    row = next(a for a in r.eligible if a.indication.id == "us-zenocutuzumab-pancreatic-nrg1")
+    assert "NRG1" in " ".join(row.indication.conditions)
+    untreated = check_eligibility("pancreas cancer", stage="IV", prior_lines=0, region="us", age=60)
+    assert "us-zenocutuzumab-pancreatic-nrg1" in ids(untreated, "not-eligible")
+    uk = check_eligibility("pdac", stage="IV", prior_lines=1, prior=["gemcitabine"], age=60)
+    assert not uk.eligible and "WARNING" in uk.to_text()  # no UK rows: the report says so
+
+
+def test_nsclc_nrg1_fusion_us_zenocutuzumab_after_platinum():
+    """FDA accelerated approval of 2024-12-04 (BIZENGRI 1, eNRGy) for NRG1 fusion-positive NSCLC."""
+    r = check_eligibility("nsclc", stage="IV", prior_lines=1, prior=["carboplatin", "pemetrexed"], region="us",
+                          age=66)
+    assert "us-zenocutuzumab-nsclc-nrg1" in ids(r)
+    first = check_eligibility("nsclc", stage="IV", prior_lines=0, region="us", age=66)
+    assert "us-zenocutuzumab-nsclc-nrg1" not in ids(first)

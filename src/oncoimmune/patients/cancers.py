@@ -364,13 +364,13 @@ def resolve_cancer(name: str | CancerType) -> CancerType:
     if isinstance(name, CancerType):
         return name
     if not isinstance(name, str) or not name.strip():
-        raise UnknownNameError("cancer type", repr(name), cancer_ids())
+        raise UnknownNameError("cancer type", repr(name), cancer_ids(), show=len(cancer_ids()))
     key = normalise_name(name)
     if key in _ALIASES:
         return CANCERS[_ALIASES[key]]
     if key in AMBIGUOUS:
         raise AmbiguousCancerError(name, AMBIGUOUS[key])
-    raise UnknownNameError("cancer type", name, cancer_ids())
+    raise UnknownNameError("cancer type", name, cancer_ids(), show=len(cancer_ids()))
 
 
 def list_cancers() -> str:

@@ -268,6 +268,7 @@ _TREATMENT_ALIASES = {
     "tremelimumab": "anti-ctla-4",
     "pertuzumab": "anti-her2",
     "zanidatamab": "anti-her2",
+    "zenocutuzumab": "anti-her2",
     "dabrafenib": "braf-mek-inhibitor",
     "vemurafenib": "braf-mek-inhibitor",
     "encorafenib": "braf-mek-inhibitor",

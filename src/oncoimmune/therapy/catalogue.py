@@ -196,6 +196,8 @@ LABEL_MECHANISMS: Mapping[str, str] = MappingProxyType(
         "adcc_gd2": "anti-GD2 antibody: ADCC and CDC against GD2+ neuroblastoma cells",
         "adcc_ccr4": "anti-CCR4 antibody: ADCC against CCR4+ malignant T cells",
         "adcc_cldn18": "anti-claudin-18.2 antibody: ADCC and CDC against CLDN18.2+ cancer cells",
+        "nrg1_her3_blockade": "HER2 x HER3 bispecific antibody: docks on HER2, blocks NRG1 binding to HER3 and "
+        "HER2:HER3 dimerisation; also ADCC",
         "t_cell_engager": "bispecific antibody linking CD3 on T cells to a tumour antigen; T cells kill the "
         "bound cancer cells",
         "bcg_intravesical": "BCG in the bladder provokes a local immune response against the tumour",
