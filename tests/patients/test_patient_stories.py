@@ -720,3 +720,12 @@ def test_nsclc_nrg1_fusion_us_zenocutuzumab_after_platinum():
     assert "us-zenocutuzumab-nsclc-nrg1" in ids(r)
     first = check_eligibility("nsclc", stage="IV", prior_lines=0, region="us", age=66)
     assert "us-zenocutuzumab-nsclc-nrg1" not in ids(first)
+
+
+def test_bile_duct_cancer_nrg1_fusion_us_zenocutuzumab_after_gemcitabine_cisplatin():
+    """FDA approval of 2026-05-08 (Drugs@FDA, BLA 761352 supplement 10): NRG1 fusion-positive cholangiocarcinoma."""
+    r = check_eligibility("cholangiocarcinoma", stage="IV", prior_lines=1, prior=["gemcitabine", "cisplatin"],
+                          region="us", age=59)
+    assert "us-zenocutuzumab-cholangiocarcinoma-nrg1" in ids(r)
+    first = check_eligibility("bile duct cancer", stage="IV", prior_lines=0, region="us", age=59)
+    assert "us-zenocutuzumab-cholangiocarcinoma-nrg1" not in ids(first)
