@@ -49,9 +49,9 @@ def _km_distances(ref, tables) -> dict:
     import pandas as pd
 
     table = pd.concat(list(tables.values()), ignore_index=True)
+    inv = {v: k for k, v in ref.arm_map.items()}
     out: dict = {}
     for comp in ref.compare(table):
-        inv = {v: k for k, v in ref.arm_map.items()}
         vv = comp.virtual_vs_real
         out[comp.endpoint.lower()] = {inv.get(a, a): (float(vv.loc[a, "km_max_distance"]),
                                                       float(vv.loc[a, "km_max_distance_at"])) for a in vv.index}

@@ -70,12 +70,7 @@ def register(app: typer.Typer) -> None:
             "evaluation": {k: J.evaluate(c, fit["theta"]) for k, c in cohorts.items()},
         }
         if leave_one_out and len(keys) > 1:
-            result["leave_one_out"] = {}
-            for k in keys:
-                others = [c for kk, c in cohorts.items() if kk != k]
-                f2 = J.calibrate(others, theta0=start, maxfev=budget, priors=pri)
-                result["leave_one_out"][k] = {"theta": f2["theta"], "stages": f2["stages"],
-                                              "prediction": J.evaluate(cohorts[k], f2["theta"])}
+            result["leave_one_out"] = J.leave_one_out(cohorts, theta0=start, maxfev=budget, priors=pri)
         result["provenance"] = {
             "command": f"oncoimmune calibrate --n {n} --seed {seed} --trials {','.join(keys)} --maxfev {maxfev}"
             + (" --leave-one-out" if leave_one_out else "") + ("" if priors else " --no-priors"),

@@ -445,15 +445,18 @@ def per_cycle_equivalent_potency(agent: "CytotoxicAgent", docetaxel_potency: flo
     kd = DOCETAXEL_POTENCY if docetaxel_potency is None else float(docetaxel_potency)
     if not (math.isfinite(kd) and kd >= 0):
         raise ParameterValueError(f"per_cycle_equivalent_potency: docetaxel_potency must be >= 0; got {kd!r}")
-    return kd * _doc_auc_label() / agent.auc_mg_day_per_l(agent.label_dose, _TYPICAL)
+    return _same_per_cycle(agent.clearance, agent.label_dose, agent.dose_basis, kd)
 
 
-def _same_per_cycle(cl: Callable[[PKCovariates], float], dose: float, basis: str) -> float:
+def _same_per_cycle(cl: Callable[[PKCovariates], float], dose: float, basis: str,
+                    docetaxel_potency: float | None = None) -> float:
+    """The potency giving ``dose`` (clearance ``cl``) docetaxel's log-kill per label cycle, typical patient."""
     if basis == "auc":
         auc = calvert_dose_mg(dose, _TYPICAL.creatinine_clearance) / (cl(_TYPICAL) * _H_PER_DAY)
     else:
         auc = dose * float(_TYPICAL.bsa_m2) / (cl(_TYPICAL) * _H_PER_DAY)
-    return DOCETAXEL_POTENCY * _doc_auc_label() / auc
+    kd = DOCETAXEL_POTENCY if docetaxel_potency is None else docetaxel_potency
+    return kd * _doc_auc_label() / auc
 
 
 def _agent_table() -> dict[str, CytotoxicAgent]:

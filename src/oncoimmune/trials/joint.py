@@ -304,7 +304,7 @@ def uninformed_contrasts(cohorts: Sequence[JointCohort]) -> set[str]:
         else np.zeros(0)
     out: set[str] = set()
     if not ((lines == 0).any() and (lines >= 1).any()):
-        out |= {"k_line", "m_line", "beta_line"}
+        out |= set(LINE_CONTRASTS)
     carbo = any("carboplatin_kill" in a.cm.param_names for c in cohorts for batches in c.arms.values() for a in batches)
     if not carbo:
         out.add("carboplatin_potency")
@@ -1179,12 +1179,13 @@ def calibrate(
 
 
 def leave_one_out(cohorts: Mapping[str, JointCohort], **kw: Any) -> dict[str, Any]:
-    """For each trial: fit on the others (all stages), then evaluate the left-out trial."""
+    """For each trial: fit on the others (all stages, :func:`calibrate` with ``kw``), then evaluate the
+    left-out trial: ``{key: {"theta", "stages", "prediction"}}``."""
     out = {}
     for key in cohorts:
         others = [c for k, c in cohorts.items() if k != key]
         fit = calibrate(others, **kw)
-        out[key] = {"theta": fit["theta"], "prediction": evaluate(cohorts[key], fit["theta"])}
+        out[key] = {"theta": fit["theta"], "stages": fit["stages"], "prediction": evaluate(cohorts[key], fit["theta"])}
     return out
 
 
