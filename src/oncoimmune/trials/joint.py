@@ -159,12 +159,15 @@ TRIALS: Mapping[str, TrialTargets] = {
             "n, os medians, os hr, design, dates": "Herbst 2016 Lancet 387:1540, Summary (checked: 345/346/343; "
             "10.4/12.7/8.5 months; HR 0.71 (0.58-0.88), 0.61 (0.49-0.75); enrolment 28 Aug 2013 - 27 Feb 2015; "
             "cut-off 30 Sept 2015)",
-            "orr": "Herbst 2016 Summary: 18 %, 18 %, 9 % (CIs: exact Clopper-Pearson of 62/345, 64/346, 32/343 "
-            "computed here, counts as recalled: NOT checked against a stored copy)",
-            "pfs": "Herbst 2016 Summary as quoted in the issue: medians 3.9/4.0/4.0 months, HR 0.88 (0.74-1.05) and "
-            "0.79 (0.66-0.94): NOT checked against a stored copy",
-            "tps>=50 %": "Herbst 2016: median OS 14.9 / 17.3 / 8.2 months (checked in Merck's release of the Lancet "
-            "results, 19 Dec 2015, as reported by medthority.com)",
+            "orr": "18 %, 18 %, 9 % as recalled from Herbst 2016's Results (NOT checked: the Summary, PMID 26712084, "
+            "reports no response rate, and no stored copy of the Results, Table 2 or the US label's section 14 was "
+            "found); CIs: exact Clopper-Pearson of 62/345, 64/346, 32/343 computed here",
+            "pfs": "Herbst 2016 Summary (checked 2026-12-07, PubMed abstract PMID 26712084 as stored in "
+            "CommonPages/common-pages subnets/pubmed/26712084.i): medians 3.9/4.0/4.0 months, HR 0.88 (0.74-1.05) "
+            "and 0.79 (0.66-0.94)",
+            "tps>=50 %": "Herbst 2016 Summary: median OS 14.9 / 17.3 / 8.2 months (checked in Merck's release of "
+            "the Lancet results, 19 Dec 2015, as reported by medthority.com, and on 2026-12-07 in the stored "
+            "PubMed abstract, PMID 26712084)",
             "os12": "Herbst 2016: estimated 1-year OS 43.2 % / 52.3 % / 34.6 % (checked in Merck's release of the "
             "Lancet results, 19 Dec 2015, as reported by medthority.com)",
             "imaging": "KEYTRUDA HCP site (KEYNOTE-010 design): tumour status every 9 weeks (checked)",
