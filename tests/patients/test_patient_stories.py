@@ -792,3 +792,23 @@ def test_uk_cervical_cancer_after_platinum_cemiplimab():
     assert "uk-cemiplimab-cervical-after-platinum" in ids(after_io, "not-eligible")
     untreated = check_eligibility("cervical cancer", stage="IVB", prior_lines=0, age=48)
     assert "uk-cemiplimab-cervical-after-platinum" in ids(untreated, "not-eligible")
+
+
+def test_uk_bladder_cancer_after_platinum_nivolumab_licensed_but_not_recommended():
+    """NICE TA530: nivolumab is not recommended after platinum (licensed), like pembrolizumab in TA692; atezolizumab
+    (TA525) is the recommended immunotherapy. A 70-year-old man whose metastatic bladder cancer grew after
+    gemcitabine and cisplatin is shown all three, with the first two marked as not funded."""
+    r = check_eligibility("bladder cancer", stage="IV", prior_lines=1, prior=["cisplatin", "gemcitabine"], age=70)
+    assert {"uk-atezolizumab-urothelial-after-platinum", "uk-nivolumab-urothelial-after-platinum",
+            "uk-pembrolizumab-urothelial-after-platinum"} <= ids(r)
+    nivo = next(a.indication for a in r.eligible if a.indication.id == "uk-nivolumab-urothelial-after-platinum")
+    assert nivo.access == "licensed-only" and nivo.source == "NICE TA530"
+
+
+def test_uk_untreated_bladder_cancer_cisplatin_unsuitable_pembrolizumab_terminated_appraisal():
+    """NICE TA674 (terminated): pembrolizumab alone first line when cisplatin is unsuitable, PD-L1 CPS >= 10."""
+    r = check_eligibility("bladder cancer", stage="IV", prior_lines=0, cps=15, age=80)
+    row = next(a.indication for a in r.eligible if a.indication.id == "uk-pembrolizumab-urothelial-1l-cis-unsuitable")
+    assert row.access == "licensed-only" and not row.verified
+    low = check_eligibility("bladder cancer", stage="IV", prior_lines=0, cps=5, age=80)
+    assert "uk-pembrolizumab-urothelial-1l-cis-unsuitable" in ids(low, "not-eligible")
