@@ -729,3 +729,86 @@ def test_bile_duct_cancer_nrg1_fusion_us_zenocutuzumab_after_gemcitabine_cisplat
     assert "us-zenocutuzumab-cholangiocarcinoma-nrg1" in ids(r)
     first = check_eligibility("bile duct cancer", stage="IV", prior_lines=0, region="us", age=59)
     assert "us-zenocutuzumab-cholangiocarcinoma-nrg1" not in ids(first)
+
+
+# UK tislelizumab and cemiplimab rows (issue 13, eleventh pass, 2026-12-07) -----------------------------------
+def test_uk_oesophageal_squamous_after_platinum_tislelizumab_licensed_only():
+    """A 64-year-old man in Bristol with metastatic oesophageal squamous cell carcinoma that grew after cisplatin
+    and fluorouracil. NICE TA707 recommends nivolumab; tislelizumab is licensed (the EU wording of the Tevimbra
+    SmPC; the UK text was cut off in the stored emc copy) but has no NICE recommendation, so the report says so
+    and marks the row as not verified."""
+    r = check_eligibility("oesophageal", stage="IV", prior_lines=1, prior=["cisplatin", "fluorouracil"],
+                          histology="squamous", age=64)
+    assert {"uk-nivolumab-escc-after-chemo", "uk-tislelizumab-escc-after-platinum"} <= ids(r)
+    tis = next(a.indication for a in r.eligible if a.indication.id == "uk-tislelizumab-escc-after-platinum")
+    assert tis.access == "licensed-only" and not tis.verified
+    untreated = check_eligibility("oesophageal", stage="IV", prior_lines=0, histology="squamous", age=64, pdl1=5)
+    assert "uk-tislelizumab-escc-after-platinum" in ids(untreated, "not-eligible")
+    first = next(a for a in untreated.eligible if a.indication.id == "uk-tislelizumab-escc-1l-chemo")
+    assert "TAP" in " ".join(first.indication.conditions)  # TAP >= 5 % is for the care team to confirm
+    adeno = check_eligibility("oesophageal", stage="IV", prior_lines=1, prior=["cisplatin"],
+                              histology="adenocarcinoma", age=64)
+    assert "uk-tislelizumab-escc-after-platinum" in ids(adeno, "not-eligible")
+
+
+def test_uk_untreated_her2_negative_stomach_cancer_tislelizumab_licensed_only():
+    """EU/UK wording: first line with platinum and fluoropyrimidine chemotherapy, HER2-negative, PD-L1 TAP >= 5 %."""
+    r = check_eligibility("stomach cancer", stage="IV", prior_lines=0, her2="negative", age=58)
+    row = next(a.indication for a in r.eligible if a.indication.id == "uk-tislelizumab-gastric-1l")
+    assert row.access == "licensed-only" and "TAP" in " ".join(row.conditions)
+    her2_pos = check_eligibility("stomach cancer", stage="IV", prior_lines=0, her2="positive", age=58)
+    assert "uk-tislelizumab-gastric-1l" in ids(her2_pos, "not-eligible")
+
+
+def test_uk_nsclc_tislelizumab_first_line_after_chemotherapy_and_around_surgery():
+    """Tevimbra's four UK lung cancer uses (none recommended by NICE): non-squamous first line needs PD-L1 >= 50 %,
+    squamous first line any PD-L1, after platinum (NICE's appraisal terminated in June 2025), and perioperative."""
+    high = check_eligibility("nsclc", stage="IV", prior_lines=0, histology="adenocarcinoma", pdl1=60, age=66)
+    assert {"uk-tislelizumab-nsclc-1l-chemo-nonsq", "uk-pembrolizumab-nsclc-1l-mono"} <= ids(high)
+    low = check_eligibility("nsclc", stage="IV", prior_lines=0, histology="adenocarcinoma", pdl1=20, age=66)
+    assert "uk-tislelizumab-nsclc-1l-chemo-nonsq" in ids(low, "not-eligible")
+    sq = check_eligibility("nsclc", stage="IV", prior_lines=0, histology="squamous", pdl1=0, age=66)
+    assert "uk-tislelizumab-nsclc-1l-chemo-sq" in ids(sq)
+    after = check_eligibility("nsclc", stage="IV", prior_lines=1, prior=["carboplatin", "gemcitabine"],
+                              histology="squamous", pdl1=0, age=67)
+    row = next(a.indication for a in after.eligible if a.indication.id == "uk-tislelizumab-nsclc-after-chemo")
+    assert row.access == "licensed-only" and "terminated" in " ".join(row.conditions)
+    neo = check_eligibility("nsclc", stage="IIIA", setting="neoadjuvant", prior_lines=0, pdl1=5)
+    assert "uk-tislelizumab-nsclc-perioperative" in ids(neo)
+    assert all(not a.indication.verified for a in neo.eligible if a.indication.drugs[0] == "tislelizumab")
+
+
+def test_uk_cervical_cancer_after_platinum_cemiplimab():
+    """A 48-year-old woman in Cardiff with metastatic cervical cancer that grew after carboplatin and paclitaxel.
+
+    NICE's final draft guidance (news release, June 2026) recommends cemiplimab for routine use when no
+    immunotherapy has been had; NHS England form CEM3 funds it after one or two lines; SMC2719 accepts it.
+    """
+    r = check_eligibility("cervical cancer", stage="IVB", prior_lines=1, prior=["carboplatin", "paclitaxel"], age=48)
+    row = next(a.indication for a in r.eligible if a.indication.id == "uk-cemiplimab-cervical-after-platinum")
+    assert row.access == "routine" and row.verified and "SMC2719" in row.smc
+    after_io = check_eligibility("cervical cancer", stage="IVB", prior_lines=1,
+                                 prior=["carboplatin", "paclitaxel", "pembrolizumab"], age=48)
+    assert "uk-cemiplimab-cervical-after-platinum" in ids(after_io, "not-eligible")
+    untreated = check_eligibility("cervical cancer", stage="IVB", prior_lines=0, age=48)
+    assert "uk-cemiplimab-cervical-after-platinum" in ids(untreated, "not-eligible")
+
+
+def test_uk_bladder_cancer_after_platinum_nivolumab_licensed_but_not_recommended():
+    """NICE TA530: nivolumab is not recommended after platinum (licensed), like pembrolizumab in TA692; atezolizumab
+    (TA525) is the recommended immunotherapy. A 70-year-old man whose metastatic bladder cancer grew after
+    gemcitabine and cisplatin is shown all three, with the first two marked as not funded."""
+    r = check_eligibility("bladder cancer", stage="IV", prior_lines=1, prior=["cisplatin", "gemcitabine"], age=70)
+    assert {"uk-atezolizumab-urothelial-after-platinum", "uk-nivolumab-urothelial-after-platinum",
+            "uk-pembrolizumab-urothelial-after-platinum"} <= ids(r)
+    nivo = next(a.indication for a in r.eligible if a.indication.id == "uk-nivolumab-urothelial-after-platinum")
+    assert nivo.access == "licensed-only" and nivo.source == "NICE TA530"
+
+
+def test_uk_untreated_bladder_cancer_cisplatin_unsuitable_pembrolizumab_terminated_appraisal():
+    """NICE TA674 (terminated): pembrolizumab alone first line when cisplatin is unsuitable, PD-L1 CPS >= 10."""
+    r = check_eligibility("bladder cancer", stage="IV", prior_lines=0, cps=15, age=80)
+    row = next(a.indication for a in r.eligible if a.indication.id == "uk-pembrolizumab-urothelial-1l-cis-unsuitable")
+    assert row.access == "licensed-only" and not row.verified
+    low = check_eligibility("bladder cancer", stage="IV", prior_lines=0, cps=5, age=80)
+    assert "uk-pembrolizumab-urothelial-1l-cis-unsuitable" in ids(low, "not-eligible")
