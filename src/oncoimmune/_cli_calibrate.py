@@ -28,8 +28,10 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--write", help="Write the fitted values to oncoimmune/data/nsclc_joint_calibration.json.")
         ] = False,
         maxfev: Annotated[
-            str, typer.Option("--maxfev", help="Evaluations per stage: chemotherapy,immunity,survival.")
-        ] = "50,50,250",
+            str, typer.Option("--maxfev", help="Evaluations per stage: chemotherapy,immunity,survival[,joint] "
+                              "(joint: the immunity and survival parameters together at the end; left out "
+                              "or 0: no joint stage, the staged fit of before 2026-12-07).")
+        ] = "50,50,250,150",
         priors: Annotated[
             bool, typer.Option("--priors/--no-priors", help="Add the contrasts' weak priors to the objective "
                                "(oncoimmune.trials.joint.PRIORS; --no-priors fits without, as before 2026-12-07).")
@@ -49,11 +51,12 @@ def register(app: typer.Typer) -> None:
             counts = [int(x) for x in maxfev.split(",")]
         except ValueError:
             counts = []
-        if len(counts) != 3 or min(counts) < 1:
-            typer.echo(f"error: --maxfev: give three integers >= 1 (chemotherapy,immunity,survival), e.g. "
-                       f"50,50,250; got {maxfev!r}", err=True)
+        if len(counts) not in (3, 4) or min(counts[:3]) < 1 or min(counts) < 0:
+            typer.echo(f"error: --maxfev: give three integers >= 1 (chemotherapy,immunity,survival) and optionally "
+                       f"a fourth >= 0 (joint), e.g. 50,50,250,150; got {maxfev!r}", err=True)
             raise typer.Exit(2)
-        budget = dict(zip(("chemotherapy", "immunity", "survival"), counts))
+        budget = dict(zip(("chemotherapy", "immunity", "survival", "joint"), counts))
+        stages = ("chemotherapy", "immunity", "survival") + (("joint",) if budget.get("joint", 0) > 0 else ())
         if n < 20:
             typer.echo("error: --n: give at least 20 patients per trial", err=True)
             raise typer.Exit(2)
@@ -62,7 +65,7 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"cohorts built ({n} patients per trial) in {time.perf_counter() - t0:.0f} s", err=True)
         start = J.start_theta()
         pri = None if priors else {}
-        fit = J.calibrate(list(cohorts.values()), theta0=start, maxfev=budget, priors=pri)
+        fit = J.calibrate(list(cohorts.values()), theta0=start, stages=stages, maxfev=budget, priors=pri)
         result = {
             "theta": fit["theta"],
             "stages": fit["stages"],
@@ -70,7 +73,7 @@ def register(app: typer.Typer) -> None:
             "evaluation": {k: J.evaluate(c, fit["theta"]) for k, c in cohorts.items()},
         }
         if leave_one_out and len(keys) > 1:
-            result["leave_one_out"] = J.leave_one_out(cohorts, theta0=start, maxfev=budget, priors=pri)
+            result["leave_one_out"] = J.leave_one_out(cohorts, theta0=start, stages=stages, maxfev=budget, priors=pri)
         result["provenance"] = {
             "command": f"oncoimmune calibrate --n {n} --seed {seed} --trials {','.join(keys)} --maxfev {maxfev}"
             + (" --leave-one-out" if leave_one_out else "") + ("" if priors else " --no-priors"),

@@ -1,0 +1,84 @@
+"""The calibration's last stage, ``"joint"``: the immunity and survival parameters fitted together.
+
+The staged fit lets progression-free survival's deaths (the TGI-OS link) change after the immunity stage
+and never lets overall survival inform the immune parameters; the joint stage fits both sets on the sum
+of the two stages' losses, from the staged fit.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("lifelines")
+
+from oncoimmune.trials import joint as J
+
+
+@pytest.fixture(scope="module")
+def oak_small():
+    return J.JointCohort.build("oak", n=40, seed=5)
+
+
+def test_joint_stage_has_the_immunity_and_survival_parameters():
+    assert set(J.STAGES["joint"]) == set(J.STAGES["immunity"]) | set(J.STAGES["survival"])
+    for k, v in J.STAGES["joint"].items():
+        assert v == {**J.STAGES["immunity"], **J.STAGES["survival"]}[k]
+
+
+def test_joint_loss_is_the_sum_of_the_two_stages(oak_small):
+    res = J.evaluate(oak_small, J.current_theta())
+    tg = oak_small.targets
+    both = J.loss(res, tg, "immunity") + J.loss(res, tg, "survival")
+    assert J.loss(res, tg, "joint") == pytest.approx(both, rel=1e-12)
+    assert J.loss(res, tg, "immunity") > 0 and J.loss(res, tg, "survival") > 0
+
+
+def test_pfs_loss_depends_on_the_survival_link(oak_small):
+    """Why the staged fit is not self-consistent: deaths count as PFS events, so moving the link's
+    intercept (a survival-stage parameter) changes the immunity stage's loss."""
+    th = J.current_theta()
+    a = J.loss(J.evaluate(oak_small, th), oak_small.targets, "immunity")
+    b = J.loss(J.evaluate(oak_small, dict(th, intercept=th["intercept"] - 1.5)), oak_small.targets, "immunity")
+    assert a != pytest.approx(b, rel=1e-3)
+
+
+def test_joint_stage_does_not_raise_the_summed_objective(oak_small):
+    th0 = J.current_theta()
+    before = J.loss(J.evaluate(oak_small, th0), oak_small.targets, "joint")
+    fit = J.calibrate([oak_small], theta0=th0, stages=("joint",), maxfev={"joint": 12}, verbose=False)
+    h = fit["stages"]["joint"]
+    after = J.loss(J.evaluate(oak_small, fit["theta"]), oak_small.targets, "joint")
+    assert after <= before + 1e-9
+    assert h["objective"] == pytest.approx(after + h["prior_penalty"], rel=1e-9)
+    assert set(h["fitted"]) <= set(J.STAGES["joint"]) and h["at_prior_centre"] == ["k_line", "beta_line"]
+    assert h["evaluations"] <= 12 + len(h["fitted"]) + 2
+
+
+def test_calibrate_command_runs_the_joint_stage_only_when_asked(tmp_path):
+    from typer.testing import CliRunner
+
+    from oncoimmune.cli import app
+
+    base = ["calibrate", "--trials", "oak", "--n", "20"]
+    r = CliRunner().invoke(app, [*base, "--maxfev", "1,1,1,2", "--out", str(tmp_path / "four")])
+    assert r.exit_code == 0, r.output
+    d = json.loads((tmp_path / "four" / "calibration.json").read_text())
+    assert list(d["stages"]) == ["chemotherapy", "immunity", "survival", "joint"]
+    assert "--maxfev 1,1,1,2" in d["provenance"]["command"]
+    r = CliRunner().invoke(app, [*base, "--maxfev", "1,1,1", "--out", str(tmp_path / "three")])
+    assert r.exit_code == 0, r.output
+    assert list(json.loads((tmp_path / "three" / "calibration.json").read_text())["stages"]) == [
+        "chemotherapy", "immunity", "survival"]
+
+
+@pytest.mark.parametrize("bad", ["1,1,1,-1", "1,1,1,1,1", "0,1,1,1"])
+def test_bad_maxfev_exits_2_naming_it(bad, tmp_path):
+    from typer.testing import CliRunner
+
+    from oncoimmune.cli import app
+
+    r = CliRunner().invoke(app, ["calibrate", "--trials", "oak", "--n", "20", "--maxfev", bad, "--out", str(tmp_path)])
+    assert r.exit_code == 2
+    assert "--maxfev" in r.output and not (tmp_path / "calibration.json").exists()
