@@ -32,7 +32,7 @@ def main() -> int:
         ap.error(f"--scale: give a factor > 0; got {a.scale}")
     priors = {k: dataclasses.replace(p, sd=p.sd * a.scale) for k, p in J.PRIORS.items()}
     cohorts = {k: J.JointCohort.build(k, n=a.n, seed=a.seed) for k in J.TRIALS}
-    budget = {"chemotherapy": 50, "immunity": 50, "survival": 250, "joint": 150}  # make calibrate's --maxfev 50,50,250,150
+    budget = {"chemotherapy": 50, "immunity": 50, "survival": 250, "joint": 250}  # make calibrate's --maxfev 50,50,250,250
     start = J.start_theta()
     t0 = time.perf_counter()
     fit = J.calibrate(list(cohorts.values()), theta0=start, maxfev=budget, priors=priors, verbose=False)

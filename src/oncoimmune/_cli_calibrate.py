@@ -29,9 +29,9 @@ def register(app: typer.Typer) -> None:
         ] = False,
         maxfev: Annotated[
             str, typer.Option("--maxfev", help="Evaluations per stage: chemotherapy,immunity,survival[,joint] "
-                              "(joint: the immunity and survival parameters together at the end; left out "
+                              "(joint: every parameter together at the end; left out "
                               "or 0: no joint stage, the staged fit of before 2026-12-07).")
-        ] = "50,50,250,150",
+        ] = "50,50,250,250",
         priors: Annotated[
             bool, typer.Option("--priors/--no-priors", help="Add the contrasts' weak priors to the objective "
                                "(oncoimmune.trials.joint.PRIORS; --no-priors fits without, as before 2026-12-07).")
@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
             counts = []
         if len(counts) not in (3, 4) or min(counts[:3]) < 1 or min(counts) < 0:
             typer.echo(f"error: --maxfev: give three integers >= 1 (chemotherapy,immunity,survival) and optionally "
-                       f"a fourth >= 0 (joint), e.g. 50,50,250,150; got {maxfev!r}", err=True)
+                       f"a fourth >= 0 (joint), e.g. 50,50,250,250; got {maxfev!r}", err=True)
             raise typer.Exit(2)
         budget = dict(zip(("chemotherapy", "immunity", "survival", "joint"), counts))
         stages = ("chemotherapy", "immunity", "survival") + (("joint",) if budget.get("joint", 0) > 0 else ())

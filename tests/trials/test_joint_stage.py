@@ -1,8 +1,8 @@
-"""The calibration's last stage, ``"joint"``: the immunity and survival parameters fitted together.
+"""The calibration's last stage, ``"joint"``: every parameter fitted together (design note 0007).
 
-The staged fit lets progression-free survival's deaths (the TGI-OS link) change after the immunity stage
-and never lets overall survival inform the immune parameters; the joint stage fits both sets on the sum
-of the two stages' losses, from the staged fit.
+The staged fit lets progression-free survival's deaths (the TGI-OS link) change after the chemotherapy
+and immunity stages and never lets overall survival inform the tumour and immune parameters; the joint
+stage fits all of them on the sum of the three stages' losses, from the staged fit.
 """
 
 from __future__ import annotations
@@ -21,26 +21,28 @@ def oak_small():
     return J.JointCohort.build("oak", n=40, seed=5)
 
 
-def test_joint_stage_has_the_immunity_and_survival_parameters():
-    assert set(J.STAGES["joint"]) == set(J.STAGES["immunity"]) | set(J.STAGES["survival"])
-    for k, v in J.STAGES["joint"].items():
-        assert v == {**J.STAGES["immunity"], **J.STAGES["survival"]}[k]
+def test_joint_stage_has_every_parameter():
+    stages = ("chemotherapy", "immunity", "survival")
+    every = {k: v for st in stages for k, v in J.STAGES[st].items()}
+    assert J.STAGES["joint"] == every
+    assert sum(len(J.STAGES[st]) for st in stages) == len(every)  # no parameter in two stages
 
 
-def test_joint_loss_is_the_sum_of_the_two_stages(oak_small):
+def test_joint_loss_is_the_sum_of_the_three_stages(oak_small):
     res = J.evaluate(oak_small, J.current_theta())
     tg = oak_small.targets
-    both = J.loss(res, tg, "immunity") + J.loss(res, tg, "survival")
-    assert J.loss(res, tg, "joint") == pytest.approx(both, rel=1e-12)
-    assert J.loss(res, tg, "immunity") > 0 and J.loss(res, tg, "survival") > 0
+    parts = [J.loss(res, tg, st) for st in ("chemotherapy", "immunity", "survival")]
+    assert J.loss(res, tg, "joint") == pytest.approx(sum(parts), rel=1e-12)
+    assert min(parts) > 0
 
 
-def test_pfs_loss_depends_on_the_survival_link(oak_small):
+@pytest.mark.parametrize("stage", ["chemotherapy", "immunity"])
+def test_pfs_loss_depends_on_the_survival_link(oak_small, stage):
     """Why the staged fit is not self-consistent: deaths count as PFS events, so moving the link's
-    intercept (a survival-stage parameter) changes the immunity stage's loss."""
+    intercept (a survival-stage parameter) changes the earlier stages' losses."""
     th = J.current_theta()
-    a = J.loss(J.evaluate(oak_small, th), oak_small.targets, "immunity")
-    b = J.loss(J.evaluate(oak_small, dict(th, intercept=th["intercept"] - 1.5)), oak_small.targets, "immunity")
+    a = J.loss(J.evaluate(oak_small, th), oak_small.targets, stage)
+    b = J.loss(J.evaluate(oak_small, dict(th, intercept=th["intercept"] - 1.5)), oak_small.targets, stage)
     assert a != pytest.approx(b, rel=1e-3)
 
 
@@ -52,7 +54,9 @@ def test_joint_stage_does_not_raise_the_summed_objective(oak_small):
     after = J.loss(J.evaluate(oak_small, fit["theta"]), oak_small.targets, "joint")
     assert after <= before + 1e-9
     assert h["objective"] == pytest.approx(after + h["prior_penalty"], rel=1e-9)
-    assert set(h["fitted"]) <= set(J.STAGES["joint"]) and h["at_prior_centre"] == ["k_line", "beta_line"]
+    # OAK alone: no untreated patient and no carboplatin, so the four contrasts stay at their priors' centres
+    assert h["at_prior_centre"] == ["m_line", "carboplatin_potency", "k_line", "beta_line"]
+    assert set(h["fitted"]) == set(J.STAGES["joint"]) - set(h["at_prior_centre"])
     assert h["evaluations"] <= 12 + len(h["fitted"]) + 2
 
 
