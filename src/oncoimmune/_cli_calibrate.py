@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         maxfev: Annotated[
             str, typer.Option("--maxfev", help="Evaluations per stage: chemotherapy,immunity,survival[,joint] "
                               "(joint: every parameter together at the end; left out "
-                              "or 0: no joint stage, the staged fit of before 2026-12-07).")
+                              "or 0: no joint stage, the three stages alone, as fitted until 2026-12-07 22:29 UTC).")
         ] = "50,50,250,250",
         priors: Annotated[
             bool, typer.Option("--priors/--no-priors", help="Add the contrasts' weak priors to the objective "
