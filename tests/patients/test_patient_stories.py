@@ -71,9 +71,10 @@ def test_skin_squamous_cell_not_curable_by_surgery():
     assert any("SMC2584" in a.indication.smc for a in r.eligible)
 
 
-def test_basal_cell_after_hedgehog_inhibitor_us_only():
-    uk = check_eligibility("bcc", stage="locally advanced", prior=["vismodegib"])
-    assert uk.table_meta["coverage"] == "none" and "WARNING" in uk.to_text()
+def test_basal_cell_after_hedgehog_inhibitor():
+    # UK: licensed only since the twelfth pass (uk-cemiplimab-bcc; before it the UK report warned of no rows)
+    uk = check_eligibility("bcc", stage="locally advanced", prior_lines=1, prior=["vismodegib"])
+    assert ids(uk) == {"uk-cemiplimab-bcc"} and uk.table_meta["coverage"] != "none"
     us = check_eligibility("bcc", stage="locally advanced", prior=["vismodegib"], region="us")
     assert "us-cemiplimab-bcc" in ids(us)
 
@@ -812,3 +813,41 @@ def test_uk_untreated_bladder_cancer_cisplatin_unsuitable_pembrolizumab_terminat
     assert row.access == "licensed-only" and not row.verified
     low = check_eligibility("bladder cancer", stage="IV", prior_lines=0, cps=5, age=80)
     assert "uk-pembrolizumab-urothelial-1l-cis-unsuitable" in ids(low, "not-eligible")
+
+
+# UK myeloma CAR-T and cemiplimab in basal cell carcinoma (issue 13, twelfth pass, 2026-12-07) --------------------
+def test_uk_myeloma_car_t_licensed_but_not_recommended():
+    """A 62-year-old man in Leeds whose myeloma came back after lenalidomide-bortezomib-dexamethasone and then
+    daratumumab. Both BCMA CAR-T products are licensed (ide-cel: GB licence PLGB 15105/0191; cilta-cel: the
+    Carvykti leaflet on emc), but NICE's appraisals were terminated (TA1084, TA889): the report says so, and both
+    rows are unverified because the UK SmPC section 4.1 was not read."""
+    r = check_eligibility("myeloma", prior_lines=2, prior=["lenalidomide", "bortezomib", "daratumumab"], age=62)
+    rows = {a.indication.id: a.indication for a in r.eligible}
+    assert {"uk-idecabtagene-mm", "uk-ciltacabtagene-mm"} <= set(rows)
+    for rid, ta in (("uk-idecabtagene-mm", "TA1084"), ("uk-ciltacabtagene-mm", "TA889")):
+        assert rows[rid].access == "licensed-only" and not rows[rid].verified
+        assert ta in " ".join(rows[rid].conditions)
+    # after one line (lenalidomide and bortezomib): cilta-cel's CARTITUDE-4 wording only, and lenalidomide
+    # refractoriness is for the care team to confirm
+    one = check_eligibility("myeloma", prior_lines=1, prior=["lenalidomide", "bortezomib"], age=62)
+    assert "uk-ciltacabtagene-mm" in ids(one) and "uk-idecabtagene-mm" in ids(one, "not-eligible")
+    cilta = next(a.indication for a in one.eligible if a.indication.id == "uk-ciltacabtagene-mm")
+    assert "refractory to lenalidomide" in cilta.conditions
+    # ide-cel needs an anti-CD38 antibody among the earlier treatments
+    no_cd38 = check_eligibility("myeloma", prior_lines=2, prior=["lenalidomide", "bortezomib"], age=62)
+    assert "uk-idecabtagene-mm" in ids(no_cd38, "not-eligible")
+
+
+def test_uk_basal_cell_carcinoma_after_vismodegib_cemiplimab_licensed_only():
+    """A 78-year-old woman in Norwich whose locally advanced basal cell carcinoma grew on vismodegib. Cemiplimab's
+    licence (Libtayo SmPC section 4.1 on emc) covers BCC after a hedgehog-pathway inhibitor; no NICE
+    recommendation was found. Before any hedgehog-pathway inhibitor, the row does not apply."""
+    r = check_eligibility("basal cell carcinoma", stage="locally-advanced", prior_lines=1, prior=["vismodegib"],
+                          age=78)
+    row = next(a.indication for a in r.eligible if a.indication.id == "uk-cemiplimab-bcc")
+    assert row.access == "licensed-only" and not row.verified
+    untreated = check_eligibility("basal cell carcinoma", stage="metastatic", prior_lines=0, age=78)
+    assert "uk-cemiplimab-bcc" in ids(untreated, "not-eligible")
+    us = check_eligibility("basal cell carcinoma", stage="metastatic", prior_lines=1, prior=["sonidegib"], age=78,
+                           region="us")
+    assert "us-cemiplimab-bcc" in ids(us)
