@@ -86,3 +86,23 @@ def test_bad_maxfev_exits_2_naming_it(bad, tmp_path):
     r = CliRunner().invoke(app, ["calibrate", "--trials", "oak", "--n", "20", "--maxfev", bad, "--out", str(tmp_path)])
     assert r.exit_code == 2
     assert "--maxfev" in r.output and not (tmp_path / "calibration.json").exists()
+
+
+def test_held_out_figures_are_compared_but_never_fitted():
+    """KEYNOTE-010's TPS >= 50 % PFS and HR figures (``TrialTargets.held_out``) are reported by ``compare``
+    and have no term in the loss: removing them leaves every stage's loss unchanged."""
+    import dataclasses
+
+    kn010 = J.JointCohort.build("keynote010", n=40, seed=5)
+    res = J.evaluate(kn010, J.current_theta())
+    tg = kn010.targets
+    bare = dataclasses.replace(tg, held_out={})
+    for stage in ("chemotherapy", "immunity", "survival", "joint"):
+        assert J.loss(res, tg, stage) == J.loss(res, bare, stage)
+    rows = [r for r in J.compare(res, tg) if r["figure"].endswith("(not fitted)")]
+    want = tg.held_out["TPS >= 50 %"]
+    assert len(rows) == len(want["pfs_median"]) + len(want["pfs_hr"]) + len(want["os_hr"]) == 7
+    got = res["held_out"]["TPS >= 50 %"]
+    assert 0 < got["n"] < kn010.n * len(tg.arms)
+    assert set(got["os_hr"]) == set(got["pfs_hr"]) == {"pembrolizumab_2mg_kg", "pembrolizumab_10mg_kg"}
+    assert all(r["virtual"] == r["virtual"] for r in rows)  # no NaN

@@ -87,6 +87,9 @@ class TrialTargets:
     Figures: ``orr`` {arm: (p, lo, hi)}; ``pfs_median``/``os_median`` {arm: months};
     ``pfs_hr``/``os_hr`` {arm: (hr, lo, hi)} against ``control``; ``os12`` {arm: proportion};
     ``subgroups`` {label: {"filter": (covariate, op, value), "os_median": {arm: m}, "os_hr": (hr, lo, hi)}};
+    ``held_out`` {label: {"filter": ..., "pfs_median": {arm: m}, "pfs_hr": {arm: (hr, lo, hi)},
+    "os_hr": {arm: (hr, lo, hi)}}}: published subgroup figures that are compared but never fitted (no
+    term in :func:`loss`), so they test the model on data it was not fitted to;
     ``sources`` {figure: where it was read}.
     """
 
@@ -103,6 +106,7 @@ class TrialTargets:
     os_hr: Mapping[str, tuple[float, float, float]]
     os12: Mapping[str, float] = field(default_factory=dict)
     subgroups: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    held_out: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -155,6 +159,14 @@ TRIALS: Mapping[str, TrialTargets] = {
                 "os_median": {"pembrolizumab_2mg_kg": 14.9, "pembrolizumab_10mg_kg": 17.3, "docetaxel": 8.2},
             }
         },
+        held_out={
+            "TPS >= 50 %": {
+                "filter": ("pdl1_tps", ">=", 50.0),
+                "pfs_median": {"pembrolizumab_2mg_kg": 5.0, "pembrolizumab_10mg_kg": 5.2, "docetaxel": 4.1},
+                "pfs_hr": {"pembrolizumab_2mg_kg": (0.59, 0.44, 0.78), "pembrolizumab_10mg_kg": (0.59, 0.45, 0.78)},
+                "os_hr": {"pembrolizumab_2mg_kg": (0.54, 0.38, 0.77), "pembrolizumab_10mg_kg": (0.50, 0.36, 0.70)},
+            }
+        },
         sources={
             "n, os medians, os hr, design, dates": "Herbst 2016 Lancet 387:1540, Summary (checked: 345/346/343; "
             "10.4/12.7/8.5 months; HR 0.71 (0.58-0.88), 0.61 (0.49-0.75); enrolment 28 Aug 2013 - 27 Feb 2015; "
@@ -168,6 +180,9 @@ TRIALS: Mapping[str, TrialTargets] = {
             "tps>=50 %": "Herbst 2016 Summary: median OS 14.9 / 17.3 / 8.2 months (checked in Merck's release of "
             "the Lancet results, 19 Dec 2015, as reported by medthority.com, and on 2026-12-07 in the stored "
             "PubMed abstract, PMID 26712084)",
+            "held out, TPS >= 50 %": "Herbst 2016 Summary (checked 2026-12-07 in the stored PubMed abstract, PMID "
+            "26712084): median PFS 5.0 / 5.2 / 4.1 months, PFS HR 0.59 (0.44-0.78) and 0.59 (0.45-0.78), OS HR 0.54 "
+            "(0.38-0.77) and 0.50 (0.36-0.70); compared, never fitted",
             "os12": "Herbst 2016: estimated 1-year OS 43.2 % / 52.3 % / 34.6 % (checked in Merck's release of the "
             "Lancet results, 19 Dec 2015, as reported by medthority.com)",
             "imaging": "KEYTRUDA HCP site (KEYNOTE-010 design): tumour status every 9 weeks (checked)",
@@ -913,7 +928,7 @@ def evaluate(cohort: JointCohort, theta: Mapping[str, float], arms: Sequence[str
         tab["sp142_level"] = cov["sp142_level"]
         tabs[arm] = tab
         failed[arm] = int((~sim["ok"]).sum())
-    out = table_figures(tabs, cohort.targets.control, cohort.targets.subgroups)
+    out = table_figures(tabs, cohort.targets.control, cohort.targets.subgroups, cohort.targets.held_out)
     for arm, n_failed in failed.items():
         out["arms"][arm]["failed"] = n_failed
     if tables:
@@ -921,8 +936,8 @@ def evaluate(cohort: JointCohort, theta: Mapping[str, float], arms: Sequence[str
     return out
 
 
-def table_figures(tabs: Mapping[str, Any], control: str, subgroups: Mapping[str, Mapping[str, Any]] | None = None
-                  ) -> dict[str, Any]:
+def table_figures(tabs: Mapping[str, Any], control: str, subgroups: Mapping[str, Mapping[str, Any]] | None = None,
+                  held_out: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The published kinds of figures of endpoint tables, one per arm (the calibration's estimators).
 
     Parameters
@@ -987,7 +1002,31 @@ def table_figures(tabs: Mapping[str, Any], control: str, subgroups: Mapping[str,
                                   tabs[arm1]["os_event"].to_numpy(float)[m1],
                                   c["os_months"].to_numpy(float)[m0], c["os_event"].to_numpy(float)[m0])
             out["subgroups"][label] = res
+    out["held_out"] = {label: _held_out_figures(tabs, control, sg) for label, sg in (held_out or {}).items()
+                       if len(tabs) > 1}
     return out
+
+
+def _subgroup_mask(tab: Any, flt: tuple[str, str, float]) -> np.ndarray:
+    cname, op, val = flt
+    x = tab[cname].to_numpy(float)
+    return x >= val if op == ">=" else (x < val if op == "<" else x == val)
+
+
+def _held_out_figures(tabs: Mapping[str, Any], control: str, sg: Mapping[str, Any]) -> dict[str, Any]:
+    """A held-out subgroup's figures: n, step median PFS per arm, PFS and OS HR of every arm against ``control``."""
+    sub = {arm: tab[_subgroup_mask(tab, sg["filter"])] for arm, tab in tabs.items()}
+    c = sub[control]
+    res: dict[str, Any] = {"n": int(sum(len(t) for t in sub.values())), "pfs_median": {}, "pfs_hr": {}, "os_hr": {}}
+    for arm, tab in sub.items():
+        res["pfs_median"][arm] = _km_median_and_at(tab["pfs_months"].to_numpy(float),
+                                                   tab["pfs_event"].to_numpy(float))[0]
+        if arm == control:
+            continue
+        for ep in ("pfs", "os"):
+            res[f"{ep}_hr"][arm] = cox_hr(tab[f"{ep}_months"].to_numpy(float), tab[f"{ep}_event"].to_numpy(float),
+                                          c[f"{ep}_months"].to_numpy(float), c[f"{ep}_event"].to_numpy(float))
+    return res
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1253,6 +1292,15 @@ def compare(res: Mapping[str, Any], tg: TrialTargets) -> list[dict[str, Any]]:
         if "os_hr" in sg and "os_hr" in got:
             hr, lo, hi = sg["os_hr"]
             add(f"OS HR, {label}", "", got["os_hr"], (hr, lo, hi), bool(lo <= got["os_hr"] <= hi))
+    for label, sg in tg.held_out.items():
+        got = res.get("held_out", {}).get(label, {})
+        for arm, m in sg.get("pfs_median", {}).items():
+            v = got.get("pfs_median", {}).get(arm, math.nan)
+            add(f"median PFS, {label} (not fitted)", arm, v, m, bool(math.isfinite(v) and abs(v / m - 1) <= 0.20))
+        for key, fig in (("pfs_hr", "PFS HR"), ("os_hr", "OS HR")):
+            for arm, (hr, lo, hi) in sg.get(key, {}).items():
+                v = got.get(key, {}).get(arm, math.nan)
+                add(f"{fig}, {label} (not fitted)", arm, v, (hr, lo, hi), bool(lo <= v <= hi))
     return rows
 
 
@@ -1274,7 +1322,7 @@ def published_comparison(spec: Any, table: Any, covariates: Mapping[str, Any]) -
     for col in ("pdl1_tps", "squamous", "sp142_level"):
         tab[col] = np.asarray(covariates[col], dtype=float) if col in covariates else np.full(len(tab), np.nan)
     tabs = {arm: tab[tab["arm"] == arm] for arm in dict.fromkeys(tab["arm"])}
-    figs = table_figures(tabs, tg.control, tg.subgroups)
+    figs = table_figures(tabs, tg.control, tg.subgroups, tg.held_out)
     return {"published": tg.name, "figures": figs, "comparison": compare(figs, tg)}
 
 
