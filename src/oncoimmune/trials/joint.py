@@ -889,11 +889,13 @@ _Z975 = 1.959963984540054
 
 
 def evaluate(cohort: JointCohort, theta: Mapping[str, float], arms: Sequence[str] | None = None,
-             cache: dict[str, Any] | None = None, randomised: bool = False, tables: bool = False) -> dict[str, Any]:
+             cache: dict[str, Any] | None = None, randomised: bool = False, tables: bool = False,
+             held_out: bool = True) -> dict[str, Any]:
     """Virtual figures of ``cohort`` at ``theta``: per arm ORR, median PFS/OS, OS at 12 months; HRs; subgroups.
 
     ``randomised=False`` (calibration): every patient in every arm (paired). ``randomised=True`` (a virtual
-    trial): each patient only in the arm the trial's randomisation gave them.
+    trial): each patient only in the arm the trial's randomisation gave them. ``held_out=False`` skips the
+    figures that are never fitted (:attr:`TrialTargets.held_out`; the calibration's objective does not read them).
     """
     from .endpoints import endpoint_table
 
@@ -928,7 +930,8 @@ def evaluate(cohort: JointCohort, theta: Mapping[str, float], arms: Sequence[str
         tab["sp142_level"] = cov["sp142_level"]
         tabs[arm] = tab
         failed[arm] = int((~sim["ok"]).sum())
-    out = table_figures(tabs, cohort.targets.control, cohort.targets.subgroups, cohort.targets.held_out)
+    out = table_figures(tabs, cohort.targets.control, cohort.targets.subgroups,
+                        cohort.targets.held_out if held_out else None)
     for arm, n_failed in failed.items():
         out["arms"][arm]["failed"] = n_failed
     if tables:
@@ -985,12 +988,8 @@ def table_figures(tabs: Mapping[str, Any], control: str, subgroups: Mapping[str,
                 out[f"{ep}_hr"][arm] = hr[0]
                 out.setdefault(f"{ep}_hr_ci", {})[arm] = list(hr)
         for label, sg in ((subgroups or {}).items() if len(tabs) > 1 else ()):
-            cname, op, val = sg["filter"]
             res: dict[str, Any] = {"os_median": {}}
-            masks = {}
-            for arm, tab in tabs.items():
-                x = tab[cname].to_numpy(float)
-                masks[arm] = x >= val if op == ">=" else (x < val if op == "<" else x == val)
+            masks = {arm: _subgroup_mask(tab, sg["filter"]) for arm, tab in tabs.items()}
             res["n"] = int(sum(m.sum() for m in masks.values()))
             for arm, tab in tabs.items():
                 m = masks[arm]
@@ -1008,6 +1007,7 @@ def table_figures(tabs: Mapping[str, Any], control: str, subgroups: Mapping[str,
 
 
 def _subgroup_mask(tab: Any, flt: tuple[str, str, float]) -> np.ndarray:
+    """Rows of an endpoint table in a subgroup ``(covariate, op, value)``, op one of ``>=``, ``<``, ``==``."""
     cname, op, val = flt
     x = tab[cname].to_numpy(float)
     return x >= val if op == ">=" else (x < val if op == "<" else x == val)
@@ -1211,7 +1211,7 @@ def calibrate(
                 arms = _stage_arms(c, stage) if stage != "survival" else list(c.arms)
                 try:
                     with np.errstate(all="ignore"):
-                        res = evaluate(c, th, arms, cache=cache if stage == "survival" else None)
+                        res = evaluate(c, th, arms, cache=cache if stage == "survival" else None, held_out=False)
                 except OncoimmuneError:
                     return 1e3
                 total += loss(res, c.targets, stage)
